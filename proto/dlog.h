@@ -1,0 +1,153 @@
+/*
+ * dlog.h - the DLoad console-log grammar, written and read from one table.
+ *
+ * A line is "LVL HH:MM:SS.uuuuuu Component: text". For Component "DLoad"
+ * the text is one of the event kinds below. Each kind has one template in
+ * dlog.c, e.g. "XID{xid} TxBdcst Ad {n}: {hier}": the endpoint prints it
+ * with pfs_dlog_format(), and the reader's anchored PCRE2 pattern is
+ * derived from the same template, so writer and reader cannot drift.
+ * docs/logs.md lists every kind.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef PFS_DLOG_H
+#define PFS_DLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pfs_dlog_kind {
+    PFS_DL_NONE = 0,     /* not a known DLoad shape */
+    /* Root side, as real phones print them (seed excerpt). */
+    PFS_DL_LISTEN,       /* +++ fd=7 Listening on peer TCP port 4051 */
+    PFS_DL_TRACE,        /* ^.idl_child.c-openUDPPort */
+    PFS_DL_STATE,        /* |parent=-1><fd[0]=-1 fd[1]=-1 FULL=0 */
+    PFS_DL_CLAIM,        /* XID.. TxBdcst ClaimRoot(tent): map=.. strength=.. */
+    PFS_DL_TIMEOUT,      /* Timeout XID.. hier=ClaimRoot(tent) */
+    PFS_DL_AD,           /* XID.. TxBdcst Ad 1: ClaimRoot(tent) */
+    PFS_DL_CONFIRMED,    /* UT:Confirmed root bumping strength */
+    PFS_DL_HROOT,        /* @@@HROOT:XID.. H=.. m=.. ROOT=ip /dnld/file */
+    PFS_DL_ROOT_TFTP,    /* XID.. Root sending TFTP XfrCmd on ROOT_WAITING TO */
+    /* Endpoint side, same style (docs/logs.md). */
+    PFS_DL_START,        /* +++ XID.. m=.. IP=.. load=.. : identity, once */
+    PFS_DL_HIER,         /* @@@HIER:XID.. H=.. m=.. file : a hierarchy begins */
+    PFS_DL_RX_CLAIM,     /* a claim heard from a peer */
+    PFS_DL_YIELD,        /* yielded to a stronger claim */
+    PFS_DL_PARENT,       /* chose a parent to ask */
+    PFS_DL_JOINED,       /* @@@HCHILD: accepted as child */
+    PFS_DL_REFUSED,      /* join refused (FULL ...) */
+    PFS_DL_CHILD_ADD,    /* parent side: child attached */
+    PFS_DL_CHILD_NO,     /* parent side: join refused */
+    PFS_DL_CHILD_LOST,   /* parent side: child gone */
+    PFS_DL_PARENT_LOST,  /* child side: parent gone or stalled */
+    PFS_DL_XFR_TX,       /* XfrCmd sent to a child */
+    PFS_DL_XFR_RX,       /* XfrCmd received from the parent */
+    PFS_DL_PROGRESS,     /* bytes so far of a transfer */
+    PFS_DL_RX_DONE,      /* file received from the parent */
+    PFS_DL_TX_DONE,      /* file sent to a child, with its verdict */
+    PFS_DL_TFTP_RRQ,     /* TFTP read request sent */
+    PFS_DL_TFTP_DONE,    /* TFTP fetch complete */
+    PFS_DL_TFTP_FAIL,    /* TFTP fetch failed */
+    PFS_DL_HASH_OK,      /* SHA-256 verified */
+    PFS_DL_HASH_BAD,     /* SHA-256 mismatch, file discarded */
+    PFS_DL_FALLBACK,     /* giving up on peers: TFTP directly, reason */
+    PFS_DL_FILE_DONE,    /* @@@HDONE: file held and verified */
+    PFS_DL_LEAVE,        /* left a hierarchy */
+    PFS_DL_DROP,         /* malformed datagrams dropped (rate-limited) */
+    PFS_DL_KIND_COUNT
+};
+
+enum pfs_dlog_level { PFS_LVL_DBG, PFS_LVL_NOT, PFS_LVL_INF, PFS_LVL_WRN, PFS_LVL_ERR };
+
+/* Field sizes of string fields, NUL included. */
+#define PFS_DL_MODEL_SZ  16
+#define PFS_DL_FILE_SZ   128
+#define PFS_DL_WORD_SZ   32   /* hier, state, reason, src */
+#define PFS_DL_TRACE_SZ  64
+#define PFS_DL_SHA_SZ    65
+
+/*
+ * One event: the union of every field any kind names. A template uses a
+ * field as {name}; fields a kind does not name are left zero.
+ * String fields hold one word (no white space): the writer turns blanks
+ * into '_' so that the line parses back.
+ */
+struct pfs_dlog_ev {
+    enum pfs_dlog_kind kind;
+    uint32_t xid, peer, h;          /* {xid} {peer} {h}: 8 hex digits */
+    uint32_t map, strength;         /* {map} {strength}: lower-case hex */
+    uint32_t ip, pip;               /* {ip} {pip}: IPv4, host byte order */
+    long n, index, depth, tries;    /* {n} {index} {depth} {tries} */
+    long fd, fd0, fd1, parent, full, port;
+    uint64_t bytes, total;          /* {bytes} {total} */
+    double secs, rate;              /* {secs} seconds, {rate} KB/s */
+    char model[PFS_DL_MODEL_SZ];    /* {model} */
+    char file[PFS_DL_FILE_SZ];      /* {file} */
+    char hier[PFS_DL_WORD_SZ];      /* {hier}: ClaimRoot(tent), ROOT_WAITING ... */
+    char state[PFS_DL_WORD_SZ];     /* {state}: tent, conf */
+    char reason[PFS_DL_WORD_SZ];    /* {reason}: FULL, timeout, ... */
+    char src[PFS_DL_WORD_SZ];       /* {src}: tftp, peer */
+    char trace[PFS_DL_TRACE_SZ];    /* {trace}: idl_child.c-openUDPPort */
+    char sha[PFS_DL_SHA_SZ];        /* {sha}: 64 hex digits */
+};
+
+/* One row of the grammar table. */
+struct pfs_dlog_kind_info {
+    enum pfs_dlog_kind kind;
+    const char *name;               /* "claim", "hroot": JSON and docs */
+    enum pfs_dlog_level level;      /* level the endpoint prints it at */
+    const char *tmpl;               /* template with {field} placeholders */
+};
+
+/* The table, indexed by kind (row 0 is PFS_DL_NONE). */
+const struct pfs_dlog_kind_info *pfs_dlog_info(enum pfs_dlog_kind kind);
+const char *pfs_dlog_level_name(enum pfs_dlog_level lvl); /* "INF" */
+
+/*
+ * pfs_dlog_format - the text of ev after "DLoad: ", from its template.
+ * Returns the length written (as snprintf), or -1 for an unknown kind.
+ */
+int pfs_dlog_format(char *out, size_t cap, const struct pfs_dlog_ev *ev);
+
+/*
+ * pfs_dlog_line - a whole console line with level and time of day,
+ * "INF 02:19:23.411925 DLoad: XID080027F8 TxBdcst Ad 1: ClaimRoot(tent)",
+ * without the newline. usec_of_day is wrapped into one day.
+ */
+int pfs_dlog_line(char *out, size_t cap, int64_t usec_of_day,
+                  const struct pfs_dlog_ev *ev);
+
+/* The fixed-width prefix of a console line, found by hand (no regex). */
+struct pfs_dlog_prefix {
+    char level[4];          /* "DBG" .. "ERR", or "NF" as captured */
+    int64_t usec;           /* time of day in microseconds */
+    const char *comp;       /* component name, e.g. "DLoad" */
+    size_t comp_len;
+    const char *msg;        /* text after "Component: " */
+    size_t msg_len;
+};
+
+/*
+ * pfs_dlog_split - read "LVL HH:MM:SS.uuuuuu Comp: " at the start of line.
+ * Returns 1 and fills *p, or 0 when the line does not start that way.
+ */
+int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p);
+
+/* The reader: patterns derived from the templates, compiled once. */
+struct pfs_dlog_parser;
+
+/* Compiles every pattern (JIT when available). NULL with a message in err. */
+struct pfs_dlog_parser *pfs_dlog_parser_new(char *err, size_t errcap);
+void pfs_dlog_parser_free(struct pfs_dlog_parser *p);
+
+/*
+ * pfs_dlog_parse - match the text after "DLoad: " (no newline) against the
+ * kinds. Fills *ev and returns its kind, or PFS_DL_NONE. Does not allocate.
+ */
+enum pfs_dlog_kind pfs_dlog_parse(struct pfs_dlog_parser *p, const char *msg,
+                                  size_t len, struct pfs_dlog_ev *ev);
+
+/* The PCRE2 pattern derived for kind (for docs and tests), NULL if none. */
+const char *pfs_dlog_pattern(const struct pfs_dlog_parser *p, enum pfs_dlog_kind kind);
+
+#endif
