@@ -1,0 +1,766 @@
+/*
+ * conn.c - TCP peer connections: a child joining us (JOIN, ACCEPT/REFUSE,
+ * then we send it the file), and us joining a parent (JOIN, then we
+ * receive). Framing by the header's length (pfs_frame_len); every message
+ * is decoded and checked against the connection's role and state, and
+ * anything out of place ends the connection with ABORT(PROTOCOL).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "sha256.h"
+
+#define ACCEPT_BURST 16
+
+static void conn_on_event(struct el_loop *loop, int fd, void *ud, int mask);
+static void conn_flush(struct conn *c);
+
+/* ---- lifecycle ---- */
+
+static struct conn *conn_new(struct node *n, int fd, enum conn_role role, uint32_t ip,
+                             uint16_t port)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    c->rbuf = malloc(CONN_RBUF);
+    c->wbuf = malloc(CONN_WBUF);
+    if (!c->rbuf || !c->wbuf || el_add_fd(n->loop, fd, EL_READABLE, conn_on_event, c) != EL_OK) {
+        free(c->rbuf);
+        free(c->wbuf);
+        free(c);
+        close(fd);
+        return NULL;
+    }
+    c->n = n;
+    c->fd = fd;
+    c->role = role;
+    c->ip = ip;
+    c->port = port;
+    c->slot = -1;
+    c->t_open = c->t_idle = node_now();
+    c->tx.fd = -1;
+    xfr_rx_init(&c->rx);
+    c->next = n->conns;
+    n->conns = c;
+    return c;
+}
+
+void conn_drop(struct conn *c)
+{
+    if (c->dead)
+        return;
+    c->dead = 1;
+    el_del_fd(c->n->loop, c->fd, EL_READABLE | EL_WRITABLE);
+    close(c->fd);
+    xfr_tx_close(&c->tx);
+    xfr_rx_abort(&c->rx); /* a partial file never stays */
+    struct hnode *hn = c->hn;
+    if (hn && hn->parent == c)
+        hn->parent = NULL;
+    if (hn && c->slot >= 0 && hn->child[c->slot] == c)
+        hn->child[c->slot] = NULL;
+}
+
+void conn_sweep(struct node *n)
+{
+    struct conn **pp = &n->conns;
+    while (*pp) {
+        struct conn *c = *pp;
+        if (c->dead) {
+            *pp = c->next;
+            free(c->rbuf);
+            free(c->wbuf);
+            free(c);
+        } else {
+            pp = &c->next;
+        }
+    }
+}
+
+int conn_busy(const struct node *n)
+{
+    for (const struct conn *c = n->conns; c; c = c->next) {
+        if (c->dead || c->closing)
+            continue;
+        if (c->role == CR_PENDING || (c->role == CR_CHILD && !c->verdict))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- sending ---- */
+
+static int conn_queue(struct conn *c, struct pfs_msg *m)
+{
+    if (c->woff > 0) {
+        memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+        c->wlen -= c->woff;
+        c->woff = 0;
+    }
+    m->version = PFS_VERSION_1;
+    m->xid = c->n->cfg->xid;
+    long len = pfs_encode(m, c->wbuf + c->wlen, CONN_WBUF - c->wlen);
+    if (len < 0)
+        return -1;
+    c->wlen += (size_t)len;
+    return 0;
+}
+
+static void msg_init(struct pfs_msg *m, unsigned type, uint32_t hier)
+{
+    memset(m, 0, sizeof *m);
+    m->type = (uint8_t)type;
+    m->hier = hier;
+}
+
+/* Queues ABORT and pushes it out if the socket takes it now; no close. */
+void conn_send_abort(struct conn *c, unsigned reason)
+{
+    if (c->dead)
+        return;
+    struct pfs_msg m;
+    msg_init(&m, PFS_T_ABORT, c->hn ? c->hn->h.h : 0);
+    m.u.reason.reason = (uint8_t)reason;
+    if (conn_queue(c, &m) == 0)
+        (void)send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+/* Fills wbuf from the file transfer while there is room for one more DATA. */
+static void conn_fill(struct conn *c, int64_t now)
+{
+    if (c->role != CR_CHILD || c->tx.fd < 0 || c->tx_wake)
+        return;
+    for (;;) {
+        if (c->woff > 0 && c->woff == c->wlen)
+            c->woff = c->wlen = 0;
+        if (CONN_WBUF - c->wlen < PFS_DATA_MAX + 64) {
+            if (c->woff == 0)
+                return;
+            memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
+            c->wlen -= c->woff;
+            c->woff = 0;
+        }
+        int64_t wake = 0;
+        long len = xfr_tx_next(&c->tx, c->wbuf + c->wlen, CONN_WBUF - c->wlen, now, &wake);
+        if (len < 0) {
+            c->tx.phase = TX_DONE; /* the file vanished: the child's stall check ends it */
+            return;
+        }
+        if (len == 0) {
+            c->tx_wake = wake;
+            return;
+        }
+        c->wlen += (size_t)len;
+    }
+}
+
+static void conn_lost(struct conn *c, const char *why);
+
+/* Writes what is queued; keeps write interest only while something waits. */
+static void conn_flush(struct conn *c)
+{
+    int64_t now = node_now();
+    conn_fill(c, now);
+    while (!c->dead && c->woff < c->wlen) {
+        ssize_t w = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            conn_lost(c, "reset");
+            return;
+        }
+        c->woff += (size_t)w;
+        c->t_idle = now;
+        if (c->woff == c->wlen)
+            conn_fill(c, now);
+    }
+    if (c->dead)
+        return;
+    if (c->woff < c->wlen) {
+        el_add_fd(c->n->loop, c->fd, EL_WRITABLE, conn_on_event, c);
+        return;
+    }
+    c->woff = c->wlen = 0;
+    if (!c->connecting)
+        el_del_fd(c->n->loop, c->fd, EL_WRITABLE);
+    if (c->closing)
+        conn_drop(c);
+}
+
+/* ---- the child side of a connection we opened to a parent ---- */
+
+struct conn *conn_join(struct node *n, struct hnode *hn)
+{
+    char err[NET_ERR_LEN];
+    const struct hier *h = &hn->h;
+    int fd = net_tcp_connect(err, n->cfg->addr, h->parent_addr, h->parent_port);
+    if (fd < 0)
+        return NULL;
+    struct conn *c = conn_new(n, fd, CR_PARENT, h->parent_addr, h->parent_port);
+    if (!c)
+        return NULL;
+    c->connecting = 1;
+    c->hn = hn;
+    c->xid = h->parent_xid;
+    hn->parent = c;
+    el_add_fd(n->loop, fd, EL_WRITABLE, conn_on_event, c);
+    return c;
+}
+
+static void send_join(struct conn *c)
+{
+    const struct hier *h = &c->hn->h;
+    struct pfs_msg m;
+    msg_init(&m, PFS_T_JOIN, h->h);
+    m.u.join.addr = c->n->cfg->addr;
+    m.u.join.port = c->n->cfg->port;
+    m.u.join.try_no = (uint8_t)(h->tries > 255 ? 255 : h->tries);
+    m.u.join.model = pfs_str_of(c->n->cfg->model);
+    m.u.join.file = pfs_str_of(h->path);
+    if (conn_queue(c, &m) != 0) {
+        conn_lost(c, "encode");
+        return;
+    }
+    conn_flush(c);
+}
+
+static void on_connected(struct conn *c)
+{
+    char err[NET_ERR_LEN];
+    c->connecting = 0;
+    el_del_fd(c->n->loop, c->fd, EL_WRITABLE);
+    if (net_connect_result(err, c->fd) != NET_OK) {
+        conn_lost(c, "connect");
+        return;
+    }
+    send_join(c);
+}
+
+/* The parent broke the protocol or the transfer: tell it, then rejoin. */
+static void parent_fault(struct conn *c, unsigned reason, const char *why)
+{
+    struct hnode *hn = c->hn;
+    conn_send_abort(c, reason);
+    conn_drop(c);
+    if (!hn)
+        return;
+    int64_t now = node_now();
+    if (hn->h.st == HS_JOINING)
+        hier_join_failed(&hn->h, now);
+    else
+        hier_parent_lost(&hn->h, why, now);
+}
+
+static struct pfs_dlog_ev xfr_ev(struct conn *c, enum pfs_dlog_kind kind)
+{
+    struct pfs_dlog_ev ev = hier_ev(&c->hn->h, kind);
+    ev.peer = c->xid;
+    ev.pip = c->ip;
+    return ev;
+}
+
+static double rate_kbs(uint64_t bytes, double secs)
+{
+    return secs > 0 ? (double)bytes / 1024.0 / secs : (double)bytes / 1024.0 / 0.001;
+}
+
+static void on_xfrcmd(struct conn *c, const struct pfs_msg *m)
+{
+    struct hnode *hn = c->hn;
+    const struct pfs_xfrcmd *x = &m->u.xfrcmd;
+    struct node *n = c->n;
+    if (hn->h.st != HS_MEMBER || c->rx.active || x->file.len != strlen(hn->h.path) ||
+        memcmp(x->file.p, hn->h.path, x->file.len) != 0) {
+        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+        return;
+    }
+    char err[256];
+    uint32_t max = hn->h.have_expect ? hn->h.exp_size : PFS_FILE_MAX;
+    int rc = xfr_rx_begin(&c->rx, x, n->cfg->dir, hn->h.name, max, node_now(), err, sizeof err);
+    if (rc != 0) {
+        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? "io" : "protocol");
+        return;
+    }
+    struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_XFR_RX);
+    ev.total = x->size;
+    snprintf(ev.src, sizeof ev.src, "%s", pfs_source_name(x->source));
+    node_log(n, &ev);
+}
+
+static void on_data(struct conn *c, const struct pfs_msg *m)
+{
+    int rc = xfr_rx_data(&c->rx, &m->u.data, node_now());
+    if (rc != 0) {
+        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? "io" : "protocol");
+        return;
+    }
+    if (xfr_rx_progress_due(&c->rx)) {
+        struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_PROGRESS);
+        ev.bytes = c->rx.got;
+        ev.total = c->rx.size;
+        node_log(c->n, &ev);
+    }
+}
+
+static void send_verdict(struct conn *c, unsigned verdict, uint32_t bytes)
+{
+    struct pfs_msg m;
+    msg_init(&m, PFS_T_VERDICT, c->hn->h.h);
+    m.u.verdict.verdict = (uint8_t)verdict;
+    m.u.verdict.bytes = bytes;
+    /* The parent gets its answer, then the connection ends: we are done with it. */
+    if (conn_queue(c, &m) == 0) {
+        c->closing = 1;
+        c->hn->parent = NULL;
+        conn_flush(c);
+    } else {
+        conn_drop(c);
+    }
+}
+
+static void log_hash(struct conn *c, enum pfs_dlog_kind kind, const uint8_t d[PFS_SHA256_LEN])
+{
+    struct pfs_dlog_ev ev = hier_ev(&c->hn->h, kind);
+    char hex[PFS_SHA256_HEX];
+    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
+    node_log(c->n, &ev);
+}
+
+static void on_xfrend(struct conn *c, const struct pfs_msg *m)
+{
+    struct hnode *hn = c->hn;
+    struct node *n = c->n;
+    if (!c->rx.active) {
+        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+        return;
+    }
+    uint8_t d[PFS_SHA256_LEN];
+    uint32_t got = c->rx.got;
+    int64_t now = node_now();
+    double secs = (double)(now - c->rx.t0) / 1000.0;
+    int v = xfr_rx_end(&c->rx, &m->u.xfrend, d);
+    char why[32] = "hash";
+    if (v != PFS_V_SHORT) {
+        /* Every byte is here; the hash verdict follows on the next line. */
+        struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_RX_DONE);
+        ev.bytes = got;
+        ev.secs = secs;
+        ev.rate = rate_kbs(got, secs);
+        node_log(n, &ev);
+    }
+    if (v == PFS_V_OK && node_accept_file(n, hn, &c->rx.st, d, why, sizeof why) != 0)
+        v = strcmp(why, "io") == 0 ? PFS_V_IO : PFS_V_HASH;
+    if (v == PFS_V_OK) {
+        log_hash(c, PFS_DL_HASH_OK, d);
+        hn->h.origin = c->rx.origin;
+        send_verdict(c, PFS_V_OK, got);
+        hier_file_ok(&hn->h, PFS_SRC_PEER, now);
+        return;
+    }
+    store_discard(&c->rx.st);
+    if (v == PFS_V_HASH)
+        log_hash(c, PFS_DL_HASH_BAD, d);
+    send_verdict(c, (unsigned)v, got);
+    if (v == PFS_V_HASH)
+        hier_file_bad(&hn->h, now);
+    else
+        hier_parent_lost(&hn->h, v == PFS_V_SHORT ? "short" : "io", now);
+}
+
+/* A message on a connection to our parent. */
+static void from_parent(struct conn *c, const struct pfs_msg *m)
+{
+    struct hnode *hn = c->hn;
+    int64_t now = node_now();
+    if (!hn || hn->parent != c) {
+        conn_drop(c);
+        return;
+    }
+    if (m->type != PFS_T_ABORT && m->type != PFS_T_LEAVE && m->hier != hn->h.h) {
+        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+        return;
+    }
+    int joining = hn->h.st == HS_JOINING;
+    switch (m->type) {
+    case PFS_T_ACCEPT:
+        if (!joining)
+            break;
+        hier_accepted(&hn->h, &m->u.accept, now);
+        return;
+    case PFS_T_REFUSE:
+        if (!joining)
+            break;
+        hier_refused(&hn->h, &m->u.refuse, now); /* drops this connection */
+        return;
+    case PFS_T_XFRCMD: on_xfrcmd(c, m); return;
+    case PFS_T_DATA:
+        if (!c->rx.active)
+            break;
+        on_data(c, m);
+        return;
+    case PFS_T_XFREND: on_xfrend(c, m); return;
+    case PFS_T_ABORT:
+    case PFS_T_LEAVE:
+        conn_drop(c);
+        if (joining)
+            hier_join_failed(&hn->h, now);
+        else
+            hier_parent_lost(&hn->h, m->type == PFS_T_LEAVE ? "leave" : "abort", now);
+        return;
+    default: break;
+    }
+    parent_fault(c, PFS_R_PROTOCOL, "protocol");
+}
+
+/* ---- the parent side: a connection a child opened to us ---- */
+
+static void log_child(struct conn *c, enum pfs_dlog_kind kind, uint32_t xid, uint32_t h,
+                      const char *reason)
+{
+    struct pfs_dlog_ev ev = node_ev(c->n, kind);
+    ev.peer = xid;
+    ev.pip = c->ip;
+    ev.h = h;
+    ev.index = c->slot;
+    if (reason)
+        snprintf(ev.reason, sizeof ev.reason, "%s", reason);
+    node_log(c->n, &ev);
+}
+
+static void refuse(struct conn *c, const struct pfs_msg *jm, unsigned reason, struct hnode *hn)
+{
+    struct pfs_msg m;
+    msg_init(&m, PFS_T_REFUSE, jm->hier);
+    m.u.refuse.reason = (uint8_t)reason;
+    if (reason == PFS_R_FULL && hn)
+        m.u.refuse.nhints = (uint8_t)tree_hints(&hn->h.slots, m.u.refuse.hints);
+    log_child(c, PFS_DL_CHILD_NO, jm->xid, jm->hier, pfs_reason_name(reason));
+    if (conn_queue(c, &m) != 0) {
+        conn_drop(c);
+        return;
+    }
+    c->closing = 1;
+    conn_flush(c);
+}
+
+static void on_join(struct conn *c, const struct pfs_msg *m)
+{
+    struct node *n = c->n;
+    const struct pfs_join *j = &m->u.join;
+    char model[PFS_MODEL_MAX + 1], file[PFS_PATH_MAX + 1];
+    memcpy(model, j->model.p, j->model.len);
+    model[j->model.len] = '\0';
+    memcpy(file, j->file.p, j->file.len);
+    file[j->file.len] = '\0';
+    if (strcmp(model, n->cfg->model) != 0 || pfs_hier_id(model, file) != m->hier) {
+        refuse(c, m, PFS_R_WRONG_HIER, NULL);
+        return;
+    }
+    struct hnode *hn = node_find_hier(n, m->hier);
+    int reason = PFS_R_NOT_MEMBER;
+    int idx = hn && hn->h.st != HS_IDLE
+                  ? hier_child_join(&hn->h, m->xid, j->addr, j->port, &reason)
+                  : -1;
+    if (idx < 0) {
+        refuse(c, m, (unsigned)reason, hn);
+        return;
+    }
+    c->role = CR_CHILD;
+    c->hn = hn;
+    c->slot = idx;
+    c->xid = m->xid;
+    hn->child[idx] = c;
+    hn->child_verdict[idx] = 0;
+    struct pfs_msg a;
+    msg_init(&a, PFS_T_ACCEPT, hn->h.h);
+    a.u.accept.index = (uint8_t)idx;
+    a.u.accept.depth = hn->h.depth;
+    a.u.accept.root_xid = hn->h.root_xid;
+    if (conn_queue(c, &a) != 0) {
+        conn_drop(c);
+        hier_child_release(&hn->h, idx, node_now());
+        return;
+    }
+    log_child(c, PFS_DL_CHILD_ADD, m->xid, hn->h.h, NULL);
+    hier_child_changed(&hn->h, node_now());
+    if (hn->h.st == HS_DONE)
+        conn_start_tx(c);
+    else
+        conn_flush(c);
+}
+
+/* A child left: a served one quietly, any other frees its slot. */
+static void child_gone(struct conn *c, const char *why)
+{
+    struct hnode *hn = c->hn;
+    int slot = c->slot;
+    int served = c->verdict == PFS_V_OK;
+    if (!served)
+        log_child(c, PFS_DL_CHILD_LOST, c->xid, hn->h.h, why);
+    conn_drop(c);
+    if (!served)
+        hier_child_release(&hn->h, slot, node_now());
+    node_check_done(c->n);
+}
+
+static void on_verdict(struct conn *c, const struct pfs_msg *m)
+{
+    struct hnode *hn = c->hn;
+    int64_t now = node_now();
+    if (c->tx.phase != TX_VERDICT) {
+        conn_send_abort(c, PFS_R_PROTOCOL);
+        child_gone(c, "protocol");
+        return;
+    }
+    c->tx.phase = TX_DONE;
+    c->verdict = m->u.verdict.verdict;
+    hn->child_verdict[c->slot] = c->verdict;
+    double secs = (double)(now - c->tx.t0) / 1000.0;
+    struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_TX_DONE);
+    ev.bytes = c->tx.sent;
+    ev.secs = secs;
+    ev.rate = rate_kbs(c->tx.sent, secs);
+    snprintf(ev.reason, sizeof ev.reason, "%s", pfs_verdict_name(m->u.verdict.verdict));
+    node_log(c->n, &ev);
+    xfr_tx_close(&c->tx);
+    node_check_done(c->n);
+}
+
+static void from_child(struct conn *c, const struct pfs_msg *m)
+{
+    switch (m->type) {
+    case PFS_T_VERDICT: on_verdict(c, m); return;
+    case PFS_T_ABORT: child_gone(c, pfs_reason_name(m->u.reason.reason)); return;
+    case PFS_T_LEAVE: child_gone(c, "leave"); return;
+    default:
+        conn_send_abort(c, PFS_R_PROTOCOL);
+        child_gone(c, "protocol");
+        return;
+    }
+}
+
+void conn_start_tx(struct conn *c)
+{
+    struct hnode *hn = c->hn;
+    struct node *n = c->n;
+    if (c->dead || c->tx.fd >= 0 || c->tx.phase != TX_IDLE)
+        return;
+    char path[STORE_PATH_MAX], err[256];
+    snprintf(path, sizeof path, "%s/%s", n->cfg->dir, hn->h.name);
+    struct xfr_id id = {.xid = n->cfg->xid, .hier = hn->h.h, .source = (uint8_t)hn->h.source,
+                        .origin = hn->h.origin};
+    memcpy(id.sha, hn->h.sha, PFS_SHA256_LEN);
+    snprintf(id.path, sizeof id.path, "%s", hn->h.path);
+    int64_t now = node_now();
+    if (xfr_tx_open(&c->tx, path, hn->h.size, &id, n->cfg->tx_rate * 1024, now, err,
+                    sizeof err) != 0) {
+        conn_send_abort(c, PFS_R_IO);
+        child_gone(c, "io");
+        return;
+    }
+    struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_XFR_TX);
+    ev.total = hn->h.size;
+    snprintf(ev.src, sizeof ev.src, "%s", pfs_source_name((unsigned)hn->h.source));
+    node_log(n, &ev);
+    c->t_idle = now;
+    conn_flush(c);
+}
+
+/* ---- reading and dispatch ---- */
+
+static void dispatch(struct conn *c, const struct pfs_msg *m)
+{
+    switch (c->role) {
+    case CR_PENDING:
+        if (m->type == PFS_T_JOIN) {
+            on_join(c, m);
+        } else {
+            log_child(c, PFS_DL_CHILD_NO, m->xid, m->hier, "protocol");
+            conn_send_abort(c, PFS_R_PROTOCOL);
+            conn_drop(c);
+        }
+        return;
+    case CR_CHILD: from_child(c, m); return;
+    case CR_PARENT: from_parent(c, m); return;
+    }
+}
+
+static void bad_stream(struct conn *c, int err)
+{
+    if (c->role == CR_PARENT) {
+        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+    } else if (c->role == CR_CHILD) {
+        conn_send_abort(c, PFS_R_PROTOCOL);
+        child_gone(c, "protocol");
+    } else {
+        log_child(c, PFS_DL_CHILD_NO, 0, 0, pfs_strerror(err));
+        conn_send_abort(c, PFS_R_PROTOCOL);
+        conn_drop(c);
+    }
+}
+
+/* Decodes every whole message in rbuf. */
+static void process_frames(struct conn *c)
+{
+    size_t off = 0;
+    while (!c->dead && !c->closing) {
+        long fl = pfs_frame_len(c->rbuf + off, c->rlen - off);
+        if (fl < 0) {
+            bad_stream(c, (int)fl);
+            return;
+        }
+        if (fl == 0 || (size_t)fl > c->rlen - off)
+            break;
+        struct pfs_msg m;
+        int rc = pfs_decode(c->rbuf + off, (size_t)fl, &m);
+        if (rc != PFS_OK) {
+            bad_stream(c, rc);
+            return;
+        }
+        c->t_idle = node_now();
+        dispatch(c, &m);
+        off += (size_t)fl;
+    }
+    if (c->dead)
+        return;
+    memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+}
+
+static void conn_lost(struct conn *c, const char *why)
+{
+    struct hnode *hn = c->hn;
+    int64_t now = node_now();
+    if (c->dead)
+        return;
+    if (c->closing || c->role == CR_PENDING || !hn) {
+        conn_drop(c);
+        return;
+    }
+    if (c->role == CR_CHILD) {
+        child_gone(c, why);
+        return;
+    }
+    int mine = hn->parent == c;
+    conn_drop(c);
+    if (!mine)
+        return;
+    if (hn->h.st == HS_JOINING)
+        hier_join_failed(&hn->h, now);
+    else
+        hier_parent_lost(&hn->h, why, now);
+}
+
+static void conn_read(struct conn *c)
+{
+    while (!c->dead) {
+        ssize_t r = read(c->fd, c->rbuf + c->rlen, CONN_RBUF - c->rlen);
+        if (r == 0) {
+            conn_lost(c, "closed");
+            return;
+        }
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                conn_lost(c, "reset");
+            return;
+        }
+        c->rlen += (size_t)r;
+        process_frames(c);
+        /* A closing connection only flushes: what it still gets is ignored. */
+        if (!c->dead && c->closing)
+            c->rlen = 0;
+    }
+}
+
+static void conn_on_event(struct el_loop *loop, int fd, void *ud, int mask)
+{
+    (void)loop, (void)fd;
+    struct conn *c = ud;
+    if (c->dead)
+        return;
+    if (mask & EL_WRITABLE) {
+        if (c->connecting)
+            on_connected(c);
+        else
+            conn_flush(c);
+        return;
+    }
+    conn_read(c);
+}
+
+void conn_on_listen(struct el_loop *loop, int fd, void *ud, int mask)
+{
+    (void)loop, (void)mask;
+    struct node *n = ud;
+    for (int i = 0; i < ACCEPT_BURST; i++) {
+        char err[NET_ERR_LEN];
+        uint32_t ip;
+        uint16_t port;
+        int cfd = net_tcp_accept(err, fd, &ip, &port);
+        if (cfd < 0)
+            return;
+        (void)conn_new(n, cfd, CR_PENDING, ip, port);
+    }
+}
+
+/* ---- timeouts ---- */
+
+static void check_conn(struct conn *c, int64_t now)
+{
+    const struct pfsd_config *cfg = c->n->cfg;
+    if (c->closing) {
+        if (now - c->t_idle >= cfg->idle_timeout)
+            conn_drop(c);
+        return;
+    }
+    switch (c->role) {
+    case CR_PENDING:
+        if (now - c->t_open >= cfg->idle_timeout) {
+            log_child(c, PFS_DL_CHILD_NO, 0, 0, "idle");
+            conn_drop(c);
+        }
+        return;
+    case CR_CHILD:
+        if (c->tx_wake && now >= c->tx_wake) {
+            c->tx_wake = 0;
+            conn_flush(c);
+            return;
+        }
+        if ((c->tx.phase == TX_CMD || c->tx.phase == TX_DATA || c->tx.phase == TX_END) &&
+            !c->tx_wake && now - c->t_idle >= cfg->stall_timeout) {
+            conn_send_abort(c, PFS_R_TIMEOUT);
+            child_gone(c, "stall");
+        } else if (c->tx.phase == TX_VERDICT && c->wlen == 0 &&
+                   now - (c->t_idle > c->tx.t_end ? c->t_idle : c->tx.t_end) >= cfg->idle_timeout) {
+            conn_send_abort(c, PFS_R_TIMEOUT);
+            child_gone(c, "timeout");
+        }
+        return;
+    case CR_PARENT:
+        if (c->rx.active && now - c->rx.last >= cfg->stall_timeout)
+            parent_fault(c, PFS_R_TIMEOUT, "stall");
+        return;
+    }
+}
+
+void conn_housekeeping(struct node *n, int64_t now)
+{
+    for (struct conn *c = n->conns; c; c = c->next)
+        if (!c->dead)
+            check_conn(c, now);
+}

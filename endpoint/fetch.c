@@ -1,0 +1,186 @@
+/*
+ * fetch.c - the TFTP fetch of one file: the root's, or a fallback's.
+ * Bytes stream into a store (temp file + SHA-256); the file gets its
+ * real name only after the checks of node_accept_file().
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "sha256.h"
+
+static int fetch_sink(void *arg, const uint8_t *data, size_t len, uint64_t offset)
+{
+    struct hnode *hn = arg;
+    (void)offset; /* the client delivers in order, each byte once */
+    return store_write(&hn->st, data, len);
+}
+
+/* TFTP lines name the file as the server is asked for it: the bare name. */
+static struct pfs_dlog_ev tftp_ev(const struct hnode *hn, enum pfs_dlog_kind kind)
+{
+    struct pfs_dlog_ev ev = hier_ev(&hn->h, kind);
+    snprintf(ev.file, sizeof ev.file, "%s", hn->h.name);
+    return ev;
+}
+
+/*
+ * The reason is one short word in the log: the client's "tftp H:P: text"
+ * loses its address prefix (the RRQ line names the server) and is cut to
+ * the field.
+ */
+static void log_fail(struct node *n, struct hnode *hn, const char *why)
+{
+    struct pfs_dlog_ev ev = tftp_ev(hn, PFS_DL_TFTP_FAIL);
+    const char *colon = strncmp(why, "tftp ", 5) == 0 ? strstr(why, ": ") : NULL;
+    if (colon)
+        why = colon + 2;
+    size_t len = strlen(why);
+    if (len > sizeof ev.reason - 1)
+        len = sizeof ev.reason - 1;
+    memcpy(ev.reason, why, len);
+    ev.reason[len] = '\0';
+    node_log(n, &ev);
+}
+
+static void log_hash(struct node *n, struct hnode *hn, enum pfs_dlog_kind kind,
+                     const uint8_t d[PFS_SHA256_LEN])
+{
+    struct pfs_dlog_ev ev = hier_ev(&hn->h, kind);
+    char hex[PFS_SHA256_HEX];
+    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
+    node_log(n, &ev);
+}
+
+/* Stops watching the transfer and frees it; the store stays for the caller. */
+static void fetch_release(struct hnode *hn)
+{
+    struct node *n = hn->n;
+    if (!hn->tftp)
+        return;
+    el_del_fd(n->loop, tftp_fd(hn->tftp), EL_READABLE);
+    if (hn->tftp_timer)
+        el_del_timer(n->loop, hn->tftp_timer);
+    hn->tftp_timer = 0;
+    tftp_free(hn->tftp);
+    hn->tftp = NULL;
+}
+
+static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
+{
+    struct node *n = hn->n;
+    int64_t now = node_now();
+    struct pfs_dlog_ev ev = tftp_ev(hn, PFS_DL_TFTP_DONE);
+    ev.bytes = st->bytes;
+    ev.secs = st->seconds;
+    ev.rate = st->seconds > 0 ? (double)st->bytes / 1024.0 / st->seconds : 0.0;
+    node_log(n, &ev);
+    uint8_t d[PFS_SHA256_LEN];
+    char why[32];
+    store_digest(&hn->st, d);
+    if (node_accept_file(n, hn, &hn->st, d, why, sizeof why) != 0) {
+        log_hash(n, hn, PFS_DL_HASH_BAD, d);
+        log_fail(n, hn, why);
+        store_discard(&hn->st);
+        hier_fetch_failed(&hn->h, now);
+        return;
+    }
+    log_hash(n, hn, PFS_DL_HASH_OK, d);
+    hier_file_ok(&hn->h, PFS_SRC_TFTP, now);
+}
+
+/* Called after every client step: finishes the fetch once the client has. */
+static void fetch_check(struct hnode *hn)
+{
+    if (!hn->tftp)
+        return;
+    enum tftp_state s = tftp_state(hn->tftp);
+    if (s != TFTP_DONE && s != TFTP_FAILED)
+        return;
+    struct tftp_stats st;
+    char err[TFTP_ERR_LEN];
+    tftp_stats(hn->tftp, &st);
+    snprintf(err, sizeof err, "%s", tftp_error(hn->tftp));
+    fetch_release(hn);
+    if (s == TFTP_DONE) {
+        fetch_done(hn, &st);
+        return;
+    }
+    log_fail(hn->n, hn, err);
+    store_discard(&hn->st);
+    hier_fetch_failed(&hn->h, node_now());
+}
+
+static void fetch_on_readable(struct el_loop *loop, int fd, void *ud, int mask)
+{
+    (void)loop, (void)fd, (void)mask;
+    struct hnode *hn = ud;
+    if (!hn->tftp)
+        return;
+    tftp_on_readable(hn->tftp);
+    fetch_check(hn);
+}
+
+static long fetch_on_timer(struct el_loop *loop, long long id, void *ud)
+{
+    (void)loop, (void)id;
+    struct hnode *hn = ud;
+    if (!hn->tftp)
+        return EL_NOMORE;
+    tftp_on_timer(hn->tftp);
+    if (tftp_timeout_ms(hn->tftp) < 0) {
+        hn->tftp_timer = 0; /* returning NOMORE ends this timer */
+        fetch_check(hn);
+        return EL_NOMORE;
+    }
+    /* Early wakeups are harmless: the client only acts past its deadline. */
+    return tftp_timeout_ms(hn->tftp);
+}
+
+int fetch_start(struct node *n, struct hnode *hn)
+{
+    const struct pfsd_config *c = n->cfg;
+    char err[TFTP_ERR_LEN];
+    if (store_open(&hn->st, c->dir, hn->h.name, err, sizeof err) != 0) {
+        log_fail(n, hn, err);
+        return -1;
+    }
+    struct tftp_req rq = {
+        .server_ip = c->tftp_ip, .server_port = c->tftp_port, .local_ip = c->addr,
+        .file = hn->h.name, .blksize = (unsigned)c->blksize,
+        .timeout_ms = (unsigned)c->tftp_timeout, .tries = (unsigned)c->tftp_retries + 1,
+        .max_size = hn->h.have_expect ? hn->h.exp_size : PFS_FILE_MAX,
+        .sink = fetch_sink, .sink_arg = hn, .out_fd = -1,
+    };
+    struct pfs_dlog_ev ev = tftp_ev(hn, PFS_DL_TFTP_RRQ);
+    ev.pip = c->tftp_ip;
+    ev.port = c->tftp_port;
+    node_log(n, &ev);
+    hn->tftp = tftp_start(&rq, err, sizeof err);
+    if (!hn->tftp) {
+        log_fail(n, hn, err);
+        store_discard(&hn->st);
+        return -1;
+    }
+    long long id = el_add_timer(n->loop, tftp_timeout_ms(hn->tftp), fetch_on_timer, hn);
+    if (el_add_fd(n->loop, tftp_fd(hn->tftp), EL_READABLE, fetch_on_readable, hn) != EL_OK ||
+        id < 0) {
+        if (id > 0)
+            el_del_timer(n->loop, id);
+        fetch_release(hn);
+        log_fail(n, hn, "event loop full");
+        store_discard(&hn->st);
+        return -1;
+    }
+    hn->tftp_timer = id;
+    return 0;
+}
+
+void fetch_cancel(struct hnode *hn)
+{
+    fetch_release(hn);
+    store_discard(&hn->st);
+}

@@ -1,0 +1,497 @@
+/*
+ * hier.c - the hierarchy state machine: election, parent choice, joins,
+ * fallback. Every transition is one function below; none does I/O.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "hier.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "election.h"
+
+/* ---- small helpers ---- */
+
+struct pfs_dlog_ev hier_ev(const struct hier *h, enum pfs_dlog_kind kind)
+{
+    struct pfs_dlog_ev ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.xid = h->env->xid;
+    ev.h = h->h;
+    snprintf(ev.file, sizeof ev.file, "%s", h->path);
+    snprintf(ev.model, sizeof ev.model, "%s", h->env->model);
+    return ev;
+}
+
+static void emit(struct hier *h, const struct pfs_dlog_ev *ev)
+{
+    h->env->ops->log(h->env->ctx, ev);
+}
+
+static void trace(struct hier *h, const char *where)
+{
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_TRACE);
+    snprintf(ev.trace, sizeof ev.trace, "%s", where);
+    emit(h, &ev);
+}
+
+static void state_line(struct hier *h)
+{
+    h->env->ops->state(h->env->ctx, h);
+}
+
+static void bcast(struct hier *h, unsigned type, unsigned seq)
+{
+    /* A CLAIM carries only the two claim states; an AD the node's state. */
+    unsigned st = type == PFS_T_CLAIM ? (h->is_root ? PFS_HS_CONF : PFS_HS_TENT)
+                                      : hier_wire_state(h);
+    h->env->ops->bcast(h->env->ctx, h, type, st, seq);
+}
+
+int hier_attached(const struct hier *h)
+{
+    switch (h->st) {
+    case HS_WAITING:
+    case HS_MEMBER:
+    case HS_DONE:
+        return 1;
+    case HS_FETCH:
+        return h->is_root;
+    default:
+        return 0;
+    }
+}
+
+unsigned hier_wire_state(const struct hier *h)
+{
+    switch (h->st) {
+    case HS_TENT: return PFS_HS_TENT;
+    case HS_WAITING: return PFS_HS_WAITING;
+    case HS_MEMBER: return PFS_HS_MEMBER;
+    case HS_FETCH: return hier_attached(h) ? PFS_HS_MEMBER : PFS_HS_SEEK;
+    case HS_DONE: return PFS_HS_DONE;
+    default: return PFS_HS_SEEK;
+    }
+}
+
+const char *hier_state_word(const struct hier *h)
+{
+    return pfs_hstate_name(hier_wire_state(h));
+}
+
+/* An attached node's AD: depth, free slots, the root's strength. */
+static void advertise(struct hier *h, int64_t now)
+{
+    if (!hier_attached(h))
+        return;
+    trace(h, "idl_protocol.c-sendBroadcastOffer");
+    h->ad_seq = h->ad_seq >= 255 ? 1 : (uint8_t)(h->ad_seq + 1);
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_AD);
+    ev.n = h->ad_seq;
+    snprintf(ev.hier, sizeof ev.hier, "%s", hier_state_word(h));
+    emit(h, &ev);
+    bcast(h, PFS_T_AD, h->ad_seq);
+    h->last_answer = now;
+}
+
+static long jitter(struct hier *h, long span)
+{
+    return span > 0 ? (long)(elect_rand32(h->env->rng) % (uint32_t)span) : 0;
+}
+
+/* ---- entering and the claim ---- */
+
+void hier_init(struct hier *h, const struct hier_env *env, int index, const char *name)
+{
+    memset(h, 0, sizeof *h);
+    h->env = env;
+    h->index = index;
+    snprintf(h->name, sizeof h->name, "%s", name);
+    snprintf(h->path, sizeof h->path, "%s%s", PFS_DNLD_PREFIX, name);
+    h->h = pfs_hier_id(env->model, h->path);
+    h->st = HS_IDLE;
+    h->depth = PFS_DEPTH_NONE;
+}
+
+void hier_start(struct hier *h, int64_t now)
+{
+    h->t_start = now;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_HIER);
+    emit(h, &ev);
+    state_line(h);
+    h->st = HS_TENT;
+    h->strength = elect_strength(h->env->rng);
+    h->map = elect_rand32(h->env->rng);
+    h->ad_seq = 0;
+    trace(h, "idl_protocol.c-sendBroadcastOffer");
+    ev = hier_ev(h, PFS_DL_CLAIM);
+    snprintf(ev.state, sizeof ev.state, "tent");
+    ev.map = h->map;
+    ev.strength = h->strength;
+    emit(h, &ev);
+    bcast(h, PFS_T_CLAIM, 0);
+    h->deadline = now + h->env->ad_interval;
+}
+
+static void timeout_line(struct hier *h, const char *word)
+{
+    trace(h, "idl_timeout.c-doTimeout");
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_TIMEOUT);
+    snprintf(ev.hier, sizeof ev.hier, "%s", word);
+    emit(h, &ev);
+}
+
+static void confirm(struct hier *h, int64_t now)
+{
+    emit(h, &(struct pfs_dlog_ev){.kind = PFS_DL_CONFIRMED});
+    h->strength = PFS_STRENGTH_ROOT;
+    h->is_root = 1;
+    h->root_xid = h->env->xid;
+    h->depth = 0;
+    h->st = HS_WAITING;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_HROOT);
+    ev.ip = h->env->addr;
+    emit(h, &ev);
+    state_line(h);
+    trace(h, "idl_protocol.c-sendBroadcastOffer");
+    ev = hier_ev(h, PFS_DL_CLAIM);
+    snprintf(ev.state, sizeof ev.state, "conf");
+    ev.map = h->map;
+    ev.strength = h->strength;
+    emit(h, &ev);
+    bcast(h, PFS_T_CLAIM, 0);
+    h->last_answer = now;
+    h->deadline = now + h->env->root_wait;
+}
+
+static void claim_timer(struct hier *h, int64_t now)
+{
+    timeout_line(h, "ClaimRoot(tent)");
+    if (elect_on_timer(&h->ad_seq, h->env->ad_count) == ELECT_CONFIRM) {
+        confirm(h, now);
+        return;
+    }
+    trace(h, "idl_protocol.c-sendBroadcastOffer");
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_AD);
+    ev.n = h->ad_seq;
+    snprintf(ev.hier, sizeof ev.hier, "ClaimRoot(tent)");
+    emit(h, &ev);
+    bcast(h, PFS_T_AD, h->ad_seq);
+    h->deadline = now + h->env->ad_interval;
+}
+
+/* ---- fetching ---- */
+
+static void start_fetch(struct hier *h, int64_t now)
+{
+    h->st = HS_FETCH;
+    h->deadline = 0;
+    h->fetched = 1;
+    if (h->env->ops->fetch(h->env->ctx, h) != 0)
+        hier_fetch_failed(h, now);
+}
+
+static void fallback(struct hier *h, const char *why, int64_t now)
+{
+    h->fallback = why;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_FALLBACK);
+    snprintf(ev.reason, sizeof ev.reason, "%s", why);
+    emit(h, &ev);
+    h->is_root = 0;
+    start_fetch(h, now);
+}
+
+static void root_wait_timer(struct hier *h, int64_t now)
+{
+    timeout_line(h, "ROOT_WAITING");
+    emit(h, &(struct pfs_dlog_ev){.kind = PFS_DL_ROOT_TFTP, .xid = h->env->xid});
+    start_fetch(h, now);
+}
+
+/* ---- seeking a parent ---- */
+
+/*
+ * A node with children may not join below its old place: everything
+ * deeper might be its own subtree, and a cycle would never get the file.
+ * h->depth keeps the old place while seeking (ADs say "not attached").
+ */
+static int max_join_depth(const struct hier *h)
+{
+    if (tree_slots_free(&h->slots) == PFS_MAX_CHILDREN || h->depth == PFS_DEPTH_NONE)
+        return -1;
+    return h->depth;
+}
+
+static void enter_seek(struct hier *h, int64_t now)
+{
+    h->st = HS_SEEK;
+    h->is_root = 0;
+    h->seek_since = now;
+    /* One Seek AD: members answer at once instead of at their next change. */
+    trace(h, "idl_protocol.c-sendBroadcastOffer");
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_AD);
+    h->ad_seq = h->ad_seq >= 255 ? 1 : (uint8_t)(h->ad_seq + 1);
+    ev.n = h->ad_seq;
+    snprintf(ev.hier, sizeof ev.hier, "%s", pfs_hstate_name(PFS_HS_SEEK));
+    emit(h, &ev);
+    bcast(h, PFS_T_AD, h->ad_seq);
+    h->deadline = now + h->env->ad_interval;
+}
+
+static void try_join(struct hier *h, const struct tree_cand *c, int64_t now)
+{
+    h->tries++;
+    h->parent_xid = c->xid;
+    h->parent_addr = c->addr;
+    h->parent_port = c->port;
+    h->parent_depth = c->depth;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_PARENT);
+    ev.peer = c->xid;
+    ev.pip = c->addr;
+    ev.depth = c->depth;
+    ev.tries = h->tries;
+    emit(h, &ev);
+    h->st = HS_JOINING;
+    h->deadline = now + h->env->join_timeout;
+    if (h->env->ops->join(h->env->ctx, h) != 0)
+        hier_join_failed(h, now);
+}
+
+/* Picks a parent now, or keeps listening until the seek timeout. */
+static void seek_choose(struct hier *h, int64_t now)
+{
+    const struct tree_cand *c = tree_choose(&h->cands, h->env->xid, max_join_depth(h));
+    if (c) {
+        try_join(h, c, now);
+        return;
+    }
+    if (now - h->seek_since >= h->env->seek_timeout) {
+        /* After a failure, that failure is why we are still without a parent. */
+        fallback(h, h->last_fail ? h->last_fail : "no-parent", now);
+        return;
+    }
+    h->deadline = h->seek_since + h->env->seek_timeout;
+}
+
+/* A failed try: count it, then rejoin another parent or fall back. */
+static void fail_try(struct hier *h, const char *why, int64_t now)
+{
+    h->env->ops->drop_parent(h->env->ctx, h);
+    tree_mark_failed(&h->cands, h->parent_xid);
+    h->fails++;
+    h->last_fail = why;
+    if (h->fails >= h->env->join_tries) {
+        fallback(h, why, now);
+        return;
+    }
+    const struct tree_cand *c = tree_choose(&h->cands, h->env->xid, max_join_depth(h));
+    if (c)
+        try_join(h, c, now);
+    else
+        enter_seek(h, now);
+}
+
+static void join_unanswered(struct hier *h, int64_t now);
+
+/* ---- events ---- */
+
+void hier_timer(struct hier *h, int64_t now)
+{
+    if (!h->deadline || now < h->deadline)
+        return;
+    h->deadline = 0;
+    switch (h->st) {
+    case HS_TENT: claim_timer(h, now); break;
+    case HS_WAITING: root_wait_timer(h, now); break;
+    case HS_SEEK: seek_choose(h, now); break;
+    case HS_JOINING: join_unanswered(h, now); break;
+    default: break;
+    }
+}
+
+static void log_rx_claim(struct hier *h, const struct pfs_msg *m, uint32_t src_ip)
+{
+    const struct pfs_claim *c = &m->u.claim;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_RX_CLAIM);
+    ev.peer = m->xid;
+    ev.pip = src_ip;
+    ev.strength = c->strength;
+    snprintf(ev.state, sizeof ev.state, "%s",
+             c->state == PFS_HS_TENT ? "tent" : c->state == PFS_HS_CONF ? "conf" : "ad");
+    emit(h, &ev);
+}
+
+static void yield(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int64_t now)
+{
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_YIELD);
+    ev.peer = m->xid;
+    ev.pip = src_ip;
+    ev.strength = m->u.claim.strength;
+    emit(h, &ev);
+    h->strength = 0;
+    enter_seek(h, now);
+}
+
+void hier_heard(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int64_t now)
+{
+    const struct pfs_claim *c = &m->u.claim;
+    int member = c->state != PFS_HS_TENT && c->state != PFS_HS_SEEK && c->depth != PFS_DEPTH_NONE;
+    if (member)
+        tree_heard(&h->cands, m->xid, c->addr, c->port, c->depth, c->free_slots, c->root_xid);
+    if (m->type == PFS_T_CLAIM || h->env->verbose)
+        log_rx_claim(h, m, src_ip);
+
+    unsigned own = hier_wire_state(h);
+    if (h->st == HS_TENT || h->st == HS_WAITING) {
+        struct elect_key mine = {h->strength, h->env->xid}, theirs = {c->strength, m->xid};
+        if (elect_on_heard(own, mine, h->fetched, c->state, c->depth, theirs) == ELECT_YIELD) {
+            yield(h, m, src_ip, now);
+            return;
+        }
+    }
+    /* Answer a claimant or a seeker: that is how late nodes find the tree. */
+    if ((c->state == PFS_HS_TENT || c->state == PFS_HS_SEEK) && hier_attached(h) &&
+        now - h->last_answer >= h->env->ad_interval)
+        advertise(h, now);
+
+    /* A seeker past its settle time jumps on a new member, with a little
+     * jitter so that seekers who heard the same AD do not all ask at once. */
+    if (h->st == HS_SEEK && member && now >= h->seek_since + h->env->ad_interval) {
+        int64_t soon = now + jitter(h, h->env->ad_interval / 2 + 1);
+        if (!h->deadline || soon < h->deadline)
+            h->deadline = soon;
+    }
+}
+
+void hier_leave_heard(struct hier *h, uint32_t xid)
+{
+    tree_forget(&h->cands, xid);
+}
+
+void hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now)
+{
+    if (h->st != HS_JOINING)
+        return;
+    h->st = HS_MEMBER;
+    h->deadline = 0;
+    h->root_xid = a->root_xid;
+    h->parent_depth = a->depth;
+    h->depth = a->depth < PFS_DEPTH_NONE - 1 ? (uint8_t)(a->depth + 1) : (uint8_t)(PFS_DEPTH_NONE - 1);
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_JOINED);
+    ev.peer = h->parent_xid;
+    ev.pip = h->parent_addr;
+    ev.index = a->index;
+    ev.depth = h->depth;
+    emit(h, &ev);
+    state_line(h);
+    advertise(h, now);
+}
+
+void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
+{
+    if (h->st != HS_JOINING)
+        return;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_REFUSED);
+    ev.peer = h->parent_xid;
+    ev.pip = h->parent_addr;
+    snprintf(ev.reason, sizeof ev.reason, "%s", pfs_reason_name(r->reason));
+    emit(h, &ev);
+    if (r->reason == PFS_R_FULL)
+        tree_refused(&h->cands, h->parent_xid, r->hints, r->nhints);
+    fail_try(h, "refused", now);
+}
+
+/* The asked parent never answered: logged like a refusal, reason "timeout". */
+static void join_unanswered(struct hier *h, int64_t now)
+{
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_REFUSED);
+    ev.peer = h->parent_xid;
+    ev.pip = h->parent_addr;
+    snprintf(ev.reason, sizeof ev.reason, "timeout");
+    emit(h, &ev);
+    fail_try(h, "join-timeout", now);
+}
+
+void hier_join_failed(struct hier *h, int64_t now)
+{
+    if (h->st == HS_JOINING)
+        join_unanswered(h, now);
+}
+
+void hier_parent_lost(struct hier *h, const char *why, int64_t now)
+{
+    if (h->st != HS_MEMBER)
+        return;
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_PARENT_LOST);
+    ev.peer = h->parent_xid;
+    ev.pip = h->parent_addr;
+    snprintf(ev.reason, sizeof ev.reason, "%s", why);
+    emit(h, &ev);
+    state_line(h);
+    fail_try(h, strcmp(why, "stall") == 0 ? "stall" : "parent-lost", now);
+}
+
+void hier_file_bad(struct hier *h, int64_t now)
+{
+    if (h->st == HS_MEMBER)
+        fail_try(h, "hash", now);
+}
+
+void hier_file_ok(struct hier *h, int source, int64_t now)
+{
+    h->source = source;
+    h->st = HS_DONE;
+    h->deadline = 0;
+    h->t_done = now;
+    if (source == PFS_SRC_TFTP) {
+        h->origin = h->env->xid;
+        h->got_from = 0;
+        /* A fallback node holds the file too: it serves one level below a root. */
+        if (!h->is_root && h->depth == PFS_DEPTH_NONE)
+            h->depth = 1;
+    } else {
+        h->got_from = h->parent_xid;
+    }
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_FILE_DONE);
+    snprintf(ev.src, sizeof ev.src, "%s", pfs_source_name((unsigned)source));
+    ev.secs = (double)(now - h->t_start) / 1000.0;
+    emit(h, &ev);
+    state_line(h);
+    advertise(h, now);
+    h->env->ops->finished(h->env->ctx, h);
+}
+
+void hier_fetch_failed(struct hier *h, int64_t now)
+{
+    (void)now;
+    h->st = HS_FAILED;
+    h->deadline = 0;
+    h->t_done = now;
+    h->env->ops->finished(h->env->ctx, h);
+}
+
+int hier_child_join(struct hier *h, uint32_t xid, uint32_t addr, uint16_t port, int *reason)
+{
+    if (!hier_attached(h)) {
+        *reason = PFS_R_NOT_MEMBER;
+        return -1;
+    }
+    int idx = tree_slot_take(&h->slots, xid, addr, port);
+    if (idx < 0)
+        *reason = PFS_R_FULL;
+    return idx;
+}
+
+void hier_child_changed(struct hier *h, int64_t now)
+{
+    state_line(h);
+    advertise(h, now);
+}
+
+void hier_child_release(struct hier *h, int index, int64_t now)
+{
+    tree_slot_release(&h->slots, index);
+    hier_child_changed(h, now);
+}

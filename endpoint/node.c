@@ -1,0 +1,657 @@
+/*
+ * node.c - the endpoint's core: sockets, the hierarchies of the load,
+ * broadcasts, malformed-datagram accounting, and the orderly end.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "node.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "net.h"
+#include "sha256.h"
+
+#define EL_SETSIZE 1024
+#define UDP_BURST 64   /* datagrams read per wakeup: the TCP side gets its turn */
+
+int64_t node_now(void)
+{
+    return el_now_ms();
+}
+
+struct pfs_dlog_ev node_ev(struct node *n, enum pfs_dlog_kind kind)
+{
+    struct pfs_dlog_ev ev;
+    memset(&ev, 0, sizeof ev);
+    ev.kind = kind;
+    ev.xid = n->cfg->xid;
+    return ev;
+}
+
+void node_log(struct node *n, const struct pfs_dlog_ev *ev)
+{
+    plog_ev(&n->log, ev);
+}
+
+static int conn_fd(const struct conn *c)
+{
+    return c && !c->dead ? c->fd : -1;
+}
+
+void node_state_line(struct node *n, struct hnode *hn)
+{
+    struct pfs_dlog_ev ev = node_ev(n, PFS_DL_STATE);
+    ev.parent = conn_fd(hn->parent);
+    ev.fd0 = conn_fd(hn->child[0]);
+    ev.fd1 = conn_fd(hn->child[1]);
+    ev.full = tree_slots_free(&hn->h.slots) == 0;
+    node_log(n, &ev);
+}
+
+struct hnode *node_find_hier(struct node *n, uint32_t h)
+{
+    for (int i = 0; i < n->nh; i++)
+        if (n->hn[i]->h.h == h)
+            return n->hn[i];
+    return NULL;
+}
+
+/* ---- broadcasts ---- */
+
+static void send_bcast(struct node *n, struct pfs_msg *m)
+{
+    uint8_t buf[PFS_UDP_MAX];
+    long len = pfs_encode(m, buf, sizeof buf);
+    if (len < 0)
+        return; /* our own fields are validated at startup: cannot happen */
+    char err[NET_ERR_LEN];
+    /* A lost broadcast is what the Ads' repetition is for: not fatal. */
+    (void)net_udp_send(err, n->ufd_own, n->cfg->bcast, n->cfg->port, buf, (size_t)len);
+}
+
+static void op_bcast(void *ctx, struct hier *h, unsigned type, unsigned wire_state, unsigned seq)
+{
+    struct node *n = ctx;
+    int attached = hier_attached(h);
+    struct pfs_msg m;
+    memset(&m, 0, sizeof m);
+    m.version = PFS_VERSION_1;
+    m.type = (uint8_t)type;
+    m.xid = n->cfg->xid;
+    m.hier = h->h;
+    int nfree = tree_slots_free(&h->slots);
+    m.flags = PFS_F_BCAST | (nfree == 0 ? PFS_F_FULL : 0) | (h->st == HS_DONE ? PFS_F_HAVE : 0);
+    struct pfs_claim *c = &m.u.claim;
+    c->state = (uint8_t)wire_state;
+    c->seq = (uint8_t)seq;
+    c->depth = attached ? h->depth : PFS_DEPTH_NONE;
+    c->free_slots = (uint8_t)nfree;
+    c->map = h->map;
+    /* Members speak with the root's strength: a late claimant yields to the tree. */
+    c->strength = type == PFS_T_CLAIM || h->st == HS_TENT ? h->strength
+                  : attached                              ? PFS_STRENGTH_ROOT
+                                                          : 0;
+    c->root_xid = attached ? h->root_xid : 0;
+    c->addr = n->cfg->addr;
+    c->port = n->cfg->port;
+    c->model = pfs_str_of(n->cfg->model);
+    c->file = pfs_str_of(h->path);
+    send_bcast(n, &m);
+}
+
+static void send_leave(struct node *n, struct hnode *hn, unsigned reason)
+{
+    struct pfs_msg m;
+    memset(&m, 0, sizeof m);
+    m.version = PFS_VERSION_1;
+    m.type = PFS_T_LEAVE;
+    m.flags = PFS_F_BCAST;
+    m.xid = n->cfg->xid;
+    m.hier = hn->h.h;
+    m.u.reason.reason = (uint8_t)reason;
+    send_bcast(n, &m);
+    struct pfs_dlog_ev ev = hier_ev(&hn->h, PFS_DL_LEAVE);
+    snprintf(ev.reason, sizeof ev.reason, "%s", pfs_reason_name(reason));
+    node_log(n, &ev);
+}
+
+/* ---- hier_ops ---- */
+
+static void op_log(void *ctx, const struct pfs_dlog_ev *ev)
+{
+    node_log(ctx, ev);
+}
+
+static void op_state(void *ctx, struct hier *h)
+{
+    node_state_line(ctx, h->user);
+}
+
+static int op_join(void *ctx, struct hier *h)
+{
+    return conn_join(ctx, h->user) ? 0 : -1;
+}
+
+static void op_drop_parent(void *ctx, struct hier *h)
+{
+    (void)ctx;
+    struct hnode *hn = h->user;
+    if (hn->parent)
+        conn_drop(hn->parent);
+    hn->parent = NULL;
+}
+
+static int op_fetch(void *ctx, struct hier *h)
+{
+    return fetch_start(ctx, h->user);
+}
+
+static struct hnode *hnode_new(struct node *n, int index, const char *name)
+{
+    struct hnode *hn = calloc(1, sizeof *hn);
+    if (!hn)
+        return NULL;
+    hier_init(&hn->h, &n->env, index, name);
+    hn->h.user = hn;
+    hn->n = n;
+    store_init(&hn->st);
+    return hn;
+}
+
+/* The .loads is held: one hierarchy per component, in order. */
+static void add_components(struct node *n)
+{
+    for (unsigned i = 0; i < n->loads.nfiles && n->nh < NODE_HIER_MAX; i++) {
+        const struct loads_file *f = &n->loads.files[i];
+        struct hnode *hn = hnode_new(n, n->nh, f->name);
+        if (!hn)
+            break;
+        hn->h.have_expect = 1;
+        hn->h.exp_size = f->size;
+        memcpy(hn->h.exp_sha, f->sha256, PFS_SHA256_LEN);
+        n->hn[n->nh++] = hn;
+    }
+    n->loads_known = 1;
+}
+
+/* Sends ABORT to the children of a hierarchy that cannot be served. */
+static void abort_children(struct node *n, struct hnode *hn)
+{
+    for (int i = 0; i < PFS_MAX_CHILDREN; i++) {
+        struct conn *c = hn->child[i];
+        if (!c)
+            continue;
+        struct pfs_dlog_ev ev = hier_ev(&hn->h, PFS_DL_CHILD_LOST);
+        ev.index = i;
+        ev.peer = c->xid;
+        ev.pip = c->ip;
+        snprintf(ev.reason, sizeof ev.reason, "no-file");
+        node_log(n, &ev);
+        conn_send_abort(c, PFS_R_IO);
+        conn_drop(c);
+        hn->child[i] = NULL;
+        tree_slot_release(&hn->h.slots, i);
+    }
+}
+
+static void op_finished(void *ctx, struct hier *h)
+{
+    struct node *n = ctx;
+    struct hnode *hn = h->user;
+    int64_t now = node_now();
+    if (h->st == HS_DONE) {
+        if (h->index == 0 && !n->loads_known)
+            add_components(n);
+        for (int i = 0; i < PFS_MAX_CHILDREN; i++)
+            if (hn->child[i])
+                conn_start_tx(hn->child[i]);
+    } else {
+        n->exit_code = PFSD_EXIT_FILES;
+        abort_children(n, hn);
+        if (h->index == 0)
+            n->loads_known = 1; /* no load: nothing more to fetch */
+    }
+    /* The next file's hierarchy starts as soon as this one is settled. */
+    if (h->index + 1 < n->nh && n->hn[h->index + 1]->h.st == HS_IDLE)
+        hier_start(&n->hn[h->index + 1]->h, now);
+    node_check_done(n);
+}
+
+static const struct hier_ops node_ops = {
+    .bcast = op_bcast,
+    .log = op_log,
+    .state = op_state,
+    .join = op_join,
+    .drop_parent = op_drop_parent,
+    .fetch = op_fetch,
+    .finished = op_finished,
+};
+
+/* ---- a received file: the checks before it gets its real name ---- */
+
+int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
+                     const uint8_t digest[PFS_SHA256_LEN], char *why, size_t whycap)
+{
+    struct hier *h = &hn->h;
+    char err[256];
+    if (h->have_expect &&
+        (st->bytes != h->exp_size || memcmp(digest, h->exp_sha, PFS_SHA256_LEN) != 0)) {
+        snprintf(why, whycap, "loads-hash");
+        return -1;
+    }
+    if (h->index == 0) {
+        /* A .loads that does not parse is as useless as a corrupt file. */
+        if (loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0) {
+            snprintf(why, whycap, "bad-loads");
+            return -1;
+        }
+    }
+    if (store_commit(st, err, sizeof err) != 0) {
+        snprintf(why, whycap, "io");
+        return -1;
+    }
+    h->size = (uint32_t)st->bytes;
+    memcpy(h->sha, digest, PFS_SHA256_LEN);
+    return 0;
+}
+
+/* ---- datagrams ---- */
+
+static void log_drops(struct node *n, int64_t now)
+{
+    if (n->drops == n->drops_logged || now - n->drop_logged_at < 1000)
+        return;
+    struct pfs_dlog_ev ev = node_ev(n, PFS_DL_DROP);
+    ev.n = (long)(n->drops - n->drops_logged);
+    ev.pip = n->drop_ip;
+    snprintf(ev.reason, sizeof ev.reason, "%s", n->drop_why);
+    node_log(n, &ev);
+    n->drops_logged = n->drops;
+    n->drop_logged_at = now;
+}
+
+static void drop(struct node *n, uint32_t ip, const char *why)
+{
+    n->drops++;
+    n->drop_ip = ip;
+    snprintf(n->drop_why, sizeof n->drop_why, "%s", why);
+    log_drops(n, node_now());
+}
+
+static int str_eq(const struct pfs_str *s, const char *c)
+{
+    size_t l = strlen(c);
+    return s->len == l && memcmp(s->p, c, l) == 0;
+}
+
+static void on_claim(struct node *n, const struct pfs_msg *m, uint32_t ip)
+{
+    const struct pfs_claim *c = &m->u.claim;
+    if (!str_eq(&c->model, n->cfg->model))
+        return; /* another model's hierarchy: not ours to join */
+    char file[PFS_PATH_MAX + 1];
+    memcpy(file, c->file.p, c->file.len);
+    file[c->file.len] = '\0';
+    if (pfs_hier_id(n->cfg->model, file) != m->hier) {
+        drop(n, ip, "bad-H");
+        return;
+    }
+    struct hnode *hn = node_find_hier(n, m->hier);
+    if (hn && hn->h.st != HS_IDLE)
+        hier_heard(&hn->h, m, ip, node_now());
+}
+
+static void on_datagram(struct node *n, const uint8_t *buf, size_t len, uint32_t ip)
+{
+    struct pfs_msg m;
+    int rc = pfs_decode(buf, len, &m);
+    if (rc != PFS_OK) {
+        drop(n, ip, pfs_strerror(rc));
+        return;
+    }
+    if (m.xid == n->cfg->xid)
+        return;
+    switch (m.type) {
+    case PFS_T_CLAIM:
+    case PFS_T_AD:
+        on_claim(n, &m, ip);
+        break;
+    case PFS_T_LEAVE:
+        for (int i = 0; i < n->nh; i++)
+            if (m.hier == 0 || n->hn[i]->h.h == m.hier)
+                hier_leave_heard(&n->hn[i]->h, m.xid);
+        break;
+    default:
+        drop(n, ip, "tcp-type-on-udp");
+        break;
+    }
+}
+
+static void on_udp(struct el_loop *loop, int fd, void *ud, int mask)
+{
+    (void)loop, (void)mask;
+    struct node *n = ud;
+    uint8_t buf[PFS_UDP_MAX + 1];
+    for (int i = 0; i < UDP_BURST; i++) {
+        uint32_t ip;
+        uint16_t port;
+        char err[NET_ERR_LEN];
+        ssize_t r = net_udp_recv(err, fd, buf, sizeof buf, &ip, &port);
+        if (r < 0)
+            return;
+        if (ip == n->cfg->addr)
+            continue; /* our own broadcast, looped back */
+        if ((size_t)r > PFS_UDP_MAX) {
+            drop(n, ip, "oversized");
+            continue;
+        }
+        on_datagram(n, buf, (size_t)r, ip);
+    }
+}
+
+/* ---- timers ---- */
+
+static long on_hier_timer(struct el_loop *loop, long long id, void *ud)
+{
+    (void)loop, (void)id;
+    struct hnode *hn = ud;
+    hn->timer = 0;
+    hn->armed = 0;
+    hier_timer(&hn->h, node_now());
+    return EL_NOMORE;
+}
+
+/* Puts each hierarchy's el timer where its deadline now is. */
+static void sync_timers(struct node *n)
+{
+    int64_t now = node_now();
+    for (int i = 0; i < n->nh; i++) {
+        struct hnode *hn = n->hn[i];
+        if (hn->h.deadline == hn->armed && (hn->timer || !hn->armed))
+            continue;
+        if (hn->timer)
+            el_del_timer(n->loop, hn->timer);
+        hn->timer = 0;
+        hn->armed = hn->h.deadline;
+        if (hn->h.deadline) {
+            long ms = hn->h.deadline > now ? (long)(hn->h.deadline - now) : 0;
+            long long id = el_add_timer(n->loop, ms, on_hier_timer, hn);
+            hn->timer = id > 0 ? id : 0;
+        }
+    }
+}
+
+static long tick_ms(const struct pfsd_config *c)
+{
+    long t = c->stall_timeout < c->idle_timeout ? c->stall_timeout : c->idle_timeout;
+    t /= 10;
+    return t < 10 ? 10 : t > 100 ? 100 : t;
+}
+
+static long on_tick(struct el_loop *loop, long long id, void *ud)
+{
+    (void)loop, (void)id;
+    struct node *n = ud;
+    int64_t now = node_now();
+    conn_housekeeping(n, now);
+    log_drops(n, now);
+    node_check_done(n);
+    return tick_ms(n->cfg);
+}
+
+/* ---- the end ---- */
+
+static void fill_summary(struct node *n, struct sum *s)
+{
+    memset(s, 0, sizeof *s);
+    s->xid = n->cfg->xid;
+    s->ip = n->cfg->addr;
+    snprintf(s->model, sizeof s->model, "%s", n->cfg->model);
+    snprintf(s->load, sizeof s->load, "%s", n->cfg->load);
+    s->exit_code = n->exit_code;
+    for (int i = 0; i < n->nh && i < SUM_FILES_MAX; i++) {
+        const struct hier *h = &n->hn[i]->h;
+        struct sum_file *f = &s->files[s->nfiles++];
+        snprintf(f->name, sizeof f->name, "%s", h->name);
+        f->h = h->h;
+        f->verified = h->st == HS_DONE;
+        f->size = h->size;
+        memcpy(f->sha, h->sha, PFS_SHA256_LEN);
+        f->source = h->source;
+        f->parent = h->got_from;
+        for (int k = 0; k < PFS_MAX_CHILDREN; k++)
+            if (h->slots.used[k])
+                f->children[f->nchildren++] = h->slots.xid[k];
+        f->seconds = h->t_done > h->t_start ? (double)(h->t_done - h->t_start) / 1000.0 : 0.0;
+        f->tries = h->tries;
+        f->fallback = h->fallback;
+    }
+}
+
+static void write_summary(struct node *n)
+{
+    if (!n->cfg->summary[0])
+        return;
+    struct sum s;
+    char err[512];
+    fill_summary(n, &s);
+    if (summary_write(&s, n->cfg->summary, err, sizeof err) != 0) {
+        fprintf(stderr, "pfsd: summary %s\n", err);
+        if (n->exit_code == PFSD_EXIT_OK)
+            n->exit_code = PFSD_EXIT_FILES;
+    }
+}
+
+static void finish(struct node *n, unsigned leave_reason)
+{
+    for (int i = 0; i < n->nh; i++)
+        if (n->hn[i]->h.st != HS_IDLE)
+            send_leave(n, n->hn[i], leave_reason);
+    write_summary(n);
+    n->finished = 1;
+}
+
+static int all_settled(const struct node *n)
+{
+    if (!n->loads_known)
+        return 0;
+    for (int i = 0; i < n->nh; i++)
+        if (n->hn[i]->h.st != HS_DONE && n->hn[i]->h.st != HS_FAILED)
+            return 0;
+    return !conn_busy(n);
+}
+
+void node_check_done(struct node *n)
+{
+    if (n->finished || !all_settled(n))
+        return;
+    int64_t now = node_now();
+    if (!n->lingering) {
+        /* Every file held and every child answered: stay a little for late joiners. */
+        n->lingering = 1;
+        n->linger_until = now + n->cfg->linger;
+    }
+    if (now >= n->linger_until)
+        finish(n, PFS_R_DONE);
+}
+
+/* SIGINT/SIGTERM: tell every peer, remove partial files, leave. */
+static void shutdown_now(struct node *n)
+{
+    for (struct conn *c = n->conns; c; c = c->next) {
+        if (c->dead)
+            continue;
+        if (c->role != CR_PENDING)
+            conn_send_abort(c, PFS_R_SHUTDOWN);
+        conn_drop(c);
+    }
+    for (int i = 0; i < n->nh; i++)
+        fetch_cancel(n->hn[i]);
+    n->exit_code = PFSD_EXIT_SIGNAL;
+    finish(n, PFS_R_SHUTDOWN);
+}
+
+static void on_signal(struct el_loop *loop, int fd, void *ud, int mask)
+{
+    (void)loop, (void)mask;
+    struct node *n = ud;
+    struct signalfd_siginfo si;
+    ssize_t r = read(fd, &si, sizeof si);
+    if (r != (ssize_t)sizeof si || n->finished)
+        return;
+    shutdown_now(n);
+}
+
+/* ---- setup ---- */
+
+static int open_signals(struct node *n, char *err, size_t errcap)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    /* Blocked signals are read from the signalfd inside the loop: no handler state. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) {
+        snprintf(err, errcap, "sigprocmask: %s", strerror(errno));
+        return -1;
+    }
+    n->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (n->sigfd < 0) {
+        snprintf(err, errcap, "signalfd: %s", strerror(errno));
+        return -1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static int check_dir(const char *dir, char *err, size_t errcap)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        snprintf(err, errcap, "--dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errcap, "--dir %s: not a writable folder", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_sockets(struct node *n, char *err, size_t errcap)
+{
+    const struct pfsd_config *c = n->cfg;
+    char nerr[NET_ERR_LEN];
+    n->lfd = net_tcp_listen(nerr, c->addr, c->port, 16);
+    if (n->lfd < 0) {
+        snprintf(err, errcap, "%s", nerr);
+        return -1;
+    }
+    struct pfs_dlog_ev ev = node_ev(n, PFS_DL_LISTEN);
+    ev.fd = n->lfd;
+    ev.port = c->port;
+    node_log(n, &ev);
+    n->ufd_any = net_udp_bind(nerr, 0, c->port, 0);
+    if (n->ufd_any >= 0)
+        n->ufd_own = net_udp_bind(nerr, c->addr, c->port, 1);
+    if (n->ufd_any < 0 || n->ufd_own < 0) {
+        snprintf(err, errcap, "%s", nerr);
+        return -1;
+    }
+    ev = node_ev(n, PFS_DL_TRACE);
+    snprintf(ev.trace, sizeof ev.trace, "idl_child.c-openUDPPort");
+    node_log(n, &ev);
+    if (el_add_fd(n->loop, n->lfd, EL_READABLE, conn_on_listen, n) != EL_OK ||
+        el_add_fd(n->loop, n->ufd_any, EL_READABLE, on_udp, n) != EL_OK ||
+        el_add_fd(n->loop, n->ufd_own, EL_READABLE, on_udp, n) != EL_OK ||
+        el_add_fd(n->loop, n->sigfd, EL_READABLE, on_signal, n) != EL_OK) {
+        snprintf(err, errcap, "event loop: fd out of range");
+        return -1;
+    }
+    return 0;
+}
+
+static void log_start(struct node *n)
+{
+    struct pfs_dlog_ev ev = node_ev(n, PFS_DL_START);
+    snprintf(ev.model, sizeof ev.model, "%s", n->cfg->model);
+    ev.ip = n->cfg->addr;
+    snprintf(ev.file, sizeof ev.file, "%s", n->cfg->load);
+    node_log(n, &ev);
+}
+
+int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t errcap)
+{
+    memset(n, 0, sizeof *n);
+    n->cfg = cfg;
+    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = -1;
+    n->log.sfd = -1;
+    n->rng = cfg->seed;
+    n->env = (struct hier_env){
+        .ops = &node_ops, .ctx = n, .xid = cfg->xid, .addr = cfg->addr, .port = cfg->port,
+        .model = cfg->model, .ad_interval = cfg->ad_interval, .ad_count = cfg->ad_count,
+        .root_wait = cfg->root_wait, .join_timeout = cfg->join_timeout,
+        .join_tries = cfg->join_tries, .seek_timeout = cfg->seek_timeout, .rng = &n->rng,
+        .verbose = cfg->verbose,
+    };
+    if (check_dir(cfg->dir, err, errcap) != 0)
+        return -1;
+    if (plog_open(&n->log, cfg->log_path[0] ? cfg->log_path : NULL, cfg->addr, cfg->logsrv_ip,
+                  cfg->logsrv_port, err, errcap) != 0)
+        return -1;
+    n->loop = el_new(EL_SETSIZE);
+    if (!n->loop) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    log_start(n);
+    if (open_signals(n, err, errcap) != 0 || open_sockets(n, err, errcap) != 0)
+        return -1;
+    n->hn[0] = hnode_new(n, 0, cfg->load);
+    if (!n->hn[0]) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    n->nh = 1;
+    n->tick = el_add_timer(n->loop, tick_ms(cfg), on_tick, n);
+    n->exit_code = PFSD_EXIT_OK;
+    return 0;
+}
+
+int node_run(struct node *n)
+{
+    hier_start(&n->hn[0]->h, node_now());
+    while (!n->finished) {
+        sync_timers(n);
+        if (el_run_once(n->loop, -1) == EL_ERR) {
+            fprintf(stderr, "pfsd: poll: %s\n", strerror(errno));
+            n->exit_code = PFSD_EXIT_FILES;
+            break;
+        }
+        conn_sweep(n);
+    }
+    return n->exit_code;
+}
+
+void node_free(struct node *n)
+{
+    for (struct conn *c = n->conns; c; c = c->next)
+        conn_drop(c);
+    conn_sweep(n);
+    for (int i = 0; i < n->nh; i++) {
+        fetch_cancel(n->hn[i]);
+        free(n->hn[i]);
+    }
+    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd};
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    el_free(n->loop);
+    plog_close(&n->log);
+}

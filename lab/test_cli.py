@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+# test_cli.py PFSLAB - checks pfslab itself, without a working pfsd: the
+# command line, the firmware it makes, and that it stops everything it
+# started (on its safety timeout, on Ctrl-C, and when an endpoint fails).
+# Stand-in endpoints are tiny shell scripts; the TFTP server is the real one.
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PFSLAB = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "pfslab")
+failures = []
+
+
+def expect(cond, msg):
+    print(("ok: " if cond else "FAIL: ") + msg, flush=True)
+    if not cond:
+        failures.append(msg)
+
+
+def pfslab(args, timeout=120):
+    r = subprocess.run([sys.executable, PFSLAB] + args, capture_output=True, timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def load_module():
+    loader = importlib.machinery.SourceFileLoader("pfslab_mod", PFSLAB)
+    spec = importlib.util.spec_from_loader("pfslab_mod", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def test_cli(tmp):
+    rc, out, _ = pfslab(["--version"])
+    expect(rc == 0 and out.startswith("pfslab (pfs-toolkit) ") and "@" not in out,
+           f"--version ({out.strip()})")
+    rc, out, _ = pfslab(["--help"])
+    expect(rc == 0 and "--phones" in out and "--kill-parent" in out, "--help lists the options")
+    bad = ([], ["--phones", "0", "--out", tmp], ["--phones", "300", "--out", tmp],
+           ["--phones", "3", "--out", tmp, "--tftp-addr", "10.1.1.1"],
+           ["--phones", "3", "--out", tmp, "--load", "bad name"],
+           ["--phones", "3", "--out", tmp, "--fast", "--phone-timers"],
+           ["--phones", "x", "--out", tmp])
+    for args in bad:
+        rc, _, err = pfslab(args)
+        expect(rc == 2 and len(err.strip().splitlines()) == 1 and err.startswith("pfslab: "),
+               f"usage error {args}: exit 2, one line")
+    busy = os.path.join(tmp, "busy")
+    os.makedirs(busy)
+    open(os.path.join(busy, "x"), "w").close()
+    rc, _, err = pfslab(["--phones", "2", "--out", busy, "--pfsd", "/bin/true"])
+    expect(rc == 1 and busy in err and len(err.strip().splitlines()) == 1,
+           "a non-empty --out: exit 1, one line naming it")
+    rc, _, err = pfslab(["--phones", "2", "--out", os.path.join(tmp, "np"),
+                         "--pfsd", os.path.join(tmp, "no-such-pfsd")])
+    expect(rc == 1 and "no-such-pfsd" in err, "a missing pfsd: exit 1 naming it")
+
+
+def make(mod, tmp, seed, size_mb, name):
+    cfg = argparse.Namespace(seed=seed, size_mb=size_mb, load="SCCP41.9-4-2SR2-2S")
+    d = os.path.join(tmp, name)
+    return d, mod.make_firmware(cfg, d)
+
+
+def test_firmware(tmp):
+    mod = load_module()
+    d1, load = make(mod, tmp, 5, 1.5, "fw1")
+    names = [f["name"] for f in load["files"]]
+    expect(names == ["SCCP41.9-4-2SR2-2S.loads", "jar41.9-4-2SR2-2S.sbn", "cnu41.9-4-2SR2-2S.sbn",
+                     "apps41.9-4-2SR2-2S.sbn", "dsp41.9-4-2SR2-2S.sbn", "cvm41.9-4-2SR2-2S.sbn"],
+           f"the .loads and five components, in order ({names})")
+    comps = load["files"][1:]
+    expect(sum(f["size"] for f in comps) == int(1.5 * 1024 * 1024), "components add up to --size-mb")
+    expect(comps[0]["size"] % 512 == 0 and all(f["size"] % 512 for f in comps[1:]),
+           "one component ends on a TFTP block boundary, the others do not")
+    for f in load["files"]:
+        path = os.path.join(d1, f["name"])
+        with open(path, "rb") as fh:
+            data = fh.read()
+        expect(len(data) == f["size"] and hashlib.sha256(data).hexdigest() == f["sha256"],
+               f"{f['name']}: size and SHA-256 as declared")
+        expect(os.stat(path).st_mode & 0o777 == 0o644, f"{f['name']}: mode 644")
+    expect(os.stat(d1).st_mode & 0o777 == 0o755, "tftpboot: mode 755")
+    with open(os.path.join(d1, "SCCP41.9-4-2SR2-2S.loads"), encoding="utf-8") as fh:
+        lines = [ln.split() for ln in fh if ln.strip() and not ln.startswith("#")]
+    expect(lines[0] == ["LOAD", "SCCP41.9-4-2SR2-2S"], ".loads starts with LOAD")
+    expect(lines[1:] == [["FILE", f["name"], str(f["size"]), f["sha256"]] for f in comps],
+           ".loads lists FILE name size sha256 for each component")
+    d2, again = make(mod, tmp, 5, 1.5, "fw2")
+    same = all(open(os.path.join(d1, n), "rb").read() == open(os.path.join(d2, n), "rb").read()
+               for n in names)
+    expect(again == load and same, "the same seed makes the same bytes")
+    _, other = make(mod, tmp, 6, 1.5, "fw3")
+    expect(all(a["sha256"] != b["sha256"] for a, b in zip(other["files"], load["files"])),
+           "another seed makes other bytes")
+    expect(mod.hier_id("CP-7961G", "SCCP41.9-4-2SR2-2S.loads") == "%08X" % fnv(
+        b"CP-7961G\0/dnld/SCCP41.9-4-2SR2-2S.loads"), "hierarchy ids are FNV-1a 32")
+
+
+def fnv(data):
+    h = 0x811C9DC5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) % (1 << 32)
+    return h
+
+
+def fake_pfsd(tmp, body):
+    """A stand-in endpoint: records its pid, then does body."""
+    path = os.path.join(tmp, f"fake-{abs(hash(body))}")
+    pids = path + ".pids"
+    with open(path, "w") as f:
+        f.write(f"#!/bin/sh\necho $$ >> {pids}\n{body}\n")
+    os.chmod(path, 0o755)
+    return path, pids
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose only once reaped: pfslab reaps its own.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def read_pids(path):
+    try:
+        with open(path) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def test_stops_everything(tmp):
+    fake, pids = fake_pfsd(tmp, "exec sleep 300")
+    rc, out, err = pfslab(["--phones", "3", "--out", os.path.join(tmp, "t1"), "--pfsd", fake,
+                           "--timeout", "2", "--size-mb", "0.1", "-q"])
+    got = read_pids(pids)
+    expect(rc == 1 and "timeout after 2 s" in err, "the safety timeout: exit 1 and says so")
+    expect(len(got) == 3 and not any(alive(p) for p in got),
+           "every endpoint is stopped after the timeout")
+    expect(os.path.exists(os.path.join(tmp, "t1", "summary.json")), "summary.json is written")
+
+    fake2, pids2 = fake_pfsd(tmp, "trap '' TERM\nexec sleep 300")
+    out_dir = os.path.join(tmp, "t2")
+    p = subprocess.Popen([sys.executable, PFSLAB, "--phones", "4", "--out", out_dir,
+                          "--pfsd", fake2, "--size-mb", "0.1", "-q"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(read_pids(pids2)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    got = read_pids(pids2)
+    expect(p.returncode == 1 and "SIGINT" in err.decode(), "Ctrl-C: exit 1 and says so")
+    expect(len(got) == 4 and not any(alive(x) for x in got),
+           "Ctrl-C stops every endpoint, even one that ignores SIGTERM")
+    expect(not tftp_servers_of(out_dir), "the TFTP server is stopped too")
+
+    fake3, _ = fake_pfsd(tmp, "echo 'pfsd: bind 127.0.0.2:4051: Address already in use' >&2\n"
+                              "exit 3")
+    rc, out, err = pfslab(["--phones", "2", "--out", os.path.join(tmp, "t3"), "--pfsd", fake3,
+                           "--size-mb", "0.1", "-q"])
+    expect(rc == 1 and "Address already in use" in err and "exited 3" in err,
+           "a failing endpoint: exit 1 with its own error line")
+
+
+def tftp_servers_of(out_dir):
+    """Processes still serving out_dir/tftpboot (in.tftpd or the built-in server)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        if os.path.join(out_dir, "tftpboot") in cmd:
+            found.append(int(pid))
+    return found
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="pfslab-cli-")
+    try:
+        test_cli(tmp)
+        test_firmware(tmp)
+        test_stops_everything(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"test_cli: {len(failures)} failures")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+/*
+ * diag.c - what went wrong, derived once all input is read.
+ *
+ * Each diagnostic has a severity, a stable code (docs/pfslog-json.md lists
+ * them), a sentence for a person and the file:line of its evidence.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "plog.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *plog_role_name(enum plog_role r)
+{
+    switch (r) {
+    case ROLE_ROOT: return "root";
+    case ROLE_PARENT: return "parent";
+    case ROLE_LEAF: return "leaf";
+    case ROLE_TFTP: return "fallback";
+    case ROLE_CANDIDATE: return "candidate";
+    case ROLE_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const char *plog_source_name(enum plog_source s)
+{
+    switch (s) {
+    case SRC_TFTP: return "tftp";
+    case SRC_PEER: return "peer";
+    case SRC_NONE: break;
+    }
+    return "none";
+}
+
+enum plog_role plog_node_role(const struct plog_model *m, const struct plog_node *n)
+{
+    (void)m;
+    if (n->is_root)
+        return ROLE_ROOT;
+    if (n->fallback || n->source == SRC_TFTP)
+        return ROLE_TFTP;
+    if (n->nchildren > 0)
+        return ROLE_PARENT;
+    if (n->parent != PLOG_NONE)
+        return ROLE_LEAF;
+    if (n->el.claimed && !n->el.confirmed && !n->el.yielded)
+        return ROLE_CANDIDATE;
+    return ROLE_UNKNOWN;
+}
+
+static void diag(struct plog_model *m, enum plog_sev sev, const char *code, struct plog_ref ref,
+                 uint32_t hier, uint32_t phone, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void diag(struct plog_model *m, enum plog_sev sev, const char *code, struct plog_ref ref,
+                 uint32_t hier, uint32_t phone, const char *fmt, ...)
+{
+    if (plog_grow(&m->diags, &m->cap_diags, m->ndiags, sizeof *m->diags) != 0) {
+        m->oom = 1;
+        return;
+    }
+    struct plog_diag *d = &m->diags[m->ndiags++];
+    d->sev = sev;
+    d->code = code;
+    d->ref = ref;
+    d->hier = hier;
+    d->phone = phone;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    va_end(ap);
+}
+
+/* "XID080027F8" or "an unnamed phone" into buf. */
+static const char *who(const struct plog_model *m, uint32_t ph, char *buf, size_t cap)
+{
+    if (ph == PLOG_NONE || !m->phones[ph].has_xid)
+        snprintf(buf, cap, "a phone with no XID in its log");
+    else
+        snprintf(buf, cap, "XID%08X", (unsigned)m->phones[ph].xid);
+    return buf;
+}
+
+static const char *hname(const struct plog_hier *h, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", h->model[0] ? h->model : "", h->model[0] ? " " : "",
+             h->file[0] ? h->file : "(unnamed hierarchy)");
+    return buf;
+}
+
+static uint32_t first_root(const struct plog_model *m, const struct plog_hier *h, size_t *count)
+{
+    uint32_t root = PLOG_NONE;
+    *count = 0;
+    for (size_t i = 0; i < h->nnodes; i++)
+        if (m->nodes[h->nodes[i]].is_root) {
+            if (root == PLOG_NONE)
+                root = h->nodes[i];
+            (*count)++;
+        }
+    return root;
+}
+
+static void check_roots(struct plog_model *m, uint32_t hi)
+{
+    struct plog_hier *h = &m->hiers[hi];
+    size_t count;
+    uint32_t r0 = first_root(m, h, &count);
+    if (count < 2)
+        return;
+    char a[32], b[32], hn[160];
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *n = &m->nodes[h->nodes[i]];
+        if (!n->is_root || h->nodes[i] == r0)
+            continue;
+        diag(m, PLOG_ERROR, "two-roots", n->root_ref, hi, n->phone,
+             "%zu roots were elected for %s: %s and %s; the election is broken on this subnet",
+             count, hname(h, hn, sizeof hn), who(m, m->nodes[r0].phone, a, sizeof a),
+             who(m, n->phone, b, sizeof b));
+    }
+}
+
+static void check_fetch(struct plog_model *m, uint32_t hi, const struct plog_node *n, uint32_t root)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    char a[32], b[32], hn[160], why[96];
+    if (n->is_root || !(n->fallback || n->source == SRC_TFTP || n->tftp_fetch))
+        return;
+    if (n->reason[0])
+        snprintf(why, sizeof why, "its log gives the reason: %s", n->reason);
+    else
+        snprintf(why, sizeof why, "its log gives no reason");
+    struct plog_ref ref = n->fallback ? n->fallback_ref : n->tftp_ref.line ? n->tftp_ref : n->done_ref;
+    if (root != PLOG_NONE || h->nnodes > 1)
+        diag(m, PLOG_WARN, "tftp-fallback", ref, hi, n->phone,
+             "%s fetched %s from the TFTP server over the WAN although the hierarchy had %s%s; %s",
+             who(m, n->phone, a, sizeof a), hname(h, hn, sizeof hn),
+             root != PLOG_NONE ? "root " : "other members",
+             root != PLOG_NONE ? who(m, m->nodes[root].phone, b, sizeof b) : "", why);
+    else
+        diag(m, PLOG_INFO, "tftp-fallback", ref, hi, n->phone,
+             "%s fetched %s over TFTP with no peers; %s", who(m, n->phone, a, sizeof a),
+             hname(h, hn, sizeof hn), why);
+}
+
+static void check_transfer(struct plog_model *m, uint32_t hi, const struct plog_node *n)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    char a[32], hn[160];
+    who(m, n->phone, a, sizeof a);
+    hname(h, hn, sizeof hn);
+    if (n->tftp_fail)
+        diag(m, n->got_after_fail ? PLOG_WARN : PLOG_ERROR,
+             n->got_after_fail ? "transfer-retried" : "transfer-failed", n->tftp_fail_ref, hi,
+             n->phone, "%s: TFTP fetch of %s failed %u time%s (%s)%s", a, hn, n->tftp_fail,
+             n->tftp_fail == 1 ? "" : "s", n->fail_reason,
+             n->got_after_fail ? ", then it got the file" : " and it never got the file");
+    if (n->parent_lost)
+        diag(m, PLOG_WARN, "transfer-stalled", n->lost_ref, hi, n->phone,
+             "%s lost its parent during %s %u time%s (%s)%s", a, hn, n->parent_lost,
+             n->parent_lost == 1 ? "" : "s", n->lost_reason,
+             n->has_file ? " and retried until it got the file" : " and retried");
+    if (n->child_lost)
+        diag(m, PLOG_WARN, "child-lost", n->lost_ref, hi, n->phone,
+             "%s lost %u child transfer%s of %s (%s)", a, n->child_lost,
+             n->child_lost == 1 ? "" : "s", hn, n->lost_reason);
+    if (n->hash_bad)
+        diag(m, PLOG_ERROR, "hash-failure", n->hash_ref, hi, n->phone,
+             "%s received %s with a bad SHA-256 %u time%s%s", a, hn, n->hash_bad,
+             n->hash_bad == 1 ? "" : "s",
+             n->got_after_fail ? "; a later copy verified" : " and has no good copy");
+    if (n->refused)
+        diag(m, PLOG_INFO, "join-refused", n->refused_ref, hi, n->phone,
+             "%s was refused %u time%s when joining %s (%s)", a, n->refused,
+             n->refused == 1 ? "" : "s", hn, n->refused_reason);
+    if (n->in_xfr)
+        diag(m, PLOG_WARN, "log-ends-mid-transfer", n->xfr_ref, hi, n->phone,
+             "%s's log ends in the middle of receiving %s (%llu of %llu bytes)", a, hn,
+             (unsigned long long)n->bytes, (unsigned long long)n->total);
+}
+
+static void check_node(struct plog_model *m, uint32_t hi, uint32_t ni, uint32_t root)
+{
+    const struct plog_node *n = &m->nodes[ni];
+    const struct plog_hier *h = &m->hiers[hi];
+    char a[32], hn[160];
+    who(m, n->phone, a, sizeof a);
+    hname(h, hn, sizeof hn);
+    if (n->nchildren > 2)
+        diag(m, PLOG_ERROR, "too-many-children", n->child_ref[2], hi, n->phone,
+             "%s has %u children in %s; a parent serves at most 2", a, n->nchildren, hn);
+    if (n->is_root && n->root_tftp && n->nchildren == 0)
+        diag(m, PLOG_WARN, "root-alone", n->root_tftp_ref, hi, n->phone,
+             "%s was root of %s but no phone joined it in ROOT_WAITING; it fetched the file "
+             "over TFTP itself",
+             a, hn);
+    if (n->el.claimed && !n->el.confirmed && !n->el.yielded && !n->joined && !n->is_root &&
+        n->source == SRC_NONE && !n->fallback && !n->has_file)
+        diag(m, PLOG_WARN, "election-unconfirmed", n->el.claim_ref, hi, n->phone,
+             "%s claimed root of %s (%u Ads) but the election never confirmed", a, hn, n->el.ads);
+    check_fetch(m, hi, n, root);
+    check_transfer(m, hi, n);
+}
+
+static void check_pending(struct plog_model *m, uint32_t ph)
+{
+    const struct plog_phone *p = &m->phones[ph];
+    const struct plog_node *s = &m->pending[ph];
+    char a[32];
+    if (!p->has_pending || !s->el.claimed || s->el.yielded)
+        return;
+    if (!s->el.confirmed)
+        diag(m, PLOG_WARN, "election-unconfirmed", s->el.claim_ref, PLOG_NONE, ph,
+             "%s claimed root (%u Ads) but the election never confirmed", who(m, ph, a, sizeof a),
+             s->el.ads);
+    else
+        diag(m, PLOG_WARN, "election-unnamed", s->el.claim_ref, PLOG_NONE, ph,
+             "%s confirmed itself root but its log never names the file (no @@@HROOT line)",
+             who(m, ph, a, sizeof a));
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+    const struct plog_diag *x = a, *y = b;
+    if (x->sev != y->sev)
+        return x->sev > y->sev ? -1 : 1;
+    if (x->hier != y->hier)
+        return x->hier < y->hier ? -1 : 1;
+    if (x->ref.src != y->ref.src)
+        return x->ref.src < y->ref.src ? -1 : 1;
+    if (x->ref.line != y->ref.line)
+        return x->ref.line < y->ref.line ? -1 : 1;
+    return strcmp(x->code, y->code);
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+    const struct plog_evrec *x = a, *y = b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    if (x->ref.src != y->ref.src)
+        return x->ref.src < y->ref.src ? -1 : 1;
+    return x->ref.line < y->ref.line ? -1 : x->ref.line > y->ref.line;
+}
+
+void plog_model_finish(struct plog_model *m)
+{
+    m->ndiags = 0;
+    for (size_t hi = 0; hi < m->nhiers; hi++)
+        qsort(m->hiers[hi].events, m->hiers[hi].nevents, sizeof m->hiers[hi].events[0], ev_cmp);
+    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
+        const struct plog_hier *h = &m->hiers[hi];
+        check_roots(m, hi);
+        size_t count;
+        uint32_t root = first_root(m, h, &count);
+        for (size_t i = 0; i < h->nnodes; i++)
+            check_node(m, hi, h->nodes[i], root);
+    }
+    for (uint32_t ph = 0; ph < m->nphones; ph++) {
+        const struct plog_phone *p = &m->phones[ph];
+        char a[32];
+        check_pending(m, ph);
+        if (p->has_xid && p->source == PH_MENTIONED)
+            diag(m, PLOG_INFO, "log-missing", (struct plog_ref){PLOG_NONE, 0}, PLOG_NONE, ph,
+                 "%s is named in other phones' logs but its own log is not in the input",
+                 who(m, ph, a, sizeof a));
+    }
+    if (m->ndiags > 1)
+        qsort(m->diags, m->ndiags, sizeof *m->diags, diag_cmp);
+}

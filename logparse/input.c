@@ -1,0 +1,321 @@
+/*
+ * input.c - files (or stdin, or gzip) read in large blocks with read(),
+ * split into lines, turned into events and merged by time across files.
+ *
+ * mmap would make the whole file count as resident memory; a fixed block
+ * per input keeps memory flat whatever the input size. A gzip stream is
+ * recognised by its magic bytes and inflated block by block with zlib
+ * (concatenated members included), so stdin can be compressed too.
+ *
+ * Many inputs are merged by time: each keeps its next events queued and a
+ * small heap picks the earliest. Inputs are opened in batches so that a
+ * thousand logs neither exhaust descriptors nor memory.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "input.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define BLOCK_ONE (4u << 20)      /* one input: 4 MiB blocks */
+#define BLOCK_MIN (1u << 20)      /* many inputs: at least a 1 MiB line fits */
+#define BLOCK_BUDGET (16u << 20)  /* all inputs of a batch together */
+#define ZBLOCK (256u << 10)
+#define BATCH 16
+
+struct input {
+    const char *name;
+    uint32_t src;
+    int fd;
+    int gz;                     /* 0 unknown, 1 gzip, -1 plain */
+    z_stream zs;
+    int zs_init;
+    unsigned char *zbuf;
+    size_t zlen;
+    int zeof;
+    char *buf;
+    size_t cap, len, pos;
+    int eof, skipping;
+    uint64_t lineno;
+    struct plog_event q[PLOG_MAX_OUT];
+    int qn, qi;
+    int done;
+};
+
+static int fail(char *err, size_t cap, const char *name, const char *what)
+{
+    snprintf(err, cap, "%s: %s", name, what);
+    return -1;
+}
+
+static ssize_t read_full(int fd, void *p, size_t n)
+{
+    for (;;) {
+        ssize_t k = read(fd, p, n);
+        if (k >= 0 || errno != EINTR)
+            return k;
+    }
+}
+
+/* Inflates into buf; 0 at end of input, >0 bytes, -1 on error. */
+static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size_t ecap)
+{
+    for (;;) {
+        if (in->zs.avail_in == 0 && !in->zeof) {
+            ssize_t k = read_full(in->fd, in->zbuf, ZBLOCK);
+            if (k < 0)
+                return fail(err, ecap, in->name, strerror(errno));
+            if (k == 0)
+                in->zeof = 1;
+            in->zs.next_in = in->zbuf;
+            in->zs.avail_in = (uInt)k;
+        }
+        if (in->zs.avail_in == 0 && in->zeof)
+            return 0;
+        in->zs.next_out = (unsigned char *)dst;
+        in->zs.avail_out = (uInt)room;
+        int rc = inflate(&in->zs, Z_NO_FLUSH);
+        size_t got = room - in->zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            /* another gzip member may follow (cat a.gz b.gz) */
+            if (inflateReset(&in->zs) != Z_OK)
+                return fail(err, ecap, in->name, "gzip: cannot reset");
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            return fail(err, ecap, in->name, in->zs.msg ? in->zs.msg : "gzip data is corrupt");
+        } else if (rc == Z_BUF_ERROR && in->zeof && got == 0) {
+            return fail(err, ecap, in->name, "gzip data ends early");
+        }
+        if (got)
+            return (ssize_t)got;
+    }
+}
+
+/* Plain or gzip, decided on the first bytes. */
+static ssize_t fill(struct input *in, char *err, size_t ecap)
+{
+    char *dst = in->buf + in->len;
+    size_t room = in->cap - in->len;
+    if (in->gz == 1)
+        return gz_fill(in, dst, room, err, ecap);
+    ssize_t k = read_full(in->fd, dst, room);
+    if (k < 0)
+        return fail(err, ecap, in->name, strerror(errno));
+    if (in->gz == 0 && k > 0) {
+        if (k >= 2 && (unsigned char)dst[0] == 0x1f && (unsigned char)dst[1] == 0x8b) {
+            in->zbuf = malloc(ZBLOCK);
+            if (!in->zbuf || inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
+                return fail(err, ecap, in->name, "gzip: out of memory");
+            in->zs_init = 1;
+            in->gz = 1;
+            memcpy(in->zbuf, dst, (size_t)k);
+            in->zs.next_in = in->zbuf;
+            in->zs.avail_in = (uInt)k;
+            return gz_fill(in, dst, room, err, ecap);
+        }
+        in->gz = -1;
+    }
+    return k;
+}
+
+/* Next line: 1 and (*line, *len), 0 at the end, -1 on a read error. */
+static int next_line(struct input *in, struct plog_reader *r, const char **line, size_t *len,
+                     char *err, size_t ecap)
+{
+    for (;;) {
+        char *start = in->buf + in->pos;
+        char *nl = memchr(start, '\n', in->len - in->pos);
+        if (nl) {
+            *line = start;
+            *len = (size_t)(nl - start);
+            in->pos = (size_t)(nl - in->buf) + 1;
+            if (in->skipping) {
+                in->skipping = 0; /* the tail of an overlong line */
+                continue;
+            }
+            return 1;
+        }
+        if (in->eof) {
+            if (in->pos == in->len)
+                return 0;
+            *line = start;
+            *len = in->len - in->pos;
+            in->pos = in->len;
+            if (in->skipping) {
+                in->skipping = 0;
+                return 0;
+            }
+            return 1;
+        }
+        if (in->pos) {
+            memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+            in->len -= in->pos;
+            in->pos = 0;
+        }
+        if (in->len == in->cap) {
+            /* A line longer than the block: read its head, skip the rest. */
+            int first = !in->skipping;
+            in->skipping = 1;
+            in->len = 0;
+            if (first) {
+                r->stats.long_lines++;
+                *line = in->buf;
+                *len = in->cap;
+                return 1;
+            }
+        }
+        ssize_t k = fill(in, err, ecap);
+        if (k < 0)
+            return -1;
+        if (k == 0)
+            in->eof = 1;
+        in->len += (size_t)k;
+    }
+}
+
+/* Reads until the input has an event queued or ends. */
+static int advance(struct input *in, struct plog_reader *r, char *err, size_t ecap)
+{
+    in->qi = in->qn = 0;
+    while (in->qn == 0) {
+        const char *line;
+        size_t len;
+        int rc = next_line(in, r, &line, &len, err, ecap);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            plog_reader_end_src(r, in->src);
+            in->done = 1;
+            return 0;
+        }
+        in->lineno++;
+        in->qn = plog_read_line(r, in->src, in->lineno, line, len, NULL, in->q);
+    }
+    return 0;
+}
+
+static int64_t head_t(const struct input *in)
+{
+    return in->q[in->qi].t;
+}
+
+/* A min-heap of input indexes by the time of their next event. */
+static void sift_down(struct input *ins, size_t *heap, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, s = i;
+        if (l < n && head_t(&ins[heap[l]]) < head_t(&ins[heap[s]]))
+            s = l;
+        if (l + 1 < n && head_t(&ins[heap[l + 1]]) < head_t(&ins[heap[s]]))
+            s = l + 1;
+        if (s == i)
+            return;
+        size_t tmp = heap[i];
+        heap[i] = heap[s];
+        heap[s] = tmp;
+        i = s;
+    }
+}
+
+static void close_input(struct input *in)
+{
+    if (in->fd > 0)
+        close(in->fd);
+    if (in->zs_init)
+        inflateEnd(&in->zs);
+    free(in->zbuf);
+    free(in->buf);
+    memset(in, 0, sizeof *in);
+}
+
+static int open_input(struct input *in, const char *name, size_t cap, struct plog_reader *r,
+                      char *err, size_t ecap)
+{
+    memset(in, 0, sizeof *in);
+    in->name = name;
+    in->fd = strcmp(name, "-") == 0 ? 0 : open(name, O_RDONLY | O_CLOEXEC);
+    if (in->fd < 0)
+        return fail(err, ecap, name, strerror(errno));
+    in->cap = cap;
+    in->buf = malloc(cap);
+    if (!in->buf)
+        return fail(err, ecap, name, "out of memory");
+    in->src = plog_reader_add_src(r, strcmp(name, "-") == 0 ? "<stdin>" : name);
+    if (in->src == PLOG_NONE)
+        return fail(err, ecap, name, "out of memory");
+    return 0;
+}
+
+static int run_batch(char **names, size_t n, size_t cap, struct plog_reader *r, plog_event_fn fn,
+                     void *ctx, char *err, size_t ecap)
+{
+    struct input *ins = calloc(n, sizeof *ins);
+    size_t *heap = calloc(n, sizeof *heap);
+    size_t hn = 0;
+    int rc = -1;
+    if (!ins || !heap) {
+        fail(err, ecap, names[0], "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (open_input(&ins[i], names[i], cap, r, err, ecap) != 0 ||
+            advance(&ins[i], r, err, ecap) != 0)
+            goto out;
+        if (!ins[i].done)
+            heap[hn++] = i;
+    }
+    for (size_t i = hn; i-- > 0;)
+        sift_down(ins, heap, hn, i);
+    while (hn) {
+        struct input *in = &ins[heap[0]];
+        fn(ctx, &in->q[in->qi]);
+        if (++in->qi == in->qn && advance(in, r, err, ecap) != 0)
+            goto out;
+        if (in->done)
+            heap[0] = heap[--hn];
+        sift_down(ins, heap, hn, 0);
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; ins && i < n; i++)
+        close_input(&ins[i]);
+    free(ins);
+    free(heap);
+    return rc;
+}
+
+int plog_run_inputs(char **names, size_t n, struct plog_reader *r, plog_event_fn fn, void *ctx,
+                    char *err, size_t ecap)
+{
+    for (size_t i = 0; i < n; i += BATCH) {
+        size_t k = n - i < BATCH ? n - i : BATCH;
+        size_t cap = k == 1 ? BLOCK_ONE : BLOCK_BUDGET / k;
+        if (cap < BLOCK_MIN)
+            cap = BLOCK_MIN;
+        if (run_batch(names + i, k, cap, r, fn, ctx, err, ecap) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int plog_check_inputs(char **names, size_t n, char *err, size_t ecap)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(names[i], "-") == 0)
+            continue;
+        int fd = open(names[i], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return fail(err, ecap, names[i], strerror(errno));
+        char c;
+        ssize_t k = read(fd, &c, 1);
+        int e = errno;
+        close(fd);
+        if (k < 0)
+            return fail(err, ecap, names[i], strerror(e));
+    }
+    return 0;
+}

@@ -1,0 +1,290 @@
+/*
+ * json.c - the --json document (docs/pfslog-json.md describes it).
+ *
+ * Strings from logs may hold anything: valid UTF-8 passes, every other
+ * byte becomes U+FFFD, control characters are escaped.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "plog.h"
+
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len;
+    uint32_t min, cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xE0) == 0xC0)
+        len = 2, min = 0x80, cp = s[0] & 0x1Fu;
+    else if ((s[0] & 0xF0) == 0xE0)
+        len = 3, min = 0x800, cp = s[0] & 0x0Fu;
+    else if ((s[0] & 0xF8) == 0xF0)
+        len = 4, min = 0x10000, cp = s[0] & 0x07u;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+void plog_json_str(FILE *out, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', out);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+            i++;
+        } else if (c < 0x20) {
+            fprintf(out, "\\u%04x", c);
+            i++;
+        } else {
+            size_t l = utf8_len(s + i, n - i);
+            if (l == 0) {
+                fputs("\\ufffd", out);
+                i++;
+            } else {
+                fwrite(s + i, 1, l, out);
+                i += l;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void jstr(FILE *out, const char *s)
+{
+    plog_json_str(out, s, strlen(s));
+}
+
+static void jstr_or_null(FILE *out, const char *s)
+{
+    if (s && s[0])
+        jstr(out, s);
+    else
+        fputs("null", out);
+}
+
+static void jxid(FILE *out, const struct plog_model *m, uint32_t ph)
+{
+    if (ph == PLOG_NONE || !m->phones[ph].has_xid)
+        fputs("null", out);
+    else
+        fprintf(out, "\"%08X\"", (unsigned)m->phones[ph].xid);
+}
+
+static void jip(FILE *out, uint32_t ip)
+{
+    if (!ip)
+        fputs("null", out);
+    else
+        fprintf(out, "\"%u.%u.%u.%u\"", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
+}
+
+static void jref(FILE *out, const struct plog_reader *r, struct plog_ref ref)
+{
+    fputs("\"src\":", out);
+    if (ref.src == PLOG_NONE || !ref.line) {
+        fputs("null,\"line\":null", out);
+        return;
+    }
+    jstr(out, plog_src_name(r, ref.src));
+    fprintf(out, ",\"line\":%llu", (unsigned long long)ref.line);
+}
+
+static int phone_selected(const struct plog_model *m, uint32_t ph, const struct plog_filter *f)
+{
+    const struct plog_phone *p = &m->phones[ph];
+    if (p->merged_into != PLOG_NONE)
+        return 0;
+    if (f->has_xid && (!p->has_xid || p->xid != f->xid))
+        return 0;
+    if (f->model && !(p->model[0] && strstr(p->model, f->model)))
+        return 0;
+    return 1;
+}
+
+static void phones(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                   const struct plog_filter *f)
+{
+    fputs("  \"phones\": [", out);
+    int first = 1;
+    for (uint32_t i = 0; i < m->nphones; i++) {
+        if (!phone_selected(m, i, f))
+            continue;
+        const struct plog_phone *p = &m->phones[i];
+        fputs(first ? "\n    {\"xid\":" : ",\n    {\"xid\":", out);
+        first = 0;
+        jxid(out, m, i);
+        fputs(",\"model\":", out);
+        jstr_or_null(out, p->model);
+        fputs(",\"ip\":", out);
+        jip(out, p->ip);
+        fprintf(out, ",\"source\":\"%s\",\"log\":", p->source == PH_LOG ? "log" : "mentioned");
+        if (p->source == PH_LOG && p->src != PLOG_NONE)
+            jstr(out, plog_src_name(r, p->src));
+        else
+            fputs("null", out);
+        fputs(",\"host\":", out);
+        jstr_or_null(out, p->host);
+        fputs(",\"load\":", out);
+        jstr_or_null(out, p->load);
+        fprintf(out, ",\"traces\":%llu,\"dropped_datagrams\":%llu}", (unsigned long long)p->traces,
+                (unsigned long long)p->drops);
+    }
+    fputs(first ? "],\n" : "\n  ],\n", out);
+}
+
+static void node(FILE *out, const struct plog_model *m, const struct plog_node *n)
+{
+    const struct plog_phone *p = &m->phones[n->phone];
+    fputs("        {\"xid\":", out);
+    jxid(out, m, n->phone);
+    fputs(",\"ip\":", out);
+    jip(out, p->ip);
+    fputs(",\"parent\":", out);
+    jxid(out, m, n->parent);
+    fputs(",\"children\":[", out);
+    uint32_t lim = n->nchildren < PLOG_MAX_CHILDREN ? n->nchildren : PLOG_MAX_CHILDREN;
+    for (uint32_t c = 0; c < lim; c++) {
+        if (c)
+            fputc(',', out);
+        jxid(out, m, n->children[c]);
+    }
+    fprintf(out, "],\"child_count\":%u,\"role\":\"%s\",\"source\":", n->nchildren,
+            plog_role_name(plog_node_role(m, n)));
+    if (n->source == SRC_NONE)
+        fputs("null", out);
+    else
+        fprintf(out, "\"%s\"", plog_source_name(n->source));
+    fprintf(out, ",\"seconds\":%.3f,\"bytes\":%llu,\"rate_kbs\":", plog_node_seconds(n),
+            (unsigned long long)n->bytes);
+    if (n->rate > 0)
+        fprintf(out, "%.1f", n->rate);
+    else
+        fputs("null", out);
+    fprintf(out, ",\"has_log\":%s,\"ads\":%u,\"confirmed\":%s,\"fallback_reason\":",
+            p->source == PH_LOG ? "true" : "false", n->el.ads, n->el.confirmed ? "true" : "false");
+    jstr_or_null(out, n->fallback ? n->reason : NULL);
+    fputs("}", out);
+}
+
+static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                      uint32_t hi)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    fputs("    {\"file\":", out);
+    jstr_or_null(out, h->file);
+    fputs(",\"model\":", out);
+    jstr_or_null(out, h->model);
+    fputs(",\"h\":", out);
+    if (h->has_h)
+        fprintf(out, "\"%08X\"", (unsigned)h->h);
+    else
+        fputs("null", out);
+    uint32_t root = PLOG_NONE;
+    fputs(",\"roots\":[", out);
+    int nr = 0;
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *n = &m->nodes[h->nodes[i]];
+        if (!n->is_root)
+            continue;
+        if (root == PLOG_NONE)
+            root = n->phone;
+        if (nr++)
+            fputc(',', out);
+        jxid(out, m, n->phone);
+    }
+    fputs("],\"root\":", out);
+    jxid(out, m, root);
+    fprintf(out, ",\"ads\":%llu,\"timeouts\":%llu,\n      \"nodes\": [",
+            (unsigned long long)h->ads, (unsigned long long)h->timeouts);
+    for (size_t i = 0; i < h->nnodes; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        node(out, m, &m->nodes[h->nodes[i]]);
+    }
+    fputs(h->nnodes ? "\n      ],\n      \"events\": [" : "],\n      \"events\": [", out);
+    for (uint32_t i = 0; i < h->nevents; i++) {
+        const struct plog_evrec *e = &h->events[i];
+        char t[40];
+        plog_fmt_time(t, sizeof t, e->t);
+        const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
+        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"xid\":", i ? ",\n" : "\n",
+                (double)e->t / 1e6, t);
+        jxid(out, m, e->phone);
+        fprintf(out, ",\"kind\":\"%s\",", k ? k->name : "none");
+        jref(out, r, e->ref);
+        fputc('}', out);
+    }
+    fprintf(out, "%s],\n      \"events_cap\":%d,\"events_dropped\":%llu}",
+            h->nevents ? "\n      " : "", PLOG_EVENTS_CAP, (unsigned long long)h->dropped_events);
+}
+
+static const char *sev_name(enum plog_sev s)
+{
+    return s == PLOG_ERROR ? "error" : s == PLOG_WARN ? "warning" : "info";
+}
+
+int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                     const struct plog_filter *f)
+{
+    char v[512];
+    plog_verdict(m, f, v, sizeof v);
+    fputs("{\n  \"tool\": \"pfslog\",\n  \"version\": \"" PFS_VERSION "\",\n  \"verdict\": ", out);
+    jstr(out, v);
+    fputs(",\n", out);
+    phones(out, m, r, f);
+    fputs("  \"hierarchies\": [", out);
+    int first = 1;
+    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
+        if (!plog_hier_selected(m, hi, f))
+            continue;
+        fputs(first ? "\n" : ",\n", out);
+        first = 0;
+        hierarchy(out, m, r, hi);
+    }
+    fputs(first ? "],\n  \"diagnostics\": [" : "\n  ],\n  \"diagnostics\": [", out);
+    first = 1;
+    for (size_t i = 0; i < m->ndiags; i++) {
+        const struct plog_diag *d = &m->diags[i];
+        if (!plog_diag_selected(m, d, f))
+            continue;
+        fputs(first ? "\n    {\"severity\":\"" : ",\n    {\"severity\":\"", out);
+        first = 0;
+        fprintf(out, "%s\",\"code\":\"%s\",\"message\":", sev_name(d->sev), d->code);
+        jstr(out, d->msg);
+        fputc(',', out);
+        jref(out, r, d->ref);
+        fputs(",\"xid\":", out);
+        jxid(out, m, d->phone);
+        fputs(",\"file\":", out);
+        jstr_or_null(out, d->hier != PLOG_NONE ? m->hiers[d->hier].file : NULL);
+        fputc('}', out);
+    }
+    const struct plog_stats *s = &r->stats;
+    fprintf(out,
+            "%s],\n  \"stats\": {\"lines\":%llu,\"dload_lines\":%llu,\"unparsed_lines\":%llu,"
+            "\"other_lines\":%llu,\"blank_lines\":%llu,\"files\":%u,\"bytes\":%llu,"
+            "\"syslog_lines\":%llu,\"glued\":%llu,\"wrapped\":%llu,\"headless\":%llu,"
+            "\"out_of_order\":%llu,\"midnight_wraps\":%llu,\"long_lines\":%llu}\n}\n",
+            first ? "" : "\n  ", (unsigned long long)s->lines, (unsigned long long)s->dload_lines,
+            (unsigned long long)s->unparsed_lines, (unsigned long long)s->other_lines,
+            (unsigned long long)s->blank_lines, (unsigned)s->files, (unsigned long long)s->bytes,
+            (unsigned long long)s->syslog_lines, (unsigned long long)s->glued,
+            (unsigned long long)s->wrapped, (unsigned long long)s->headless,
+            (unsigned long long)s->out_of_order, (unsigned long long)s->midnight,
+            (unsigned long long)s->long_lines);
+    return 0;
+}

@@ -1,0 +1,301 @@
+/*
+ * pfslog - rebuild PFS hierarchies from DLoad console logs and say what
+ * went wrong.
+ *
+ *   pfslog [OPTIONS] [LOG...]        files, "-" for stdin, .gz read as is
+ *   pfslog --listen udp:5514         act as the phones' Log Server
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "listen.h"
+#include "plog.h"
+
+enum exit_code { EXIT_REPORT = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
+enum out_kind { OUT_TEXT, OUT_JSON, OUT_DOT, OUT_TIMELINE };
+enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+struct config {
+    enum out_kind out;
+    int json;                   /* --json (also with --timeline/--listen) */
+    int verbose;
+    enum color_mode color;
+    const char *listen;
+    struct plog_filter filter;
+    char **inputs;
+    size_t ninputs;
+    char *stdin_only[1];
+};
+
+struct run {
+    const struct config *cfg;
+    struct plog_reader reader;
+    struct plog_model model;
+    int live;                   /* --listen: print as the tree forms */
+};
+
+static void usage(FILE *out)
+{
+    fputs("Usage: pfslog [OPTIONS] [LOG...]\n"
+          "       pfslog --listen udp:[ADDR:]PORT [OPTIONS]\n"
+          "Rebuild Peer Firmware Sharing hierarchies from DLoad console logs (files,\n"
+          "'-' for stdin, gzip read transparently, syslog headers understood) and\n"
+          "report who was root, who got each file from whom, who went to TFTP and why.\n"
+          "\n"
+          "Output (default: verdict, one tree per hierarchy, diagnostics):\n"
+          "      --json            one JSON document (docs/pfslog-json.md)\n"
+          "      --dot             Graphviz digraph per hierarchy\n"
+          "      --timeline        merged, time-ordered event list across phones\n"
+          "      --color=WHEN      auto (default; off with NO_COLOR), always, never\n"
+          "  -v, --verbose         list lines that could not be placed (file:line)\n"
+          "Filters:\n"
+          "      --file PATTERN    hierarchies whose file matches (glob or substring)\n"
+          "      --xid XID         hierarchies and events of one phone (080027F8)\n"
+          "      --model MODEL     hierarchies of one phone model (CP-7961G)\n"
+          "Live:\n"
+          "      --listen udp:[ADDR:]PORT  receive syslog datagrams, print the trees as\n"
+          "                        they form; Ctrl-C prints the final report\n"
+          "  -h, --help            this text\n"
+          "  -V, --version         version\n"
+          "\n"
+          "Exit status: 0 report made, 1 report made with error diagnostics,\n"
+          "2 usage error or unreadable input.\n",
+          out);
+}
+
+static int parse_xid(const char *s, uint32_t *x)
+{
+    if (strncasecmp(s, "XID", 3) == 0)
+        s += 3;
+    char *end;
+    unsigned long v = strtoul(s, &end, 16);
+    if (!*s || *end || strlen(s) > 8)
+        return -1;
+    *x = (uint32_t)v;
+    return 0;
+}
+
+/* Command line into cfg; EXIT_REPORT to go on, or the code to exit with. */
+static int parse_args(int argc, char **argv, struct config *cfg, int *done)
+{
+    enum { O_JSON = 256, O_DOT, O_TIMELINE, O_FILE, O_XID, O_MODEL, O_LISTEN, O_COLOR };
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, O_JSON},       {"dot", no_argument, NULL, O_DOT},
+        {"timeline", no_argument, NULL, O_TIMELINE}, {"file", required_argument, NULL, O_FILE},
+        {"xid", required_argument, NULL, O_XID},   {"model", required_argument, NULL, O_MODEL},
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"color", required_argument, NULL, O_COLOR}, {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cfg, 0, sizeof *cfg);
+    *done = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "vhV", opts, NULL)) != -1) {
+        switch (c) {
+        case O_JSON: cfg->json = 1; break;
+        case O_DOT: cfg->out = OUT_DOT; break;
+        case O_TIMELINE: cfg->out = OUT_TIMELINE; break;
+        case O_FILE: cfg->filter.file = optarg; break;
+        case O_MODEL: cfg->filter.model = optarg; break;
+        case O_LISTEN: cfg->listen = optarg; break;
+        case O_XID:
+            if (parse_xid(optarg, &cfg->filter.xid) != 0) {
+                fprintf(stderr, "pfslog: --xid %s: expected 8 hex digits\n", optarg);
+                return EXIT_USAGE;
+            }
+            cfg->filter.has_xid = 1;
+            break;
+        case O_COLOR:
+            if (strcmp(optarg, "auto") == 0)
+                cfg->color = COLOR_AUTO;
+            else if (strcmp(optarg, "always") == 0)
+                cfg->color = COLOR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0)
+                cfg->color = COLOR_NEVER;
+            else {
+                fprintf(stderr, "pfslog: --color %s: expected auto, always or never\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'v': cfg->verbose = 1; break;
+        case 'h':
+            usage(stdout);
+            *done = 1;
+            return EXIT_REPORT;
+        case 'V':
+            printf("pfslog (pfs-toolkit) " PFS_VERSION "\n");
+            *done = 1;
+            return EXIT_REPORT;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (cfg->json && cfg->out == OUT_DOT) {
+        fprintf(stderr, "pfslog: --json and --dot exclude each other\n");
+        return EXIT_USAGE;
+    }
+    if (cfg->json && cfg->out == OUT_TEXT)
+        cfg->out = OUT_JSON;
+    cfg->inputs = argv + optind;
+    cfg->ninputs = (size_t)(argc - optind);
+    if (cfg->listen && cfg->ninputs) {
+        fprintf(stderr, "pfslog: --listen takes no log files\n");
+        return EXIT_USAGE;
+    }
+    if (!cfg->listen && cfg->ninputs == 0) {
+        if (isatty(STDIN_FILENO)) {
+            fprintf(stderr, "pfslog: no log given (a file, '-' for stdin, or --listen)\n");
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        cfg->stdin_only[0] = "-";
+        cfg->inputs = cfg->stdin_only;
+        cfg->ninputs = 1;
+    }
+    return EXIT_REPORT;
+}
+
+static void on_unplaced(void *ctx, struct plog_ref ref, const char *why, const char *line,
+                        size_t len)
+{
+    const struct run *run = ctx;
+    fprintf(stderr, "pfslog: %s:%llu: %s: ", plog_src_name(&run->reader, ref.src),
+            (unsigned long long)ref.line, why);
+    for (size_t i = 0; i < len && i < 160; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c >= 0x20 && c < 0x7f)
+            fputc(c, stderr);
+        else
+            fprintf(stderr, "\\x%02x", c);
+    }
+    fputs(len > 160 ? "...\n" : "\n", stderr);
+}
+
+static int event_selected(const struct config *cfg, const struct plog_event *e)
+{
+    const struct plog_filter *f = &cfg->filter;
+    if (f->has_xid && e->ev.xid != f->xid && e->ev.peer != f->xid)
+        return 0;
+    if (f->file && e->ev.file[0] && !strstr(e->ev.file, f->file))
+        return 0;
+    if (f->model && e->ev.model[0] && strcasecmp(e->ev.model, f->model) != 0)
+        return 0;
+    return 1;
+}
+
+static void on_event(void *ctx, const struct plog_event *e)
+{
+    struct run *run = ctx;
+    plog_model_apply(&run->model, e, &run->reader);
+    if (run->cfg->out == OUT_TIMELINE && event_selected(run->cfg, e))
+        plog_timeline_line(stdout, &run->reader, e, run->cfg->json);
+}
+
+/* --listen: each event that shapes a tree, as it arrives. */
+static void on_live(void *ctx, const struct plog_event *e, uint32_t hier, uint32_t phone)
+{
+    struct run *run = ctx;
+    (void)hier;
+    (void)phone;
+    if (run->live && event_selected(run->cfg, e)) {
+        plog_timeline_line(stdout, &run->reader, e, run->cfg->json);
+        fflush(stdout);
+    }
+}
+
+static int want_color(const struct config *cfg)
+{
+    if (cfg->color != COLOR_AUTO)
+        return cfg->color == COLOR_ALWAYS;
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if (nc && nc[0])
+        return 0;
+    if (term && strcmp(term, "dumb") == 0)
+        return 0;
+    return isatty(STDOUT_FILENO);
+}
+
+/* Tree symbols need a UTF-8 locale; C.UTF-8 exists on every glibc system. */
+static int utf8_locale(void)
+{
+    if (setlocale(LC_CTYPE, "") && strcmp(nl_langinfo(CODESET), "UTF-8") == 0)
+        return 1;
+    return setlocale(LC_CTYPE, "C.UTF-8") != NULL;
+}
+
+static int report(struct run *run)
+{
+    const struct config *cfg = run->cfg;
+    struct plog_out_opts o = {want_color(cfg), utf8_locale(), cfg->verbose};
+    switch (cfg->out) {
+    case OUT_JSON: plog_report_json(stdout, &run->model, &run->reader, &cfg->filter); break;
+    case OUT_DOT: plog_report_dot(stdout, &run->model, &cfg->filter); break;
+    case OUT_TIMELINE: break;
+    case OUT_TEXT: plog_report_text(stdout, &run->model, &run->reader, &cfg->filter, &o); break;
+    }
+    return plog_error_count(&run->model, &cfg->filter) ? EXIT_ERRORS : EXIT_REPORT;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    int done;
+    int rc = parse_args(argc, argv, &cfg, &done);
+    if (rc != EXIT_REPORT || done)
+        return rc;
+    char err[512];
+    struct run run;
+    memset(&run, 0, sizeof run);
+    run.cfg = &cfg;
+    if (plog_reader_init(&run.reader, err, sizeof err) != 0) {
+        fprintf(stderr, "pfslog: %s\n", err);
+        return EXIT_USAGE;
+    }
+    run.reader.unplaced = cfg.verbose ? on_unplaced : NULL;
+    run.reader.unplaced_ctx = &run;
+    plog_model_init(&run.model);
+    if (cfg.listen) {
+        run.live = 1;
+        run.model.live = on_live;
+        run.model.live_ctx = &run;
+        struct plog_listen l = {cfg.listen, &run.reader, on_event, &run, 0, 0};
+        if (plog_listen_run(&l, err, sizeof err) != 0) {
+            fprintf(stderr, "pfslog: %s\n", err);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        run.live = 0;
+        if (cfg.out == OUT_TIMELINE)
+            cfg.out = cfg.json ? OUT_JSON : OUT_TEXT;
+        fputc('\n', stdout);
+    } else if (plog_check_inputs(cfg.inputs, cfg.ninputs, err, sizeof err) != 0 ||
+               plog_run_inputs(cfg.inputs, cfg.ninputs, &run.reader, on_event, &run, err,
+                               sizeof err) != 0) {
+        fprintf(stderr, "pfslog: %s\n", err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    plog_model_finish(&run.model);
+    if (run.model.oom) {
+        fprintf(stderr, "pfslog: out of memory\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    rc = report(&run);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "pfslog: cannot write the report\n");
+        rc = EXIT_USAGE;
+    }
+out:
+    plog_model_free(&run.model);
+    plog_reader_free(&run.reader);
+    return rc;
+}

@@ -1,0 +1,726 @@
+/*
+ * model.c - rebuild phones, hierarchies and trees from typed events.
+ *
+ * State follows phones x files: one phone record per XID, one hierarchy
+ * per (model, file) also found by its H, one node per (hierarchy, phone).
+ * Repetitive lines (Ad, Timeout, traces, progress) only bump counters;
+ * the per-hierarchy event list is capped.
+ *
+ * Lines that name no hierarchy (claim, Ad, Timeout, the state dump,
+ * "UT:Confirmed", "Root sending TFTP") belong to the hierarchy the phone's
+ * nearby lines name. A real phone prints its claim before @@@HROOT names
+ * the file, so an election not yet tied to a hierarchy is kept on the
+ * phone as a pending node and merged into the node once a line names it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "plog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void plog_model_init(struct plog_model *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void plog_model_free(struct plog_model *m)
+{
+    for (size_t i = 0; i < m->nhiers; i++)
+        free(m->hiers[i].nodes);
+    free(m->hiers);
+    free(m->phones);
+    free(m->nodes);
+    free(m->diags);
+    free(m->stream_phone);
+    free(m->pending);
+    plog_map_free(&m->by_xid);
+    plog_map_free(&m->by_h);
+    plog_map_free(&m->by_name);
+    plog_map_free(&m->by_file);
+    plog_map_free(&m->by_node);
+    memset(m, 0, sizeof *m);
+}
+
+static const char *base_name(const char *f)
+{
+    const char *s = strrchr(f, '/');
+    return s ? s + 1 : f;
+}
+
+static void copy_word(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* ---- phones ---- */
+
+static uint32_t new_phone(struct plog_model *m)
+{
+    if (plog_grow(&m->phones, &m->cap_phones, m->nphones, sizeof *m->phones) != 0 ||
+        plog_grow(&m->pending, &m->cap_pending, m->nphones, sizeof *m->pending) != 0) {
+        m->oom = 1;
+        return PLOG_NONE;
+    }
+    struct plog_phone *p = &m->phones[m->nphones];
+    memset(p, 0, sizeof *p);
+    p->cur_node = PLOG_NONE;
+    p->src = PLOG_NONE;
+    p->merged_into = PLOG_NONE;
+    return (uint32_t)m->nphones++;
+}
+
+static uint32_t phone_by_xid(struct plog_model *m, uint32_t xid)
+{
+    uint32_t i = plog_map_get(&m->by_xid, xid);
+    if (i != PLOG_NONE)
+        return i;
+    i = new_phone(m);
+    if (i == PLOG_NONE)
+        return i;
+    m->phones[i].xid = xid;
+    m->phones[i].has_xid = 1;
+    if (plog_map_put(&m->by_xid, xid, i) != 0)
+        m->oom = 1;
+    return i;
+}
+
+/* A peer named in someone else's line: known to exist, maybe by IP. */
+static uint32_t mention(struct plog_model *m, uint32_t xid, uint32_t ip)
+{
+    uint32_t i = phone_by_xid(m, xid);
+    if (i != PLOG_NONE && ip && !m->phones[i].ip)
+        m->phones[i].ip = ip;
+    return i;
+}
+
+static int names_self(enum pfs_dlog_kind k)
+{
+    return k != PFS_DL_LISTEN && k != PFS_DL_TRACE && k != PFS_DL_STATE &&
+           k != PFS_DL_CONFIRMED && k != PFS_DL_NONE;
+}
+
+/* Folds an anonymous phone (lines before any XID) into the phone with an XID. */
+static void fold_phone(struct plog_model *m, uint32_t from, uint32_t into)
+{
+    struct plog_phone *a = &m->phones[from], *b = &m->phones[into];
+    b->traces += a->traces;
+    b->listens += a->listens;
+    if (a->has_state && !b->has_state) {
+        b->has_state = 1;
+        b->state_parent = a->state_parent;
+        b->state_fd0 = a->state_fd0;
+        b->state_fd1 = a->state_fd1;
+        b->state_full = a->state_full;
+    }
+    a->merged_into = into;
+}
+
+/* The phone whose stream produced e, bound to the XID the line names. */
+static uint32_t self_phone(struct plog_model *m, const struct plog_event *e,
+                           const struct plog_reader *r)
+{
+    if (plog_grow(&m->stream_phone, &m->cap_stream_phone, e->stream, sizeof *m->stream_phone) != 0) {
+        m->oom = 1;
+        return PLOG_NONE;
+    }
+    uint32_t cur = m->stream_phone[e->stream] ? m->stream_phone[e->stream] - 1 : PLOG_NONE;
+    if (!names_self(e->ev.kind)) {
+        if (cur == PLOG_NONE) {
+            cur = new_phone(m);
+            if (cur == PLOG_NONE)
+                return cur;
+            m->stream_phone[e->stream] = cur + 1;
+        }
+    } else if (cur == PLOG_NONE || !m->phones[cur].has_xid || m->phones[cur].xid != e->ev.xid) {
+        uint32_t x = phone_by_xid(m, e->ev.xid);
+        if (x == PLOG_NONE)
+            return x;
+        if (cur != PLOG_NONE && !m->phones[cur].has_xid)
+            fold_phone(m, cur, x);
+        cur = x;
+        m->stream_phone[e->stream] = cur + 1;
+    }
+    struct plog_phone *p = &m->phones[cur];
+    if (p->source != PH_LOG) {
+        p->source = PH_LOG;
+        p->src = e->ref.src;
+        if (r && e->stream < r->nstreams)
+            copy_word(p->host, sizeof p->host, r->streams[e->stream].host);
+    }
+    return cur;
+}
+
+/* ---- hierarchies and nodes ---- */
+
+static uint64_t name_key(const char *model, const char *file)
+{
+    return plog_hash(model, strlen(model)) * 1099511628211ULL ^ plog_hash(file, strlen(file));
+}
+
+static uint32_t new_hier(struct plog_model *m, const char *model, const char *file)
+{
+    if (plog_grow(&m->hiers, &m->cap_hiers, m->nhiers, sizeof *m->hiers) != 0) {
+        m->oom = 1;
+        return PLOG_NONE;
+    }
+    struct plog_hier *h = &m->hiers[m->nhiers];
+    memset(h, 0, sizeof *h);
+    copy_word(h->model, sizeof h->model, model);
+    copy_word(h->file, sizeof h->file, file);
+    uint32_t i = (uint32_t)m->nhiers++;
+    if (file[0] && plog_map_put(&m->by_name, name_key(model, file), i) != 0)
+        m->oom = 1;
+    if (file[0] && plog_map_get(&m->by_file, plog_hash(file, strlen(file))) == PLOG_NONE &&
+        plog_map_put(&m->by_file, plog_hash(file, strlen(file)), i) != 0)
+        m->oom = 1;
+    return i;
+}
+
+/* The hierarchy for (model, file); an unknown model matches any. */
+static uint32_t hier_by_name(struct plog_model *m, const char *model, const char *path)
+{
+    const char *file = base_name(path);
+    if (!file[0])
+        return PLOG_NONE;
+    uint32_t i = plog_map_get(&m->by_name, name_key(model, file));
+    if (i != PLOG_NONE)
+        return i;
+    uint32_t f = plog_map_get(&m->by_file, plog_hash(file, strlen(file)));
+    if (f != PLOG_NONE && (!model[0] || !m->hiers[f].model[0])) {
+        if (model[0] && !m->hiers[f].model[0]) {
+            copy_word(m->hiers[f].model, sizeof m->hiers[f].model, model);
+            if (plog_map_put(&m->by_name, name_key(model, file), f) != 0)
+                m->oom = 1;
+        }
+        return f;
+    }
+    return new_hier(m, model, file);
+}
+
+static void set_h(struct plog_model *m, uint32_t hi, uint32_t h)
+{
+    if (hi == PLOG_NONE || m->hiers[hi].has_h)
+        return;
+    m->hiers[hi].h = h;
+    m->hiers[hi].has_h = 1;
+    if (plog_map_get(&m->by_h, h) == PLOG_NONE && plog_map_put(&m->by_h, h, hi) != 0)
+        m->oom = 1;
+}
+
+/* The hierarchy called H; created nameless when no line named it yet. */
+static uint32_t hier_by_h(struct plog_model *m, uint32_t h, const char *model)
+{
+    uint32_t i = plog_map_get(&m->by_h, h);
+    if (i != PLOG_NONE)
+        return i;
+    i = new_hier(m, model, "");
+    set_h(m, i, h);
+    return i;
+}
+
+/* Names a hierarchy line: H with model and file. */
+static uint32_t hier_named(struct plog_model *m, uint32_t h, const char *model, const char *path)
+{
+    uint32_t i = plog_map_get(&m->by_h, h);
+    if (i != PLOG_NONE && !m->hiers[i].file[0]) {
+        /* known by H only so far: it gets its name now */
+        struct plog_hier *hi = &m->hiers[i];
+        copy_word(hi->file, sizeof hi->file, base_name(path));
+        if (model[0])
+            copy_word(hi->model, sizeof hi->model, model);
+        if (plog_map_get(&m->by_name, name_key(hi->model, hi->file)) == PLOG_NONE &&
+            plog_map_put(&m->by_name, name_key(hi->model, hi->file), i) != 0)
+            m->oom = 1;
+        return i;
+    }
+    if (i != PLOG_NONE)
+        return i;
+    i = hier_by_name(m, model, path);
+    set_h(m, i, h);
+    return i;
+}
+
+static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t t)
+{
+    if (hi == PLOG_NONE || ph == PLOG_NONE)
+        return PLOG_NONE;
+    uint64_t key = ((uint64_t)hi << 32) | ph;
+    uint32_t i = plog_map_get(&m->by_node, key);
+    if (i != PLOG_NONE)
+        return i;
+    struct plog_hier *h = &m->hiers[hi];
+    if (plog_grow(&m->nodes, &m->cap_nodes, m->nnodes, sizeof *m->nodes) != 0 ||
+        plog_grow(&h->nodes, &h->cap_nodes, h->nnodes, sizeof *h->nodes) != 0) {
+        m->oom = 1;
+        return PLOG_NONE;
+    }
+    i = (uint32_t)m->nnodes++;
+    struct plog_node *n = &m->nodes[i];
+    memset(n, 0, sizeof *n);
+    n->phone = ph;
+    n->hier = hi;
+    n->parent = PLOG_NONE;
+    n->t_first = n->t_last = t;
+    h->nodes[h->nnodes++] = i;
+    if (plog_map_put(&m->by_node, key, i) != 0)
+        m->oom = 1;
+    return i;
+}
+
+static void add_child(struct plog_model *m, uint32_t parent_node, uint32_t child_phone,
+                      struct plog_ref ref)
+{
+    struct plog_node *n = &m->nodes[parent_node];
+    uint32_t lim = n->nchildren < PLOG_MAX_CHILDREN ? n->nchildren : PLOG_MAX_CHILDREN;
+    for (uint32_t i = 0; i < lim; i++)
+        if (n->children[i] == child_phone)
+            return;
+    if (n->nchildren < PLOG_MAX_CHILDREN) {
+        n->children[n->nchildren] = child_phone;
+        n->child_ref[n->nchildren] = ref;
+    }
+    n->nchildren++;
+}
+
+/* Records parent -> child from either side's line. */
+static void link(struct plog_model *m, uint32_t hi, uint32_t parent, uint32_t child,
+                 struct plog_ref ref, int64_t t)
+{
+    uint32_t pn = node_get(m, hi, parent, t), cn = node_get(m, hi, child, t);
+    if (pn == PLOG_NONE || cn == PLOG_NONE || parent == child)
+        return;
+    add_child(m, pn, child, ref);
+    if (m->nodes[cn].parent == PLOG_NONE) {
+        m->nodes[cn].parent = parent;
+        m->nodes[cn].parent_ref = ref;
+    }
+}
+
+/* ---- the pending election ---- */
+
+static void merge_ref(struct plog_ref *dst, const struct plog_ref *src)
+{
+    if (!dst->line && src->line)
+        *dst = *src;
+}
+
+/* Moves what a phone did before a line named the hierarchy into node ni. */
+static void bind_pending(struct plog_model *m, uint32_t ph, uint32_t ni)
+{
+    struct plog_phone *p = &m->phones[ph];
+    if (!p->has_pending || ni == PLOG_NONE)
+        return;
+    struct plog_node *d = &m->nodes[ni], *s = &m->pending[ph];
+    struct plog_elect *de = &d->el, *se = &s->el;
+    if (se->claimed && (!de->claimed || se->t_claim < de->t_claim)) {
+        de->t_claim = se->t_claim;
+        de->claim_ref = se->claim_ref;
+        de->strength = se->strength;
+    }
+    de->claimed |= se->claimed;
+    de->confirmed |= se->confirmed;
+    de->yielded |= se->yielded;
+    de->ads += se->ads;
+    de->timeouts += se->timeouts;
+    if (se->confirmed && !de->t_conf)
+        de->t_conf = se->t_conf;
+    if (s->root_tftp) {
+        d->root_tftp = 1;
+        merge_ref(&d->root_tftp_ref, &s->root_tftp_ref);
+        if (d->source == SRC_NONE)
+            d->source = SRC_TFTP;
+    }
+    d->refused += s->refused;
+    merge_ref(&d->refused_ref, &s->refused_ref);
+    if (s->refused_reason[0] && !d->refused_reason[0])
+        copy_word(d->refused_reason, sizeof d->refused_reason, s->refused_reason);
+    d->tries += s->tries;
+    if (s->has_state) {
+        d->has_state = 1;
+        d->state_parent = s->state_parent;
+        d->state_fd0 = s->state_fd0;
+        d->state_fd1 = s->state_fd1;
+        d->state_full = s->state_full;
+    }
+    if (s->t_first && s->t_first < d->t_first)
+        d->t_first = s->t_first;
+    if (s->t_last > d->t_last)
+        d->t_last = s->t_last;
+    struct plog_hier *h = &m->hiers[d->hier];
+    h->ads += se->ads;
+    h->timeouts += se->timeouts;
+    for (uint32_t i = 0; i < p->npend_ev; i++) {
+        if (h->nevents < PLOG_EVENTS_CAP)
+            h->events[h->nevents++] = p->pend_ev[i];
+        else
+            h->dropped_events++;
+    }
+    p->npend_ev = 0;
+    p->has_pending = 0;
+}
+
+static int settled(const struct plog_node *n)
+{
+    return n->is_root || n->joined || n->has_file || n->fallback || n->source != SRC_NONE ||
+           n->el.yielded || n->el.confirmed;
+}
+
+/*
+ * Where a line that names no hierarchy goes: the election in progress
+ * (pending), else the node the phone's latest lines named. A tentative
+ * claim after the current node settled starts a new election.
+ */
+static struct plog_node *xid_target(struct plog_model *m, uint32_t ph, const struct plog_event *e)
+{
+    struct plog_phone *p = &m->phones[ph];
+    int new_claim = e->ev.kind == PFS_DL_CLAIM && strcmp(e->ev.state, "tent") == 0;
+    if (!p->has_pending) {
+        int cur_ok = p->cur_node != PLOG_NONE && !(new_claim && settled(&m->nodes[p->cur_node]));
+        if (cur_ok)
+            return &m->nodes[p->cur_node];
+        struct plog_node *s = &m->pending[ph];
+        memset(s, 0, sizeof *s);
+        s->phone = ph;
+        s->hier = PLOG_NONE;
+        s->parent = PLOG_NONE;
+        s->t_first = e->t;
+        p->has_pending = 1;
+        p->npend_ev = 0;
+    }
+    return &m->pending[ph];
+}
+
+/* ---- events ---- */
+
+static int repetitive(enum pfs_dlog_kind k)
+{
+    return k == PFS_DL_AD || k == PFS_DL_TIMEOUT || k == PFS_DL_TRACE || k == PFS_DL_PROGRESS ||
+           k == PFS_DL_LISTEN || k == PFS_DL_RX_CLAIM || k == PFS_DL_DROP;
+}
+
+static void record_event(struct plog_model *m, uint32_t hi, uint32_t ph, const struct plog_event *e)
+{
+    if (repetitive(e->ev.kind))
+        return;
+    struct plog_evrec rec = {e->t, ph, e->ev.kind, e->ref};
+    if (hi == PLOG_NONE) {
+        struct plog_phone *p = &m->phones[ph];
+        if (p->has_pending && p->npend_ev < PLOG_PEND_EV)
+            p->pend_ev[p->npend_ev++] = rec;
+        return;
+    }
+    struct plog_hier *h = &m->hiers[hi];
+    if (h->nevents < PLOG_EVENTS_CAP)
+        h->events[h->nevents++] = rec;
+    else
+        h->dropped_events++;
+}
+
+static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_event *e)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    struct plog_node *n = xid_target(m, ph, e);
+    if (e->t > n->t_last)
+        n->t_last = e->t;
+    switch (ev->kind) {
+    case PFS_DL_CLAIM:
+        if (!n->el.claimed) {
+            n->el.claimed = 1;
+            n->el.t_claim = e->t;
+            n->el.claim_ref = e->ref;
+            n->el.strength = ev->strength;
+        }
+        if (strcmp(ev->state, "conf") == 0 && !n->el.confirmed) {
+            n->el.confirmed = 1;
+            n->el.t_conf = e->t;
+        }
+        break;
+    case PFS_DL_AD: n->el.ads++; break;
+    case PFS_DL_TIMEOUT: n->el.timeouts++; break;
+    case PFS_DL_CONFIRMED:
+        if (!n->el.confirmed) {
+            n->el.confirmed = 1;
+            n->el.t_conf = e->t;
+        }
+        break;
+    case PFS_DL_ROOT_TFTP:
+        n->root_tftp = 1;
+        n->root_tftp_ref = e->ref;
+        n->tftp_fetch = 1;
+        if (n->source == SRC_NONE)
+            n->source = SRC_TFTP;
+        break;
+    case PFS_DL_RX_CLAIM: mention(m, ev->peer, ev->pip); break;
+    case PFS_DL_YIELD:
+        n->el.yielded = 1;
+        mention(m, ev->peer, ev->pip);
+        break;
+    case PFS_DL_PARENT:
+        n->tries++;
+        mention(m, ev->peer, ev->pip);
+        break;
+    case PFS_DL_REFUSED:
+        if (!n->refused++)
+            n->refused_ref = e->ref;
+        copy_word(n->refused_reason, sizeof n->refused_reason, ev->reason);
+        mention(m, ev->peer, ev->pip);
+        break;
+    case PFS_DL_STATE:
+        n->has_state = 1;
+        n->state_parent = ev->parent;
+        n->state_fd0 = ev->fd0;
+        n->state_fd1 = ev->fd1;
+        n->state_full = ev->full;
+        break;
+    default: break;
+    }
+    record_event(m, n == &m->pending[ph] ? PLOG_NONE : n->hier, ph, e);
+}
+
+/* The hierarchy an event names, by H or by file (and the phone's model). */
+static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_event *e)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    const char *model = m->phones[ph].model;
+    switch (ev->kind) {
+    case PFS_DL_HROOT:
+    case PFS_DL_HIER:
+        if (ev->model[0] && strcmp(ev->model, "-") != 0)
+            copy_word(m->phones[ph].model, sizeof m->phones[ph].model, ev->model);
+        return hier_named(m, ev->h, m->phones[ph].model, ev->file);
+    case PFS_DL_FILE_DONE: {
+        uint32_t i = plog_map_get(&m->by_h, ev->h);
+        return i != PLOG_NONE ? i : hier_named(m, ev->h, model, ev->file);
+    }
+    case PFS_DL_JOINED:
+    case PFS_DL_CHILD_ADD:
+    case PFS_DL_CHILD_NO:
+    case PFS_DL_CHILD_LOST:
+    case PFS_DL_PARENT_LOST:
+    case PFS_DL_LEAVE: return hier_by_h(m, ev->h, model);
+    case PFS_DL_XFR_TX:
+    case PFS_DL_XFR_RX:
+    case PFS_DL_PROGRESS:
+    case PFS_DL_RX_DONE:
+    case PFS_DL_TX_DONE:
+    case PFS_DL_TFTP_RRQ:
+    case PFS_DL_TFTP_DONE:
+    case PFS_DL_TFTP_FAIL:
+    case PFS_DL_HASH_OK:
+    case PFS_DL_HASH_BAD:
+    case PFS_DL_FALLBACK: return hier_by_name(m, model, ev->file);
+    default: return PLOG_NONE;
+    }
+}
+
+static int binds(enum pfs_dlog_kind k)
+{
+    return k == PFS_DL_HROOT || k == PFS_DL_HIER || k == PFS_DL_JOINED || k == PFS_DL_FALLBACK ||
+           k == PFS_DL_XFR_RX || k == PFS_DL_TFTP_RRQ || k == PFS_DL_RX_DONE ||
+           k == PFS_DL_TFTP_DONE || k == PFS_DL_FILE_DONE;
+}
+
+static void set_done(struct plog_node *n, const struct plog_event *e, enum plog_source src)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    n->in_xfr = 0;
+    n->source = src;
+    if (ev->bytes)
+        n->bytes = ev->bytes;
+    if (ev->secs > 0)
+        n->secs = ev->secs;
+    if (ev->rate > 0)
+        n->rate = ev->rate;
+    n->t_done = e->t;
+    n->done_ref = e->ref;
+}
+
+static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const struct plog_event *e)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    uint32_t ni = node_get(m, hi, ph, e->t);
+    if (ni == PLOG_NONE)
+        return;
+    if (binds(ev->kind)) {
+        bind_pending(m, ph, ni);
+        m->phones[ph].cur_node = ni;
+    }
+    struct plog_node *n = &m->nodes[ni];
+    if (e->t > n->t_last)
+        n->t_last = e->t;
+    if (e->t < n->t_first)
+        n->t_first = e->t;
+    switch (ev->kind) {
+    case PFS_DL_HROOT:
+        n->is_root = 1;
+        n->el.confirmed = 1;
+        if (!n->root_ref.line)
+            n->root_ref = e->ref;
+        if (ev->ip)
+            m->phones[ph].ip = ev->ip;
+        break;
+    case PFS_DL_JOINED:
+        n->joined = 1;
+        link(m, hi, mention(m, ev->peer, ev->pip), ph, e->ref, e->t);
+        break;
+    case PFS_DL_CHILD_ADD:
+        link(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        break;
+    case PFS_DL_CHILD_NO: mention(m, ev->peer, ev->pip); break;
+    case PFS_DL_CHILD_LOST:
+        mention(m, ev->peer, ev->pip);
+        if (!n->child_lost++)
+            n->lost_ref = e->ref;
+        copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
+        break;
+    case PFS_DL_PARENT_LOST:
+        mention(m, ev->peer, ev->pip);
+        if (!n->parent_lost++)
+            n->lost_ref = e->ref;
+        copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
+        n->in_xfr = 0;
+        break;
+    case PFS_DL_XFR_TX:
+        link(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        break;
+    case PFS_DL_XFR_RX:
+        if (strcmp(ev->src, "tftp") != 0)
+            link(m, hi, mention(m, ev->peer, ev->pip), ph, e->ref, e->t);
+        n->in_xfr = 1;
+        n->t_xfr = e->t;
+        n->xfr_ref = e->ref;
+        n->total = ev->total;
+        n->bytes = 0;
+        break;
+    case PFS_DL_PROGRESS:
+        n->progress++;
+        n->bytes = ev->bytes;
+        if (ev->total)
+            n->total = ev->total;
+        break;
+    case PFS_DL_RX_DONE:
+        link(m, hi, mention(m, ev->peer, ev->pip), ph, e->ref, e->t);
+        set_done(n, e, SRC_PEER);
+        break;
+    case PFS_DL_TX_DONE:
+        link(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        if (strcmp(ev->reason, "ok") != 0 && strcmp(ev->reason, "OK") != 0) {
+            if (!n->child_lost++)
+                n->lost_ref = e->ref;
+            copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
+        }
+        break;
+    case PFS_DL_TFTP_RRQ:
+        n->tftp_fetch = 1;
+        n->in_xfr = 1;
+        n->t_xfr = e->t;
+        n->xfr_ref = n->tftp_ref = e->ref;
+        n->bytes = 0;
+        break;
+    case PFS_DL_TFTP_DONE:
+        n->tftp_fetch = 1;
+        set_done(n, e, SRC_TFTP);
+        break;
+    case PFS_DL_TFTP_FAIL:
+        n->in_xfr = 0;
+        if (!n->tftp_fail++)
+            n->tftp_fail_ref = e->ref;
+        n->got_after_fail = 0;
+        copy_word(n->fail_reason, sizeof n->fail_reason, ev->reason);
+        break;
+    case PFS_DL_HASH_OK:
+        n->has_file = 1;
+        if (n->tftp_fail || n->hash_bad)
+            n->got_after_fail = 1;
+        break;
+    case PFS_DL_HASH_BAD:
+        n->has_file = 0;
+        n->in_xfr = 0;
+        if (!n->hash_bad++)
+            n->hash_ref = e->ref;
+        n->got_after_fail = 0;
+        break;
+    case PFS_DL_FALLBACK:
+        n->fallback = 1;
+        n->fallback_ref = e->ref;
+        copy_word(n->reason, sizeof n->reason, ev->reason);
+        break;
+    case PFS_DL_FILE_DONE:
+        n->has_file = 1;
+        n->got_after_fail = 1;
+        set_done(n, e, strcmp(ev->src, "tftp") == 0 ? SRC_TFTP : SRC_PEER);
+        if (ev->secs > 0)
+            n->secs = ev->secs;
+        break;
+    default: break;
+    }
+    record_event(m, hi, ph, e);
+}
+
+static void on_phone_event(struct plog_model *m, uint32_t ph, const struct plog_event *e)
+{
+    struct plog_phone *p = &m->phones[ph];
+    const struct pfs_dlog_ev *ev = &e->ev;
+    switch (ev->kind) {
+    case PFS_DL_START:
+        if (strcmp(ev->model, "-") != 0)
+            copy_word(p->model, sizeof p->model, ev->model);
+        p->ip = ev->ip;
+        copy_word(p->load, sizeof p->load, ev->file);
+        break;
+    case PFS_DL_LISTEN: p->listens++; break;
+    case PFS_DL_TRACE: p->traces++; break;
+    case PFS_DL_DROP: p->drops += (uint64_t)(ev->n > 0 ? ev->n : 0); break;
+    case PFS_DL_STATE:
+        if (p->cur_node == PLOG_NONE && !p->has_pending) {
+            p->has_state = 1;
+            p->state_parent = ev->parent;
+            p->state_fd0 = ev->fd0;
+            p->state_fd1 = ev->fd1;
+            p->state_full = ev->full;
+        } else {
+            on_xid_only(m, ph, e);
+        }
+        break;
+    default: break;
+    }
+}
+
+void plog_model_apply(struct plog_model *m, const struct plog_event *e,
+                      const struct plog_reader *r)
+{
+    uint32_t ph = self_phone(m, e, r);
+    if (ph == PLOG_NONE)
+        return;
+    uint32_t hi = PLOG_NONE;
+    switch (e->ev.kind) {
+    case PFS_DL_START:
+    case PFS_DL_LISTEN:
+    case PFS_DL_TRACE:
+    case PFS_DL_DROP:
+    case PFS_DL_STATE: on_phone_event(m, ph, e); break;
+    case PFS_DL_CLAIM:
+    case PFS_DL_AD:
+    case PFS_DL_TIMEOUT:
+    case PFS_DL_CONFIRMED:
+    case PFS_DL_ROOT_TFTP:
+    case PFS_DL_RX_CLAIM:
+    case PFS_DL_YIELD:
+    case PFS_DL_PARENT:
+    case PFS_DL_REFUSED: on_xid_only(m, ph, e); break;
+    default:
+        hi = event_hier(m, ph, e);
+        if (hi != PLOG_NONE)
+            on_hier_event(m, ph, hi, e);
+        break;
+    }
+    if (hi == PLOG_NONE && m->phones[ph].cur_node != PLOG_NONE && !m->phones[ph].has_pending)
+        hi = m->nodes[m->phones[ph].cur_node].hier;
+    if (m->live && !repetitive(e->ev.kind))
+        m->live(m->live_ctx, e, hi, ph);
+}

@@ -1,0 +1,414 @@
+/*
+ * reader.c - from raw lines to typed DLoad events.
+ *
+ * The hot path per line: one memmem for "DLoad:" (most lines of a busy log
+ * are DLoad lines, the rest are skipped here), the fixed-width prefix read
+ * by hand just before it, then one anchored JIT pattern chosen by the
+ * message's first bytes (pfs_dlog_parse). Nothing is allocated per line.
+ *
+ * Finding the record by its "DLoad:" marker and walking back over
+ * "LVL HH:MM:SS.uuuuuu " makes every kind of front matter harmless: syslog
+ * headers, quotes, binary junk. The mess real logs carry is handled here,
+ * per stream (one phone's lines):
+ *   - two records glued on one line: a second marker splits the line;
+ *   - a level glued to the end of a line ("ClaimRoot(tent)INF") whose
+ *     record continues headless on the next line ("02:19:34.410208 DLoad:");
+ *   - a record wrapped onto the next line ("TO"): a record that does not
+ *     parse waits for one or two short tails;
+ *   - a clipped level ("NF"), CRLF, trailing blanks or quotes;
+ *   - no date in the line: a jump back of more than 6 hours is midnight.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE /* memmem */
+#include "plog.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WRAP_TAIL_MAX 200   /* a wrapped tail is short */
+#define WRAP_JOINS_MAX 2
+#define MIDNIGHT_JUMP (6LL * 3600 * 1000000)
+#define LATE_JUMP (18LL * 3600 * 1000000)
+
+int plog_reader_init(struct plog_reader *r, char *err, size_t errcap)
+{
+    memset(r, 0, sizeof *r);
+    r->parser = pfs_dlog_parser_new(err, errcap);
+    return r->parser ? 0 : -1;
+}
+
+void plog_reader_free(struct plog_reader *r)
+{
+    pfs_dlog_parser_free(r->parser);
+    free(r->streams);
+    plog_map_free(&r->stream_map);
+    for (size_t i = 0; i < r->nsrc; i++)
+        free(r->src_names[i]);
+    free(r->src_names);
+    memset(r, 0, sizeof *r);
+}
+
+uint32_t plog_reader_add_src(struct plog_reader *r, const char *name)
+{
+    if (plog_grow(&r->src_names, &r->cap_src, r->nsrc, sizeof *r->src_names) != 0)
+        return PLOG_NONE;
+    char *copy = strdup(name);
+    if (!copy)
+        return PLOG_NONE;
+    r->src_names[r->nsrc] = copy;
+    r->stats.files++;
+    return (uint32_t)r->nsrc++;
+}
+
+const char *plog_src_name(const struct plog_reader *r, uint32_t src)
+{
+    return src < r->nsrc ? r->src_names[src] : "?";
+}
+
+static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *host, size_t hlen)
+{
+    if (hlen >= PLOG_HOST_SZ)
+        hlen = PLOG_HOST_SZ - 1;
+    uint64_t key = plog_hash(host, hlen) * 31 + src;
+    uint32_t i = plog_map_get(&r->stream_map, key);
+    /* A hash collision between two hosts is not worth a wrong merge. */
+    if (i != PLOG_NONE && r->streams[i].src == src &&
+        strncmp(r->streams[i].host, host, hlen) == 0 && r->streams[i].host[hlen] == '\0')
+        return i;
+    if (i != PLOG_NONE)
+        key = key * 1099511628211ULL + 1;
+    if (plog_grow(&r->streams, &r->cap_streams, r->nstreams, sizeof *r->streams) != 0)
+        return PLOG_NONE;
+    struct plog_stream *s = &r->streams[r->nstreams];
+    memset(s, 0, sizeof *s);
+    s->src = src;
+    memcpy(s->host, host, hlen);
+    s->host[hlen] = '\0';
+    s->last_usec = -1;
+    if (plog_map_put(&r->stream_map, key, (uint32_t)r->nstreams) != 0)
+        return PLOG_NONE;
+    return (uint32_t)r->nstreams++;
+}
+
+static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why, const char *s,
+                     size_t n)
+{
+    r->stats.unparsed_lines++;
+    if (r->unplaced)
+        r->unplaced(r->unplaced_ctx, ref, why, s, n);
+}
+
+/* "HH:MM:SS.uuuuuu " at t: microseconds of the day, or -1. */
+static int64_t parse_tod(const char *t)
+{
+    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
+        return -1;
+    static const int pos[12] = {0, 1, 3, 4, 6, 7, 9, 10, 11, 12, 13, 14};
+    int d[12];
+    for (int i = 0; i < 12; i++) {
+        if (!isdigit((unsigned char)t[pos[i]]))
+            return -1;
+        d[i] = t[pos[i]] - '0';
+    }
+    int hh = d[0] * 10 + d[1], mm = d[2] * 10 + d[3], ss = d[4] * 10 + d[5];
+    if (hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    int64_t us = 0;
+    for (int i = 6; i < 12; i++)
+        us = us * 10 + d[i];
+    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+}
+
+static int is_level(const char *s, size_t n)
+{
+    if (n == 2)
+        return memcmp(s, "NF", 2) == 0;
+    if (n != 3)
+        return 0;
+    return !memcmp(s, "DBG", 3) || !memcmp(s, "NOT", 3) || !memcmp(s, "INF", 3) ||
+           !memcmp(s, "WRN", 3) || !memcmp(s, "ERR", 3);
+}
+
+/* Where the record whose marker is at d begins, and its level if any. */
+struct rec {
+    const char *start, *msg;
+    int64_t usec;
+    char level[4];
+};
+
+static int locate(const char *lo, const char *d, const char *end, struct rec *rc)
+{
+    if (d - lo < 16)
+        return 0;
+    const char *t = d - 16;
+    rc->usec = parse_tod(t);
+    if (rc->usec < 0)
+        return 0;
+    rc->start = t;
+    rc->level[0] = '\0';
+    /* "INF " before the time; a level of 3 letters wins over "NF". */
+    if (t - lo >= 3 && t[-1] == ' ')
+        for (size_t k = 3; k >= 2; k--)
+            if ((size_t)(t - 1 - lo) >= k && is_level(t - 1 - k, k)) {
+                rc->start = t - 1 - k;
+                memcpy(rc->level, rc->start, k);
+                rc->level[k] = '\0';
+                break;
+            }
+    const char *m = d + 6;
+    if (m < end && *m == ' ')
+        m++;
+    rc->msg = m;
+    return 1;
+}
+
+static int64_t stream_time(struct plog_reader *r, struct plog_stream *s, int64_t usec)
+{
+    if (s->last_usec >= 0) {
+        int64_t diff = usec - s->last_usec;
+        if (diff < -MIDNIGHT_JUMP) {
+            s->day++;
+            r->stats.midnight++;
+        } else if (diff > LATE_JUMP && s->day > 0) {
+            r->stats.out_of_order++; /* a straggler from before midnight */
+            return (s->day - 1) * PLOG_DAY_US + usec;
+        } else if (diff < 0) {
+            r->stats.out_of_order++;
+        }
+    }
+    s->last_usec = usec;
+    return s->day * PLOG_DAY_US + usec;
+}
+
+static void fill(struct plog_event *e, uint32_t stream, int64_t t, struct plog_ref ref,
+                 const char *level)
+{
+    e->stream = stream;
+    e->t = t;
+    e->ref = ref;
+    memcpy(e->level, level, 4);
+}
+
+/* The length of a level glued to the end of msg ("...)INF"), or 0. */
+static size_t glued_level(const char *msg, size_t n)
+{
+    for (size_t g = 3; g >= 2; g--)
+        if (n > g && is_level(msg + n - g, g) && msg[n - g - 1] != ' ' &&
+            !isupper((unsigned char)msg[n - g - 1]))
+            return g;
+    return 0;
+}
+
+static enum pfs_dlog_kind parse_msg(struct plog_reader *r, struct plog_stream *s, const char *msg,
+                                    size_t n, struct pfs_dlog_ev *ev)
+{
+    size_t g = glued_level(msg, n);
+    if (!g)
+        return pfs_dlog_parse(r->parser, msg, n, ev);
+    int strip_first = !isalnum((unsigned char)msg[n - g - 1]);
+    enum pfs_dlog_kind k = PFS_DL_NONE;
+    if (!strip_first)
+        k = pfs_dlog_parse(r->parser, msg, n, ev);
+    if (k != PFS_DL_NONE)
+        return k;
+    k = pfs_dlog_parse(r->parser, msg, n - g, ev);
+    if (k != PFS_DL_NONE) {
+        memcpy(s->carry_level, msg + n - g, g);
+        s->carry_level[g] = '\0';
+        r->stats.glued++;
+        return k;
+    }
+    return strip_first ? pfs_dlog_parse(r->parser, msg, n, ev) : PFS_DL_NONE;
+}
+
+static void drop_pending(struct plog_reader *r, struct plog_stream *s)
+{
+    if (!s->pending_len)
+        return;
+    unplaced(r, s->pending_ref, "DLoad record of no known shape", s->pending, s->pending_len);
+    s->pending_len = 0;
+}
+
+static void hold_pending(struct plog_reader *r, struct plog_stream *s, const char *msg, size_t n,
+                         int64_t t, struct plog_ref ref, const char *level)
+{
+    if (n + WRAP_TAIL_MAX + 2 > PLOG_PENDING_SZ) {
+        unplaced(r, ref, "DLoad record of no known shape", msg, n);
+        return;
+    }
+    memcpy(s->pending, msg, n);
+    s->pending_len = n;
+    s->pending_joins = 0;
+    s->pending_t = t;
+    s->pending_ref = ref;
+    memcpy(s->pending_level, level, 4);
+}
+
+/* One DLoad record: parsed, or held for a wrapped tail. */
+static int record(struct plog_reader *r, uint32_t si, const struct rec *rc, const char *end,
+                  int64_t hdr_usec, struct plog_ref ref, struct plog_event *out)
+{
+    struct plog_stream *s = &r->streams[si];
+    char level[4];
+    int64_t usec = rc->usec;
+    if (rc->level[0]) {
+        memcpy(level, rc->level, 4);
+        s->carry_level[0] = '\0';
+    } else {
+        /* Headless: the level, if any, was glued to the previous line. */
+        memcpy(level, s->carry_level, 4);
+        s->carry_level[0] = '\0';
+        r->stats.headless++;
+    }
+    if (usec < 0)
+        usec = hdr_usec;
+    int64_t t = stream_time(r, s, usec);
+    size_t n = (size_t)(end - rc->msg);
+    enum pfs_dlog_kind k = parse_msg(r, s, rc->msg, n, &out->ev);
+    if (k == PFS_DL_NONE) {
+        hold_pending(r, s, rc->msg, n, t, ref, level);
+        return 0;
+    }
+    fill(out, si, t, ref, level);
+    return 1;
+}
+
+/* A short line with no record of its own may be the tail of a wrapped one. */
+static int is_tail(const char *s, size_t n)
+{
+    if (n == 0 || n > WRAP_TAIL_MAX)
+        return 0;
+    struct pfs_dlog_prefix p;
+    if (pfs_dlog_split(s, n, &p))
+        return 0;
+    if (n >= 16 && parse_tod(s) >= 0)
+        return 0;
+    return 1;
+}
+
+static int join_tail(struct plog_reader *r, uint32_t si, const char *tail, size_t n,
+                     struct plog_event *out)
+{
+    struct plog_stream *s = &r->streams[si];
+    s->pending[s->pending_len++] = ' ';
+    memcpy(s->pending + s->pending_len, tail, n);
+    s->pending_len += n;
+    s->pending_joins++;
+    enum pfs_dlog_kind k = parse_msg(r, s, s->pending, s->pending_len, &out->ev);
+    if (k != PFS_DL_NONE) {
+        fill(out, si, s->pending_t, s->pending_ref, s->pending_level);
+        s->pending_len = 0;
+        r->stats.wrapped++;
+        return 1;
+    }
+    if (s->pending_joins >= WRAP_JOINS_MAX || s->pending_len + WRAP_TAIL_MAX + 2 > PLOG_PENDING_SZ)
+        drop_pending(r, s);
+    return 0;
+}
+
+static int looks_syslog(const char *s, size_t n)
+{
+    if (n < 16)
+        return 0;
+    if (s[0] == '<')
+        return 1;
+    /* "Mmm dd hh:mm:ss" or "2024-01-02T..." stored without <PRI> */
+    if (isupper((unsigned char)s[0]) && islower((unsigned char)s[1]) &&
+        islower((unsigned char)s[2]) && s[3] == ' ')
+        return 1;
+    return isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[3]) && s[4] == '-';
+}
+
+/* A line without a DLoad record: a tail, another component, or junk. */
+static int other_line(struct plog_reader *r, uint32_t si, const char *body, size_t n,
+                      int had_header, struct plog_ref ref, struct plog_event *out)
+{
+    struct plog_stream *s = &r->streams[si];
+    if (s->pending_len && is_tail(body, n))
+        return join_tail(r, si, body, n, out);
+    drop_pending(r, s);
+    s->carry_level[0] = '\0';
+    struct pfs_dlog_prefix p;
+    if (had_header || pfs_dlog_split(body, n, &p) || (n >= 16 && parse_tod(body) >= 0)) {
+        r->stats.other_lines++;
+        return 0;
+    }
+    unplaced(r, ref, "not a console log line", body, n);
+    return 0;
+}
+
+int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                   size_t len, const char *host, struct plog_event *out)
+{
+    r->stats.lines++;
+    r->stats.bytes += len + 1;
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t' ||
+                   line[len - 1] == '"' || line[len - 1] == '\0'))
+        len--;
+    if (len == 0) {
+        r->stats.blank_lines++;
+        return 0;
+    }
+    struct plog_ref ref = {src, lineno};
+    struct plog_syslog sl = {NULL, 0, -1, 0};
+    const char *body = line;
+    size_t blen = len;
+    int had_header = 0;
+    if (looks_syslog(line, len) && plog_syslog_split(line, len, &sl)) {
+        body = line + sl.body;
+        blen = len - sl.body;
+        had_header = 1;
+        r->stats.syslog_lines++;
+    }
+    const char *hname = sl.host ? sl.host : host ? host : "";
+    size_t hlen = sl.host ? sl.host_len : host ? strlen(host) : 0;
+    uint32_t si = find_stream(r, src, hname, hlen);
+    if (si == PLOG_NONE)
+        return 0;
+    const char *end = body + blen;
+    const char *d = memmem(body, blen, "DLoad:", 6);
+    if (!d)
+        return other_line(r, si, body, blen, had_header, ref, out);
+    drop_pending(r, &r->streams[si]);
+    int n = 0;
+    const char *lo = body;
+    r->stats.dload_lines++;
+    while (d && n < PLOG_MAX_OUT) {
+        const char *d2 = memmem(d + 6, (size_t)(end - d - 6), "DLoad:", 6);
+        struct rec rc, rc2;
+        int ok = locate(lo, d, end, &rc);
+        if (!ok && sl.usec >= 0) {
+            /* a header carries the time the line itself lacks */
+            rc.usec = -1;
+            rc.level[0] = '\0';
+            rc.start = d;
+            rc.msg = d + 6 < end && d[6] == ' ' ? d + 7 : d + 6;
+            ok = 1;
+        }
+        const char *rend = end;
+        while (d2 && !locate(d + 6, d2, end, &rc2))
+            d2 = memmem(d2 + 6, (size_t)(end - d2 - 6), "DLoad:", 6);
+        if (d2) {
+            rend = rc2.start;
+            r->stats.glued++;
+        }
+        while (rend > (ok ? rc.msg : d) && (rend[-1] == ' ' || rend[-1] == '\t'))
+            rend--;
+        if (!ok)
+            unplaced(r, ref, "DLoad record without a time", d, (size_t)(rend - d));
+        else
+            n += record(r, si, &rc, rend, sl.usec, ref, out + n);
+        lo = rend;
+        d = d2;
+    }
+    return n;
+}
+
+void plog_reader_end_src(struct plog_reader *r, uint32_t src)
+{
+    for (size_t i = 0; i < r->nstreams; i++)
+        if (r->streams[i].src == src)
+            drop_pending(r, &r->streams[i]);
+}

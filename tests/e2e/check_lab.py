@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+# check_lab.py - checks a finished pfslab run from what it left in its folder.
+#
+#   check_lab.py OUT [--relaxed] [--killed XID] [--expect-rrqs]
+#
+# Strict (default): for every file exactly one root; the root is the only
+# TFTP fetch; at most 2 children per node; every parent chain reaches the
+# root without a cycle; parent and children lists agree both ways; every
+# endpoint verified every file; the files on disk match the .loads; no stray
+# files in the download folders. --relaxed drops "one root, one TFTP fetch"
+# (faults may force fallbacks) but keeps every structural check. --killed
+# names an endpoint killed on purpose: it is left out of the checks.
+# --expect-rrqs also wants the capture to hold exactly one RRQ per file.
+#
+# Exit 0 when every check holds, 1 otherwise (each failure on its own line).
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import glob
+import hashlib
+import json
+import os
+import sys
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_load(out):
+    """The load pfslab served: {name: (size, sha256)}, .loads first."""
+    loads = glob.glob(os.path.join(out, "tftpboot", "*.loads"))
+    if len(loads) != 1:
+        raise SystemExit(f"check_lab: {out}/tftpboot: expected one .loads, found {len(loads)}")
+    path = loads[0]
+    files = {os.path.basename(path): (os.path.getsize(path), sha256_file(path))}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 4 and parts[0] == "FILE":
+                files[parts[1]] = (int(parts[2]), parts[3].lower())
+    return files
+
+
+def read_summaries(out):
+    sums = {}
+    for path in sorted(glob.glob(os.path.join(out, "summaries", "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            s = json.load(f)
+        sums[s["xid"]] = s
+    return sums
+
+
+class Checker:
+    def __init__(self, out, relaxed, killed, expect_rrqs):
+        self.out, self.relaxed, self.killed = out, relaxed, set(killed)
+        self.expect_rrqs = expect_rrqs
+        self.failures = []
+        self.checks = 0
+
+    def expect(self, cond, msg):
+        self.checks += 1
+        if not cond:
+            self.failures.append(msg)
+        return cond
+
+    def run(self):
+        load = read_load(self.out)
+        with open(os.path.join(self.out, "summary.json"), encoding="utf-8") as f:
+            lab = json.load(f)
+        sums = read_summaries(self.out)
+        self.check_endpoints(lab, sums, load)
+        for name, (size, sha) in load.items():
+            self.check_tree(name, size, sha, sums)
+        self.check_disk(lab, load)
+        if self.expect_rrqs:
+            self.check_rrqs(lab, load)
+        return not self.failures
+
+    def check_endpoints(self, lab, sums, load):
+        self.expect(lab["lab"]["phones"] == len(lab["endpoints"]),
+                    "summary.json: endpoint count differs from --phones")
+        for ep in lab["endpoints"]:
+            x = ep["xid"]
+            if x in self.killed:
+                continue
+            if not self.expect(ep["exit"] == 0, f"XID{x}: pfsd exited {ep['exit']}"):
+                continue
+            s = sums.get(x)
+            if not self.expect(s is not None, f"XID{x}: no summary in summaries/"):
+                continue
+            self.expect(s.get("exit") == 0, f"XID{x}: summary says exit {s.get('exit')}")
+            self.expect(s.get("ip") == ep["ip"], f"XID{x}: summary ip {s.get('ip')} != {ep['ip']}")
+            got = {f["name"]: f for f in s.get("files", [])}
+            for name, (size, sha) in load.items():
+                f = got.get(name)
+                if not self.expect(f is not None, f"XID{x}: {name} missing from its summary"):
+                    continue
+                self.expect(f.get("verified") is True, f"XID{x}: {name} not verified")
+                self.expect(f.get("size") == size, f"XID{x}: {name} size {f.get('size')} != {size}")
+                self.expect(str(f.get("sha256", "")).lower() == sha,
+                            f"XID{x}: {name} sha256 differs from the .loads")
+
+    def nodes_of(self, name, sums):
+        nodes = {}
+        for x, s in sums.items():
+            for f in s.get("files", []):
+                if f.get("name") == name:
+                    nodes[x] = f
+        return nodes
+
+    def check_tree(self, name, size, sha, sums):
+        nodes = self.nodes_of(name, sums)
+        roots = [x for x, f in nodes.items() if not f.get("parent")]
+        tftp = [x for x, f in nodes.items() if f.get("source") == "tftp"]
+        if not self.relaxed:
+            if self.expect(len(roots) == 1, f"{name}: {len(roots)} roots {sorted(roots)}, want 1"):
+                r = roots[0]
+                self.expect(tftp == [r], f"{name}: TFTP fetches by {sorted(tftp)}, want only "
+                            f"the root XID{r}")
+                self.expect(nodes[r].get("fallback") is None,
+                            f"{name}: root XID{r} says fallback {nodes[r].get('fallback')}")
+        for x, f in nodes.items():
+            kids = f.get("children") or []
+            self.expect(len(kids) <= 2, f"{name}: XID{x} has {len(kids)} children")
+            self.expect(len(set(kids)) == len(kids), f"{name}: XID{x} lists a child twice")
+            self.expect(f.get("source") in ("tftp", "peer"), f"{name}: XID{x} source "
+                        f"{f.get('source')!r}")
+            self.expect((f.get("source") == "peer") == bool(f.get("parent")),
+                        f"{name}: XID{x} source {f.get('source')} but parent {f.get('parent')}")
+            self.check_links(name, x, f, nodes)
+            self.check_chain(name, x, nodes)
+
+    def check_links(self, name, x, f, nodes):
+        p = f.get("parent")
+        if p:
+            if self.expect(p in nodes or p in self.killed,
+                           f"{name}: XID{x}'s parent XID{p} is no endpoint of the lab") \
+                    and p in nodes:
+                self.expect(x in (nodes[p].get("children") or []),
+                            f"{name}: XID{x} names parent XID{p}, which does not list it")
+        for c in f.get("children") or []:
+            if c in self.killed:
+                continue  # lost with its parent's blessing: it was killed
+            # A child may have lost this parent and rejoined elsewhere only
+            # when faults were injected.
+            if self.expect(c in nodes, f"{name}: XID{x} lists child XID{c}, unknown"):
+                ok = nodes[c].get("parent") == x
+                self.expect(ok or self.relaxed, f"{name}: XID{x} lists child XID{c}, whose "
+                            f"parent is {nodes[c].get('parent')}")
+
+    def check_chain(self, name, x, nodes):
+        seen, cur = [x], x
+        while nodes.get(cur, {}).get("parent"):
+            cur = nodes[cur]["parent"]
+            if not self.expect(cur not in seen, f"{name}: parent cycle {' -> '.join(seen + [cur])}"):
+                return
+            seen.append(cur)
+            if cur not in nodes:
+                self.expect(cur in self.killed, f"{name}: chain of XID{x} ends at unknown XID{cur}")
+                return
+        self.expect(nodes[cur].get("source") == "tftp",
+                    f"{name}: chain of XID{x} ends at XID{cur}, which did not fetch over TFTP")
+
+    def check_disk(self, lab, load):
+        for ep in lab["endpoints"]:
+            if ep["xid"] in self.killed:
+                continue
+            d = os.path.join(self.out, "phones", str(ep["index"]))
+            present = set(os.listdir(d)) if os.path.isdir(d) else set()
+            for name, (size, sha) in load.items():
+                path = os.path.join(d, name)
+                if self.expect(name in present, f"{path}: missing"):
+                    self.expect(os.path.getsize(path) == size and sha256_file(path) == sha,
+                                f"{path}: content differs from the .loads")
+            extra = sorted(present - set(load))
+            self.expect(not extra, f"{d}: stray files {extra}")
+
+    def check_rrqs(self, lab, load):
+        if not self.expect(lab["lab"].get("pcap"), "no capture was made (--pcap)"):
+            return
+        for f in lab["files"]:
+            self.expect(f.get("rrqs") == 1, f"{f['name']}: {f.get('rrqs')} RRQs in the capture, "
+                        "want 1")
+        self.expect({f["name"] for f in lab["files"]} == set(load), "summary.json files differ "
+                    "from the .loads")
+
+
+def check(out, relaxed=False, killed=(), expect_rrqs=False):
+    """Runs every check; returns (ok, number of checks, failures)."""
+    c = Checker(out, relaxed, killed, expect_rrqs)
+    ok = c.run()
+    return ok, c.checks, c.failures
+
+
+def main():
+    p = argparse.ArgumentParser(description="Check a finished pfslab run.")
+    p.add_argument("out")
+    p.add_argument("--relaxed", action="store_true")
+    p.add_argument("--killed", action="append", default=[], metavar="XID")
+    p.add_argument("--expect-rrqs", action="store_true")
+    a = p.parse_args()
+    ok, n, failures = check(a.out, a.relaxed, a.killed, a.expect_rrqs)
+    for f in failures:
+        print(f"check_lab: FAIL {f}")
+    print(f"check_lab: {n - len(failures)} passed, {len(failures)} failed")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

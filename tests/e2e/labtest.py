@@ -1,0 +1,367 @@
+#!/usr/bin/env python3
+# labtest.py - the end-to-end scenarios behind the e2e_* ctest cases.
+#
+#   labtest.py lab --phones N --port P [--tftp-addr A]   a clean upgrade, strict checks
+#   labtest.py kill-parent --port P                      a parent dies mid-transfer
+#   labtest.py no-tftp --port P                          the TFTP server is absent
+#   labtest.py push --port P                             a stranger pushes a file
+#   labtest.py garbage --port P                          malformed datagram burst
+#
+# Binaries come from the environment (set by tests/e2e/CMakeLists.txt):
+# PFSLAB, PFSD, PFSINJECT. Every scenario runs in its own temporary folder,
+# removed at the end (PFS_KEEP=1 keeps it for a look), and stops every
+# process it started by pid. Time limits are safety nets only.
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check_lab  # noqa: E402
+
+SAFETY = 600  # seconds: only ever hit when something hangs
+
+
+def env_bin(name):
+    path = os.environ.get(name)
+    if not path or not os.access(path, os.X_OK):
+        raise SystemExit(f"labtest: {name}={path!r} is not an executable (run through ctest)")
+    return path
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, msg):
+    if not cond:
+        raise Failure(msg)
+    print(f"ok: {msg}")
+
+
+class Scenario:
+    """A temporary folder and the processes started in it, always cleaned up."""
+
+    def __init__(self, name):
+        self.name = name
+        self.tmp = tempfile.mkdtemp(prefix=f"pfs-e2e-{name}-")
+        self.procs = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            if p.poll() is None:
+                try:
+                    os.kill(p.pid, signal.SIGTERM)
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.kill(p.pid, signal.SIGKILL)
+                    p.wait()
+                except ProcessLookupError:
+                    pass
+        if os.environ.get("PFS_KEEP") == "1":
+            print(f"labtest: kept {self.tmp}")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        return False
+
+    def start(self, argv, **kw):
+        print("+ " + " ".join(argv), flush=True)
+        p = subprocess.Popen(argv, start_new_session=True, **kw)
+        self.procs.append(p)
+        return p
+
+
+def pfslab_argv(out, phones, port, tftp_addr, extra=()):
+    argv = [sys.executable, env_bin("PFSLAB"), "--phones", str(phones), "--out", out,
+            "--port", str(port), "--tftp-addr", tftp_addr, "--pfsd", env_bin("PFSD"),
+            "--timeout", str(SAFETY - 60), "--quiet"] + list(extra)
+    if os.geteuid() == 0:
+        argv += ["--pcap", os.path.join(out, "upgrade.pcap")]
+    return argv
+
+
+def run_checks(out, **kw):
+    ok, n, failures = check_lab.check(out, **kw)
+    for f in failures:
+        print(f"FAIL: {f}")
+    expect(ok, f"check_lab: {n} checks on {out}")
+
+
+def show_failure_context(out):
+    """Prints what helps understand a failed run: warnings, errors and the
+    last lines of the endpoint logs (a few logs only, to stay readable)."""
+    for path in sorted(glob.glob(os.path.join(out, "logs", "*")))[:12]:
+        try:
+            with open(path, "rb") as f:
+                lines = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            continue
+        if not lines:
+            continue
+        notable = [ln for ln in lines if ln.startswith(("WRN", "ERR"))][:6]
+        print(f"--- {path}")
+        print("\n".join(notable + ["..."] + lines[-3:]))
+
+
+def wait_for(cond, what, timeout=SAFETY / 2, proc=None):
+    """Polls cond() until true; fails on timeout or when proc exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if v:
+            return v
+        if proc is not None and proc.poll() is not None:
+            raise Failure(f"pfslab exited {proc.returncode} before {what}")
+        time.sleep(0.05)
+    raise Failure(f"gave up waiting for {what}")
+
+
+def grep_logs(out, pattern):
+    """{log path: [matching lines]} over every endpoint log."""
+    rx = re.compile(pattern)
+    hits = {}
+    for path in glob.glob(os.path.join(out, "logs", "*.log")):
+        try:
+            with open(path, "rb") as f:
+                text = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        found = [ln for ln in text.splitlines() if rx.search(ln)]
+        if found:
+            hits[path] = found
+    return hits
+
+
+def endpoint_ips(phones):
+    return [f"127.0.0.{i + 2}" for i in range(phones)]
+
+
+def loads_name():
+    return "SCCP41.9-4-2SR2-2S.loads"
+
+
+# ---- scenarios ----
+
+def scenario_lab(a):
+    with Scenario(f"lab{a.phones}") as s:
+        out = os.path.join(s.tmp, "lab")
+        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr, ["--size-mb", "2"]))
+        rc = p.wait(timeout=SAFETY)
+        try:
+            expect(rc == 0, f"pfslab --phones {a.phones} exits 0 (got {rc})")
+            run_checks(out, expect_rrqs=os.geteuid() == 0)
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def scenario_kill_parent(a):
+    with Scenario("killparent") as s:
+        out = os.path.join(s.tmp, "lab")
+        # Slow transfers so that the victim is caught in the middle of one.
+        extra = ["--size-mb", "2", "--tx-rate", "400", "--kill-parent"]
+        p = s.start(pfslab_argv(out, 7, a.port, a.tftp_addr, extra))
+        rc = p.wait(timeout=SAFETY)
+        try:
+            import json
+            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                lab = json.load(f)
+            victim = lab["lab"]["killed"]
+            expect(victim is not None, "pfslab killed a parent mid-transfer")
+            expect(rc == 0, f"every endpoint but the victim finished (pfslab exit {rc})")
+            for ep in lab["endpoints"]:
+                if ep["xid"] != victim:
+                    expect(ep["exit"] == 0, f"XID{ep['xid']} exits 0")
+            orphans = victim_children(out, victim)
+            expect(orphans, f"XID{victim} had children when it was killed: {sorted(orphans)}")
+            for c in orphans:
+                ep = next(e for e in lab["endpoints"] if e["xid"] == c)
+                expect(ep["ok"], f"orphan XID{c} still holds every file verified")
+            run_checks(out, relaxed=True, killed=[victim])
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def victim_children(out, victim):
+    """Children the victim was sending to, from its own log."""
+    kids = set()
+    for lines in grep_logs(out, rf"DLoad: XID{victim} TxXfrCmd XID([0-9A-F]{{8}})").values():
+        for ln in lines:
+            kids.add(re.search(r"TxXfrCmd XID([0-9A-F]{8})", ln).group(1))
+    return kids
+
+
+def free_port(addr):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sk:
+        sk.bind((addr, 0))
+        return sk.getsockname()[1]
+
+
+def scenario_no_tftp(a):
+    with Scenario("notftp") as s:
+        d = os.path.join(s.tmp, "dl")
+        os.makedirs(d)
+        log, summary = os.path.join(s.tmp, "pfsd.log"), os.path.join(s.tmp, "summary.json")
+        # A port nobody serves: the fetch must fail, not hang.
+        tftp = f"{a.tftp_addr}:{free_port(a.tftp_addr)}"
+        argv = [env_bin("PFSD"), "--model", "CP-7961G", "--load", loads_name(), "--tftp", tftp,
+                "--dir", d, "--addr", "127.0.0.2", "--port", str(a.port), "--xid", "0A000002",
+                "--seed", "7", "--log", log, "--summary", summary, "--ad-interval", "50",
+                "--root-wait", "300", "--tftp-timeout", "300", "--tftp-retries", "2",
+                "--linger", "200"]
+        p = s.start(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        out, err = p.communicate(timeout=SAFETY)
+        text = err.decode(errors="replace")
+        logtext = open(log, encoding="utf-8", errors="replace").read() if os.path.exists(log) \
+            else ""
+        print(f"pfsd exit {p.returncode}; stderr:\n{text}")
+        expect(p.returncode in (1, 3), f"pfsd exits 1 or 3 without a TFTP server "
+               f"(got {p.returncode})")
+        expect(re.search(r"TFTP", text + logtext) is not None,
+               "its stderr or log says the TFTP fetch failed")
+        expect(tftp in text + logtext or "TFTP failed" in logtext,
+               f"the error names the server {tftp} or the failed file")
+        left = os.listdir(d)
+        expect(left == [], f"no partial or temporary file left in its folder (found {left})")
+        if os.path.exists(summary):
+            import json
+            with open(summary, encoding="utf-8") as f:
+                sm = json.load(f)
+            expect(sm.get("exit") == p.returncode, "its summary records the exit code")
+            expect(not any(f.get("verified") for f in sm.get("files", [])),
+                   "its summary verifies no file")
+
+
+def scenario_push(a):
+    with Scenario("push") as s:
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "2", "--tx-rate", "1500", "--root-wait", "1500"]
+        p = s.start(pfslab_argv(out, 5, a.port, a.tftp_addr, extra))
+        inject = env_bin("PFSINJECT")
+        try:
+            # 1. As soon as an endpoint listens: push to its port, unasked.
+            first = wait_for(lambda: grep_logs(out, r"DLoad: \+\+\+ XID"), "a started endpoint",
+                             proc=p)
+            ip = re.search(r"IP=(\S+)", next(iter(first.values()))[0]).group(1)
+            push(s, inject, ip, a.port, ["--file", "/dnld/evil.sbn"])
+            # 2. Once a node is a child: push the very file it is waiting for.
+            child = wait_for(lambda: grep_logs(out, r"@@@HCHILD:"), "a child in a tree", proc=p)
+            ln = next(iter(child.values()))[0]
+            m = re.search(r"@@@HCHILD:XID([0-9A-F]{8}) H=([0-9A-F]{8}) PARENT=XID[0-9A-F]{8} "
+                          r"(\S+)", ln)
+            cxid, hier, parent_ip = m.group(1), m.group(2), m.group(3)
+            cip = next(re.search(r"IP=(\S+)", l).group(1) for l in
+                       grep_logs(out, rf"\+\+\+ XID{cxid} ").popitem()[1])
+            push(s, inject, cip, a.port, ["--hier", hier, "--file", "/dnld/" + loads_name()])
+            # 3. Join as a child, then push on that child connection: try the
+            # endpoints in their current hierarchy until one grants a slot.
+            joined = join_and_push(s, inject, out, a.port)
+            expect(joined, "an endpoint granted the stranger a slot and then refused its push")
+            rc = p.wait(timeout=SAFETY)
+            expect(rc == 0, f"the lab still finishes (pfslab exit {rc})")
+            run_checks(out, relaxed=True)
+            evil = glob.glob(os.path.join(out, "phones", "*", "evil.sbn*"))
+            expect(evil == [], "no endpoint stored the stranger's file")
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def push(s, inject, ip, port, args):
+    text, rc = run_push(s, inject, ip, port, args)
+    expect(rc == 0, f"{ip} refuses a stranger's push ({' '.join(args)})")
+    return text
+
+
+def run_push(s, inject, ip, port, args):
+    argv = [inject, "push", "--to", f"{ip}:{port}", "--xid", "0BADBEEF", "--size", "200000",
+            "--timeout", "15000"] + args
+    p = s.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    text = p.communicate(timeout=SAFETY)[0].decode(errors="replace").strip()
+    print(text)
+    return text, p.returncode
+
+
+def join_and_push(s, inject, out, port):
+    """Joins each endpoint's current hierarchy as a stranger child; True once
+    one accepted the join and then refused the push on that connection."""
+    for _ in range(20):
+        for path, lines in grep_logs(out, r"@@@HIER:XID").items():
+            m = re.search(r"@@@HIER:XID([0-9A-F]{8}) H=([0-9A-F]{8}) m=\S+ (\S+)", lines[-1])
+            start = grep_logs(out, rf"\+\+\+ XID{m.group(1)} ").popitem()[1][0]
+            ip = re.search(r"IP=(\S+)", start).group(1)
+            text, rc = run_push(s, inject, ip, port, ["--join", "--hier", m.group(2),
+                                                      "--file", m.group(3)])
+            expect(rc == 0, f"{ip} refuses a stranger child's push")
+            if "on its child connection" in text:
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def scenario_garbage(a):
+    with Scenario("garbage") as s:
+        phones = 5
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "2", "--tx-rate", "1500", "--root-wait", "1500"]
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, extra))
+        inject = env_bin("PFSINJECT")
+        try:
+            wait_for(lambda: len(grep_logs(out, r"DLoad: \+\+\+ XID")) == phones,
+                     "every endpoint started", proc=p)
+            bursts = [("127.255.255.255", 3000, "11"), ("127.0.0.2", 1000, "12"),
+                      ("127.0.0.4", 1000, "13")]
+            for ip, count, seed in bursts:
+                q = s.start([inject, "garbage", "--to", f"{ip}:{a.port}", "--count", str(count),
+                             "--seed", seed, "--gap-us", "20", "--file", "/dnld/" + loads_name()],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                print(q.communicate(timeout=SAFETY)[0].decode(errors="replace").strip())
+                expect(q.returncode == 0, f"{count} malformed datagrams sent to {ip}")
+            rc = p.wait(timeout=SAFETY)
+            expect(rc == 0, f"every endpoint stays up and finishes (pfslab exit {rc})")
+            run_checks(out, relaxed=True)
+            drops = grep_logs(out, r"DLoad: XID[0-9A-F]{8} Dropped \d+ malformed datagrams")
+            logs = glob.glob(os.path.join(out, "logs", "*.log"))
+            expect(len(drops) == len(logs) == phones,
+                   f"every endpoint logged DROP lines ({len(drops)} of {len(logs)} logs)")
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
+             "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="pfs-toolkit end-to-end scenarios")
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    ap.add_argument("--phones", type=int, default=7)
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--tftp-addr", default="127.0.0.1")
+    a = ap.parse_args()
+    try:
+        SCENARIOS[a.scenario](a)
+    except Failure as e:
+        print(f"labtest {a.scenario}: FAILED: {e}")
+        return 1
+    print(f"labtest {a.scenario}: passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

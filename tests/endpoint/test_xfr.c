@@ -1,0 +1,197 @@
+/*
+ * test_xfr.c - the transfer framing end to end in memory: a sender reads
+ * a real file, its messages are decoded and fed to a receiver that
+ * writes a real temp file; plus the receiver's refusals and throttling.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "xfr.h"
+
+#define FSIZE 100000u
+
+struct fx {
+    char dir[64];
+    char src[128];
+    uint8_t data[FSIZE];
+    struct xfr_id id;
+};
+
+static int setup(void **state)
+{
+    static struct fx f;
+    memset(&f, 0, sizeof f);
+    snprintf(f.dir, sizeof f.dir, "/tmp/pfsd-xfr-XXXXXX");
+    if (!mkdtemp(f.dir))
+        return -1;
+    snprintf(f.src, sizeof f.src, "%s/src.bin", f.dir);
+    for (uint32_t i = 0; i < FSIZE; i++)
+        f.data[i] = (uint8_t)(i * 7 + i / 251);
+    FILE *fp = fopen(f.src, "wb");
+    if (!fp || fwrite(f.data, 1, FSIZE, fp) != FSIZE)
+        return -1;
+    fclose(fp);
+    f.id.xid = 0x0A000001;
+    f.id.hier = 0x36685558;
+    f.id.source = PFS_SRC_TFTP;
+    f.id.origin = 0x0A000001;
+    pfs_sha256(f.data, FSIZE, f.id.sha);
+    snprintf(f.id.path, sizeof f.id.path, "/dnld/jar.sbn");
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int files_in(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "exit $(ls -A %s | wc -l)", dir);
+    int rc = system(cmd);
+    return WEXITSTATUS(rc);
+}
+
+static void test_roundtrip(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    struct xfr_tx tx;
+    assert_int_equal(xfr_tx_open(&tx, f->src, FSIZE, &f->id, 0, 0, err, sizeof err), 0);
+    struct xfr_rx rx;
+    xfr_rx_init(&rx);
+    uint8_t buf[PFS_MSG_MAX], digest[32];
+    int msgs = 0, progress = 0, verdict = 0;
+    int64_t wake = 0;
+    for (;;) {
+        long len = xfr_tx_next(&tx, buf, sizeof buf, 0, &wake);
+        if (len == 0)
+            break;
+        assert_true(len > 0);
+        struct pfs_msg m;
+        assert_int_equal(pfs_decode(buf, (size_t)len, &m), PFS_OK);
+        msgs++;
+        if (m.type == PFS_T_XFRCMD) {
+            assert_int_equal(m.u.xfrcmd.size, FSIZE);
+            assert_int_equal(xfr_rx_begin(&rx, &m.u.xfrcmd, f->dir, "jar.sbn", FSIZE, 0, err,
+                                          sizeof err), 0);
+        } else if (m.type == PFS_T_DATA) {
+            assert_true(m.u.data.len <= PFS_DATA_MAX);
+            assert_int_equal(xfr_rx_data(&rx, &m.u.data, 1), 0);
+            progress += xfr_rx_progress_due(&rx);
+        } else {
+            assert_int_equal(m.type, PFS_T_XFREND);
+            verdict = xfr_rx_end(&rx, &m.u.xfrend, digest);
+        }
+    }
+    assert_int_equal(tx.phase, TX_VERDICT);
+    assert_int_equal(msgs, 1 + (FSIZE + PFS_DATA_MAX - 1) / PFS_DATA_MAX + 1);
+    assert_int_equal(progress, 3); /* the 25, 50 and 75% marks */
+    assert_int_equal(verdict, PFS_V_OK);
+    assert_memory_equal(digest, f->id.sha, 32);
+    assert_int_equal(store_commit(&rx.st, err, sizeof err), 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/jar.sbn", f->dir);
+    uint8_t d2[32];
+    uint64_t size = 0;
+    assert_int_equal(store_hash_file(path, d2, &size, err, sizeof err), 0);
+    assert_int_equal(size, FSIZE);
+    assert_memory_equal(d2, f->id.sha, 32);
+    xfr_tx_close(&tx);
+    assert_int_equal(files_in(f->dir), 2); /* src.bin and jar.sbn, no temp */
+}
+
+static void test_receiver_refuses(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    struct xfr_rx rx;
+    struct pfs_xfrcmd x = {.size = 10, .source = PFS_SRC_PEER, .sha256 = f->id.sha};
+    /* Over the allowed size (the .loads says 5). */
+    assert_int_equal(xfr_rx_begin(&rx, &x, f->dir, "a.sbn", 5, 0, err, sizeof err),
+                     PFS_R_PROTOCOL);
+    x.size = PFS_FILE_MAX + 1;
+    assert_int_equal(xfr_rx_begin(&rx, &x, f->dir, "a.sbn", PFS_FILE_MAX + 1, 0, err, sizeof err),
+                     PFS_R_PROTOCOL);
+    /* A name with a slash never opens anything. */
+    x.size = 10;
+    assert_int_equal(xfr_rx_begin(&rx, &x, f->dir, "../a.sbn", 10, 0, err, sizeof err), PFS_R_IO);
+    assert_int_equal(xfr_rx_begin(&rx, &x, f->dir, "a.sbn", 10, 0, err, sizeof err), 0);
+    uint8_t bytes[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    struct pfs_data d = {.offset = 1, .len = 4, .bytes = bytes};
+    assert_int_equal(xfr_rx_data(&rx, &d, 0), PFS_R_PROTOCOL); /* not the next byte */
+    d.offset = 0;
+    assert_int_equal(xfr_rx_data(&rx, &d, 0), 0);
+    d.offset = 4;
+    d.len = 8;
+    assert_int_equal(xfr_rx_data(&rx, &d, 0), PFS_R_PROTOCOL); /* past the declared size */
+    struct pfs_xfrend e = {.size = 4};
+    uint8_t dg[32];
+    assert_int_equal(xfr_rx_end(&rx, &e, dg), PFS_V_SHORT);
+    xfr_rx_abort(&rx);
+    assert_int_equal(files_in(f->dir), 1); /* the partial file is gone */
+    /* Every byte, wrong hash. */
+    assert_int_equal(xfr_rx_begin(&rx, &x, f->dir, "a.sbn", 10, 0, err, sizeof err), 0);
+    d.offset = 0;
+    d.len = 8;
+    assert_int_equal(xfr_rx_data(&rx, &d, 0), 0);
+    d.offset = 8;
+    d.len = 2;
+    assert_int_equal(xfr_rx_data(&rx, &d, 0), 0);
+    e.size = 10;
+    assert_int_equal(xfr_rx_end(&rx, &e, dg), PFS_V_HASH);
+    xfr_rx_abort(&rx);
+    assert_int_equal(files_in(f->dir), 1);
+    /* DATA with no transfer started. */
+    struct xfr_rx idle;
+    xfr_rx_init(&idle);
+    assert_int_equal(xfr_rx_data(&idle, &d, 0), PFS_R_PROTOCOL);
+}
+
+static void test_throttle(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    struct xfr_tx tx;
+    /* 10000 bytes/s: chunks of 1000, the second allowed after 200 ms. */
+    assert_int_equal(xfr_tx_open(&tx, f->src, FSIZE, &f->id, 10000, 0, err, sizeof err), 0);
+    uint8_t buf[PFS_MSG_MAX];
+    int64_t wake = 0;
+    assert_true(xfr_tx_next(&tx, buf, sizeof buf, 0, &wake) > 0);    /* XFRCMD at t=0 */
+    assert_int_equal(xfr_tx_next(&tx, buf, sizeof buf, 0, &wake), 0); /* nothing yet */
+    assert_true(wake > 0 && wake <= 101);
+    assert_true(xfr_tx_next(&tx, buf, sizeof buf, wake, &wake) > 0);
+    assert_int_equal(tx.sent, 1000);
+    assert_int_equal(xfr_tx_next(&tx, buf, sizeof buf, 150, &wake), 0);
+    assert_true(xfr_tx_next(&tx, buf, sizeof buf, 201, &wake) > 0);
+    assert_int_equal(tx.sent, 2000);
+    xfr_tx_close(&tx);
+    /* A missing file is an error naming it. */
+    assert_int_equal(xfr_tx_open(&tx, "/nonexistent-pfsd", 1, &f->id, 0, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent-pfsd"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_receiver_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
