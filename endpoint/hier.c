@@ -275,6 +275,16 @@ static void seek_choose(struct hier *h, int64_t now)
     h->deadline = h->seek_since + h->env->seek_timeout;
 }
 
+/* The next candidate straight away, or back to listening for ADs. */
+static void next_parent(struct hier *h, int64_t now)
+{
+    const struct tree_cand *c = tree_choose(&h->cands, h->env->xid, max_join_depth(h));
+    if (c)
+        try_join(h, c, now);
+    else
+        enter_seek(h, now);
+}
+
 /* A failed try: count it, then rejoin another parent or fall back. */
 static void fail_try(struct hier *h, const char *why, int64_t now)
 {
@@ -286,11 +296,24 @@ static void fail_try(struct hier *h, const char *why, int64_t now)
         fallback(h, why, now);
         return;
     }
-    const struct tree_cand *c = tree_choose(&h->cands, h->env->xid, max_join_depth(h));
-    if (c)
-        try_join(h, c, now);
-    else
-        enter_seek(h, now);
+    next_parent(h, now);
+}
+
+/*
+ * A FULL answer is the tree growing under a crowd of joiners, not a fault:
+ * its hints lead one level down. It has its own bound, deep enough for any
+ * subnet (HIER_FULL_TRIES levels hold far more phones than a subnet has),
+ * so a bulk reset does not send the late joiners to TFTP.
+ */
+static void full_try(struct hier *h, int64_t now)
+{
+    h->env->ops->drop_parent(h->env->ctx, h);
+    h->last_fail = "refused";
+    if (++h->full_refusals >= HIER_FULL_TRIES) {
+        fallback(h, "refused", now);
+        return;
+    }
+    next_parent(h, now);
 }
 
 static void join_unanswered(struct hier *h, int64_t now);
@@ -398,8 +421,11 @@ void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
     ev.pip = h->parent_addr;
     snprintf(ev.reason, sizeof ev.reason, "%s", pfs_reason_name(r->reason));
     emit(h, &ev);
-    if (r->reason == PFS_R_FULL)
+    if (r->reason == PFS_R_FULL) {
         tree_refused(&h->cands, h->parent_xid, r->hints, r->nhints);
+        full_try(h, now);
+        return;
+    }
     fail_try(h, "refused", now);
 }
 

@@ -34,6 +34,9 @@ enum hier_state {
 
 struct hier;
 
+/* REFUSE(FULL) answers a joiner follows down the tree before TFTP. */
+#define HIER_FULL_TRIES 16
+
 /* The node's side: every action the state machine asks for. */
 struct hier_ops {
     /* Broadcast a CLAIM (type PFS_T_CLAIM, seq 0) or AD of h's view. */
@@ -94,6 +97,7 @@ struct hier {
     int64_t seek_since;
     int tries;                  /* JOINs sent */
     int fails;                  /* failed tries (refused, timeout, lost, stall, hash) */
+    int full_refusals;          /* REFUSE(FULL) answers, bounded by HIER_FULL_TRIES */
     const char *last_fail;      /* reason word of the last failed try */
     const char *fallback;       /* reason word once fallen back to TFTP */
     uint32_t parent_xid, parent_addr;

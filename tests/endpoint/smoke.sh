@@ -96,7 +96,7 @@ done
 
 # One TFTP fetch per file for the whole subnet: that is the point of PFS.
 for f in SMOKE41.loads jar41.sbn cnu41.sbn; do
-  n=$(cat "$work"/n*.log | grep -c "TFTP RRQ /dnld/$f from" || true)
+  n=$(cat "$work"/n*.log | grep -c "TFTP RRQ $f from" || true)
   [ "$n" -eq 1 ] || fail "$f fetched over TFTP $n times"
   n=$(cat "$work"/n*.log | grep -c "@@@HROOT:.* /dnld/$f\$" || true)
   [ "$n" -eq 1 ] || fail "$f has $n roots"

@@ -275,11 +275,36 @@ static void test_refused_then_hint(void **state)
     hier_refused(h, &r, 300);
     assert_int_equal(count_kind(&f->r, PFS_DL_REFUSED), 1);
     assert_int_equal(f->r.drops, 1);
-    assert_int_equal(h->fails, 1);
+    /* FULL is contention, not a fault: it does not use up a join try. */
+    assert_int_equal(h->fails, 0);
+    assert_int_equal(h->full_refusals, 1);
     /* Straight on to a hint, no settle. */
     assert_int_equal(h->st, HS_JOINING);
     assert_true(f->r.join_xid[1] == 0x0A000020 || f->r.join_xid[1] == 0x0A000021);
     assert_int_equal(h->tries, 2);
+}
+
+static void test_full_refusals_bounded(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 1);
+    /* Every parent is FULL and hints at two deeper ones, forever. */
+    for (int i = 0; i < HIER_FULL_TRIES - 1; i++) {
+        assert_int_equal(h->st, HS_JOINING);
+        uint32_t x = 0x0A000100u + 2u * (uint32_t)i;
+        struct pfs_refuse r = {.reason = PFS_R_FULL, .nhints = 2,
+                               .hints = {{x, 0x7F000100u + (uint32_t)i, 4051},
+                                         {x + 1, 0x7F000180u + (uint32_t)i, 4051}}};
+        hier_refused(h, &r, 300 + i);
+    }
+    assert_int_equal(h->st, HS_JOINING);
+    assert_int_equal(f->r.fetches, 0);
+    struct pfs_refuse last = {.reason = PFS_R_FULL};
+    hier_refused(h, &last, 400);
+    assert_int_equal(h->st, HS_FETCH);
+    assert_int_equal(f->r.fetches, 1);
+    assert_string_equal(h->fallback, "refused");
 }
 
 static void test_join_tries_fallback(void **state)
@@ -448,6 +473,7 @@ int main(void)
         cmocka_unit_test_setup(test_root_path, setup),
         cmocka_unit_test_setup(test_yield_and_join, setup),
         cmocka_unit_test_setup(test_refused_then_hint, setup),
+        cmocka_unit_test_setup(test_full_refusals_bounded, setup),
         cmocka_unit_test_setup(test_join_tries_fallback, setup),
         cmocka_unit_test_setup(test_seek_timeout, setup),
         cmocka_unit_test_setup(test_parent_lost_and_stall, setup),
