@@ -6,6 +6,11 @@
  * Repetitive lines (Ad, Timeout, traces, progress) only bump counters;
  * the per-hierarchy event list is capped.
  *
+ * A Log Server's file holds the same phones' upgrades day after day. When
+ * a phone that already finished a hierarchy enters it again, that upgrade
+ * (round) is over: its diagnostics are taken then and the nodes start
+ * afresh for the next one, so memory does not grow with the days.
+ *
  * Lines that name no hierarchy (claim, Ad, Timeout, the state dump,
  * "UT:Confirmed", "Root sending TFTP") belong to the hierarchy the phone's
  * nearby lines name. A real phone prints its claim before @@@HROOT names
@@ -172,6 +177,8 @@ static uint32_t new_hier(struct plog_model *m, const char *model, const char *fi
     memset(h, 0, sizeof *h);
     copy_word(h->model, sizeof h->model, model);
     copy_word(h->file, sizeof h->file, file);
+    h->round = 1;
+    h->t_round = -1;
     uint32_t i = (uint32_t)m->nhiers++;
     if (file[0] && plog_map_put(&m->by_name, name_key(model, file), i) != 0)
         m->oom = 1;
@@ -245,60 +252,136 @@ static uint32_t hier_named(struct plog_model *m, uint32_t h, const char *model, 
     return i;
 }
 
+/* Starts node ni afresh for the current round of its hierarchy. */
+static int node_reset(struct plog_model *m, uint32_t ni, int64_t t)
+{
+    struct plog_node *n = &m->nodes[ni];
+    struct plog_hier *h = &m->hiers[n->hier];
+    if (plog_grow(&h->nodes, &h->cap_nodes, h->nnodes, sizeof *h->nodes) != 0) {
+        m->oom = 1;
+        return -1;
+    }
+    uint32_t ph = n->phone, hi = n->hier;
+    memset(n, 0, sizeof *n);
+    n->phone = ph;
+    n->hier = hi;
+    n->round = h->round;
+    n->parent = PLOG_NONE;
+    n->yielded_to = PLOG_NONE;
+    n->t_first = n->t_last = t;
+    h->nodes[h->nnodes++] = ni;
+    if (h->t_round < 0 || t < h->t_round)
+        h->t_round = t;
+    return 0;
+}
+
+/* The node of phone ph in hierarchy hi, current round; created as needed. */
 static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t t)
 {
     if (hi == PLOG_NONE || ph == PLOG_NONE)
         return PLOG_NONE;
     uint64_t key = ((uint64_t)hi << 32) | ph;
     uint32_t i = plog_map_get(&m->by_node, key);
-    if (i != PLOG_NONE)
+    if (i != PLOG_NONE) {
+        if (m->nodes[i].round != m->hiers[hi].round && node_reset(m, i, t) != 0)
+            return PLOG_NONE;
         return i;
-    struct plog_hier *h = &m->hiers[hi];
-    if (plog_grow(&m->nodes, &m->cap_nodes, m->nnodes, sizeof *m->nodes) != 0 ||
-        plog_grow(&h->nodes, &h->cap_nodes, h->nnodes, sizeof *h->nodes) != 0) {
+    }
+    if (plog_grow(&m->nodes, &m->cap_nodes, m->nnodes, sizeof *m->nodes) != 0) {
         m->oom = 1;
         return PLOG_NONE;
     }
     i = (uint32_t)m->nnodes++;
-    struct plog_node *n = &m->nodes[i];
-    memset(n, 0, sizeof *n);
-    n->phone = ph;
-    n->hier = hi;
-    n->parent = PLOG_NONE;
-    n->t_first = n->t_last = t;
-    h->nodes[h->nnodes++] = i;
-    if (plog_map_put(&m->by_node, key, i) != 0)
+    m->nodes[i].phone = ph;
+    m->nodes[i].hier = hi;
+    if (node_reset(m, i, t) != 0 || plog_map_put(&m->by_node, key, i) != 0) {
         m->oom = 1;
+        return PLOG_NONE;
+    }
     return i;
 }
 
-static void add_child(struct plog_model *m, uint32_t parent_node, uint32_t child_phone,
-                      struct plog_ref ref)
+/* The node of ph in hi when it takes part in the current round, else NULL. */
+static struct plog_node *node_find(struct plog_model *m, uint32_t hi, uint32_t ph)
 {
-    struct plog_node *n = &m->nodes[parent_node];
-    uint32_t lim = n->nchildren < PLOG_MAX_CHILDREN ? n->nchildren : PLOG_MAX_CHILDREN;
-    for (uint32_t i = 0; i < lim; i++)
-        if (n->children[i] == child_phone)
-            return;
-    if (n->nchildren < PLOG_MAX_CHILDREN) {
-        n->children[n->nchildren] = child_phone;
-        n->child_ref[n->nchildren] = ref;
-    }
-    n->nchildren++;
+    uint32_t i = plog_map_get(&m->by_node, ((uint64_t)hi << 32) | ph);
+    if (i == PLOG_NONE || m->nodes[i].round != m->hiers[hi].round)
+        return NULL;
+    return &m->nodes[i];
 }
 
-/* Records parent -> child from either side's line. */
-static void link(struct plog_model *m, uint32_t hi, uint32_t parent, uint32_t child,
-                 struct plog_ref ref, int64_t t)
+/* The child's own log says who its parent is now (PLOG_NONE: none). */
+static void own_parent(struct plog_model *m, uint32_t hi, uint32_t child, uint32_t parent,
+                       struct plog_ref ref, int64_t t)
 {
-    uint32_t pn = node_get(m, hi, parent, t), cn = node_get(m, hi, child, t);
-    if (pn == PLOG_NONE || cn == PLOG_NONE || parent == child)
+    if (parent == child)
         return;
-    add_child(m, pn, child, ref);
-    if (m->nodes[cn].parent == PLOG_NONE) {
-        m->nodes[cn].parent = parent;
-        m->nodes[cn].parent_ref = ref;
+    if (parent != PLOG_NONE && node_get(m, hi, parent, t) == PLOG_NONE)
+        return;
+    uint32_t cn = node_get(m, hi, child, t);
+    if (cn == PLOG_NONE)
+        return;
+    struct plog_node *n = &m->nodes[cn];
+    n->parent = parent;
+    n->parent_auth = 1;
+    n->parent_ref = ref;
+}
+
+/* A parent's line names a child: believed unless the child's own log spoke. */
+static void peer_child(struct plog_model *m, uint32_t hi, uint32_t parent, uint32_t child,
+                       struct plog_ref ref, int64_t t)
+{
+    if (parent == child)
+        return;
+    uint32_t pn = node_get(m, hi, parent, t), cn = node_get(m, hi, child, t);
+    if (pn == PLOG_NONE || cn == PLOG_NONE)
+        return;
+    struct plog_node *n = &m->nodes[cn];
+    if (!n->parent_auth) {
+        n->parent = parent;
+        n->parent_ref = ref;
     }
+}
+
+/* A parent's line says the child is gone (lost, or refused the file). */
+static void peer_child_gone(struct plog_model *m, uint32_t hi, uint32_t parent, uint32_t child)
+{
+    struct plog_node *n = node_find(m, hi, child);
+    if (n && !n->parent_auth && n->parent == parent)
+        n->parent = PLOG_NONE;
+}
+
+/* Closes the current upgrade of hierarchy hi: its diagnostics, then a fresh round. */
+static void new_round(struct plog_model *m, uint32_t hi, int64_t t)
+{
+    plog_derive_children(m, hi);
+    plog_check_hier(m, hi);
+    m->ndiags_closed = m->ndiags;
+    struct plog_hier *h = &m->hiers[hi];
+    h->round++;
+    h->t_round = t;
+    h->nnodes = 0;
+    h->nevents = 0;
+    h->dropped_events = 0;
+    h->ads = h->timeouts = 0;
+}
+
+static int finished(const struct plog_node *n)
+{
+    return n->has_file || n->left || n->root_tftp;
+}
+
+/*
+ * Phone ph enters hierarchy hi (a @@@HIER line, or its claim is tied to
+ * hi). A later entry by a phone that was done is the next upgrade; the
+ * same upgrade read twice (a console log and a Log Server file) is not,
+ * as its lines interleave with the first copy's.
+ */
+static void enter(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t t)
+{
+    const struct plog_node *n = node_find(m, hi, ph);
+    if (n && n->entered && finished(n) && t > n->t_last)
+        new_round(m, hi, t);
 }
 
 /* ---- the pending election ---- */
@@ -364,6 +447,15 @@ static void bind_pending(struct plog_model *m, uint32_t ph, uint32_t ni)
     p->has_pending = 0;
 }
 
+/* The node the phone's latest lines named, unless its upgrade is closed. */
+static const struct plog_node *current_node(const struct plog_model *m, const struct plog_phone *p)
+{
+    if (p->cur_node == PLOG_NONE)
+        return NULL;
+    const struct plog_node *n = &m->nodes[p->cur_node];
+    return n->round == m->hiers[n->hier].round ? n : NULL;
+}
+
 static int settled(const struct plog_node *n)
 {
     return n->is_root || n->joined || n->has_file || n->fallback || n->source != SRC_NONE ||
@@ -380,8 +472,8 @@ static struct plog_node *xid_target(struct plog_model *m, uint32_t ph, const str
     struct plog_phone *p = &m->phones[ph];
     int new_claim = e->ev.kind == PFS_DL_CLAIM && strcmp(e->ev.state, "tent") == 0;
     if (!p->has_pending) {
-        int cur_ok = p->cur_node != PLOG_NONE && !(new_claim && settled(&m->nodes[p->cur_node]));
-        if (cur_ok)
+        const struct plog_node *cur = current_node(m, p);
+        if (cur && !(new_claim && settled(cur)))
             return &m->nodes[p->cur_node];
         struct plog_node *s = &m->pending[ph];
         memset(s, 0, sizeof *s);
@@ -425,6 +517,7 @@ static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_eve
 {
     const struct pfs_dlog_ev *ev = &e->ev;
     struct plog_node *n = xid_target(m, ph, e);
+    int pending = n == &m->pending[ph];
     if (e->t > n->t_last)
         n->t_last = e->t;
     switch (ev->kind) {
@@ -440,8 +533,16 @@ static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_eve
             n->el.t_conf = e->t;
         }
         break;
-    case PFS_DL_AD: n->el.ads++; break;
-    case PFS_DL_TIMEOUT: n->el.timeouts++; break;
+    case PFS_DL_AD:
+        n->el.ads++;
+        if (!pending)
+            m->hiers[n->hier].ads++;
+        break;
+    case PFS_DL_TIMEOUT:
+        n->el.timeouts++;
+        if (!pending)
+            m->hiers[n->hier].timeouts++;
+        break;
     case PFS_DL_CONFIRMED:
         if (!n->el.confirmed) {
             n->el.confirmed = 1;
@@ -458,7 +559,16 @@ static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_eve
     case PFS_DL_RX_CLAIM: mention(m, ev->peer, ev->pip); break;
     case PFS_DL_YIELD:
         n->el.yielded = 1;
-        mention(m, ev->peer, ev->pip);
+        if (n->is_root) {
+            /* a confirmed root heard a stronger one: two roots, healed */
+            uint32_t to = mention(m, ev->peer, ev->pip); /* n is a node: does not move */
+            n->is_root = 0;
+            n->root_yielded = 1;
+            n->yield_ref = e->ref;
+            n->yielded_to = to;
+        } else {
+            mention(m, ev->peer, ev->pip);
+        }
         break;
     case PFS_DL_PARENT:
         n->tries++;
@@ -479,7 +589,7 @@ static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_eve
         break;
     default: break;
     }
-    record_event(m, n == &m->pending[ph] ? PLOG_NONE : n->hier, ph, e);
+    record_event(m, pending ? PLOG_NONE : n->hier, ph, e);
 }
 
 /* The hierarchy an event names, by H or by file (and the phone's model). */
@@ -543,6 +653,9 @@ static void set_done(struct plog_node *n, const struct plog_event *e, enum plog_
 static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const struct plog_event *e)
 {
     const struct pfs_dlog_ev *ev = &e->ev;
+    int claim_tied = binds(ev->kind) && m->phones[ph].has_pending && m->pending[ph].el.claimed;
+    if (ev->kind == PFS_DL_HIER || claim_tied)
+        enter(m, hi, ph, e->t);
     uint32_t ni = node_get(m, hi, ph, e->t);
     if (ni == PLOG_NONE)
         return;
@@ -550,6 +663,8 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
         bind_pending(m, ph, ni);
         m->phones[ph].cur_node = ni;
     }
+    if (ev->kind == PFS_DL_HIER || claim_tied)
+        m->nodes[ni].entered = 1;
     struct plog_node *n = &m->nodes[ni];
     if (e->t > n->t_last)
         n->t_last = e->t;
@@ -566,36 +681,37 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
         break;
     case PFS_DL_JOINED:
         n->joined = 1;
-        link(m, hi, mention(m, ev->peer, ev->pip), ph, e->ref, e->t);
+        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
         break;
     case PFS_DL_CHILD_ADD:
-        link(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        peer_child(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
         break;
     case PFS_DL_CHILD_NO: mention(m, ev->peer, ev->pip); break;
     case PFS_DL_CHILD_LOST:
-        mention(m, ev->peer, ev->pip);
+        peer_child_gone(m, hi, ph, mention(m, ev->peer, ev->pip));
         if (!n->child_lost++)
             n->lost_ref = e->ref;
         copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
         break;
     case PFS_DL_PARENT_LOST:
         mention(m, ev->peer, ev->pip);
+        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
         if (!n->parent_lost++)
             n->lost_ref = e->ref;
         copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
         n->in_xfr = 0;
         break;
     case PFS_DL_XFR_TX:
-        link(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        peer_child(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
         break;
     case PFS_DL_XFR_RX:
-        if (strcmp(ev->src, "tftp") != 0)
-            link(m, hi, mention(m, ev->peer, ev->pip), ph, e->ref, e->t);
         n->in_xfr = 1;
         n->t_xfr = e->t;
         n->xfr_ref = e->ref;
         n->total = ev->total;
         n->bytes = 0;
+        /* src is where the parent got the file; peer is the parent */
+        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
         break;
     case PFS_DL_PROGRESS:
         n->progress++;
@@ -604,17 +720,24 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
             n->total = ev->total;
         break;
     case PFS_DL_RX_DONE:
-        link(m, hi, mention(m, ev->peer, ev->pip), ph, e->ref, e->t);
         set_done(n, e, SRC_PEER);
+        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
         break;
-    case PFS_DL_TX_DONE:
-        link(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        if (strcmp(ev->reason, "ok") != 0 && strcmp(ev->reason, "OK") != 0) {
+    case PFS_DL_TX_DONE: {
+        /* n may move when peer_child adds a node: nothing uses it after */
+        int ok = strcmp(ev->reason, "ok") == 0 || strcmp(ev->reason, "OK") == 0;
+        if (!ok) {
             if (!n->child_lost++)
                 n->lost_ref = e->ref;
             copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
         }
+        uint32_t child = mention(m, ev->peer, ev->pip);
+        if (ok)
+            peer_child(m, hi, ph, child, e->ref, e->t);
+        else
+            peer_child_gone(m, hi, ph, child);
         break;
+    }
     case PFS_DL_TFTP_RRQ:
         n->tftp_fetch = 1;
         n->in_xfr = 1;
@@ -646,6 +769,7 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
         n->got_after_fail = 0;
         break;
     case PFS_DL_FALLBACK:
+        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
         n->fallback = 1;
         n->fallback_ref = e->ref;
         copy_word(n->reason, sizeof n->reason, ev->reason);

@@ -19,7 +19,8 @@
 #define PLOG_DAY_US (86400LL * 1000000LL)
 #define PLOG_HOST_SZ 64
 #define PLOG_PENDING_SZ 512 /* longest record we try to re-join when wrapped */
-#define PLOG_EVENTS_CAP 256 /* events kept per hierarchy (first ones) */
+#define PLOG_EVENTS_CAP 1024 /* events kept per hierarchy and upgrade (first ones) */
+#define PLOG_DIAGS_MAX 10000 /* diagnostics kept; more are counted */
 
 /* ---- small growable tables ---- */
 
@@ -91,6 +92,7 @@ struct plog_reader {
     struct plog_stream *streams;
     size_t nstreams, cap_streams;
     struct plog_map stream_map;         /* hash(src, host) -> stream */
+    uint32_t last_stream;               /* stream of the previous line */
     char **src_names;                   /* input names, indexed by ref.src */
     size_t nsrc, cap_src;
     struct plog_stats stats;
@@ -143,15 +145,25 @@ struct plog_elect {
     struct plog_ref claim_ref;
 };
 
+/*
+ * One phone in one hierarchy, for the hierarchy's current upgrade (round).
+ * The parent is what the child's own log last said (it joined, received
+ * from, lost or gave up on a parent); a parent's lines only fill in for a
+ * child without a log. Children are derived from the parents at the end.
+ */
 struct plog_node {
     uint32_t phone, hier;
+    uint32_t round;                     /* the hierarchy's round this state is for */
     uint32_t parent;                    /* phone index or PLOG_NONE */
+    int parent_auth;                    /* parent set by the child's own log */
     struct plog_ref parent_ref;
     uint32_t children[PLOG_MAX_CHILDREN];
-    struct plog_ref child_ref[PLOG_MAX_CHILDREN];
     uint32_t nchildren;                 /* may exceed PLOG_MAX_CHILDREN */
     struct plog_elect el;
-    int is_root, root_tftp, fallback, joined, has_file, tftp_fetch;
+    int is_root, root_tftp, fallback, joined, has_file, tftp_fetch, entered, left;
+    int root_yielded;                   /* confirmed root that later yielded */
+    uint32_t yielded_to;                /* phone */
+    struct plog_ref yield_ref;
     enum plog_source source;
     int64_t t_first, t_last, t_xfr, t_done;
     double secs, rate;
@@ -179,8 +191,10 @@ struct plog_hier {
     char file[PFS_DL_FILE_SZ];          /* base name */
     uint32_t h;
     int has_h;
-    uint32_t *nodes;                    /* node indexes */
+    uint32_t *nodes;                    /* node indexes of the current round */
     size_t nnodes, cap_nodes;
+    uint32_t round;                     /* upgrades seen: 1, 2, ... */
+    int64_t t_round;                    /* first event of the current round */
     struct plog_evrec events[PLOG_EVENTS_CAP];
     uint32_t nevents;
     uint64_t dropped_events;
@@ -215,6 +229,7 @@ struct plog_diag {
     char msg[320];
     struct plog_ref ref;
     uint32_t hier, phone;               /* PLOG_NONE when not tied */
+    uint32_t round;                     /* the hierarchy's upgrade it is about, 0 none */
 };
 
 /* Called as the model learns something worth showing live (--listen). */
@@ -229,6 +244,8 @@ struct plog_model {
     size_t nnodes, cap_nodes;
     struct plog_diag *diags;
     size_t ndiags, cap_diags;
+    size_t ndiags_closed;               /* those of upgrades already closed */
+    uint64_t diags_dropped;             /* beyond PLOG_DIAGS_MAX */
     uint32_t *stream_phone;             /* stream -> phone */
     size_t cap_stream_phone;
     struct plog_node *pending;          /* per phone: election not tied yet */
@@ -244,8 +261,11 @@ void plog_model_free(struct plog_model *m);
 /* Applies one event; r (may be NULL) names the syslog host of its stream. */
 void plog_model_apply(struct plog_model *m, const struct plog_event *e,
                       const struct plog_reader *r);
-/* End of all input: derives the diagnostics. */
+/* End of all input: derives children and the diagnostics. May be called again. */
 void plog_model_finish(struct plog_model *m);
+/* Children from parents, and the diagnostics of hierarchy hi (diag.c). */
+void plog_derive_children(struct plog_model *m, uint32_t hi);
+void plog_check_hier(struct plog_model *m, uint32_t hi);
 
 /* ---- the reports ---- */
 

@@ -1,8 +1,8 @@
 /*
  * reader.c - from raw lines to typed DLoad events.
  *
- * The hot path per line: one memmem for "DLoad:" (most lines of a busy log
- * are DLoad lines, the rest are skipped here), the fixed-width prefix read
+ * The hot path per line: "DLoad:" checked at its fixed offset, or found
+ * with memchr (lines without it are skipped here), the fixed-width prefix read
  * by hand just before it, then one anchored JIT pattern chosen by the
  * message's first bytes (pfs_dlog_parse). Nothing is allocated per line.
  *
@@ -20,7 +20,6 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#define _GNU_SOURCE /* memmem */
 #include "plog.h"
 
 #include <ctype.h>
@@ -67,18 +66,27 @@ const char *plog_src_name(const struct plog_reader *r, uint32_t src)
     return src < r->nsrc ? r->src_names[src] : "?";
 }
 
+static int stream_is(const struct plog_stream *s, uint32_t src, const char *host, size_t hlen)
+{
+    return s->src == src && strncmp(s->host, host, hlen) == 0 && s->host[hlen] == '\0';
+}
+
+/* The stream of (src, host), created on first sight. */
 static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *host, size_t hlen)
 {
     if (hlen >= PLOG_HOST_SZ)
         hlen = PLOG_HOST_SZ - 1;
+    /* Consecutive lines almost always come from the same phone. */
+    if (r->last_stream < r->nstreams && stream_is(&r->streams[r->last_stream], src, host, hlen))
+        return r->last_stream;
     uint64_t key = plog_hash(host, hlen) * 31 + src;
-    uint32_t i = plog_map_get(&r->stream_map, key);
-    /* A hash collision between two hosts is not worth a wrong merge. */
-    if (i != PLOG_NONE && r->streams[i].src == src &&
-        strncmp(r->streams[i].host, host, hlen) == 0 && r->streams[i].host[hlen] == '\0')
-        return i;
-    if (i != PLOG_NONE)
+    uint32_t i;
+    /* Two hosts whose keys collide must not share a stream: probe on. */
+    while ((i = plog_map_get(&r->stream_map, key)) != PLOG_NONE) {
+        if (stream_is(&r->streams[i], src, host, hlen))
+            return r->last_stream = i;
         key = key * 1099511628211ULL + 1;
+    }
     if (plog_grow(&r->streams, &r->cap_streams, r->nstreams, sizeof *r->streams) != 0)
         return PLOG_NONE;
     struct plog_stream *s = &r->streams[r->nstreams];
@@ -89,7 +97,7 @@ static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *hos
     s->last_usec = -1;
     if (plog_map_put(&r->stream_map, key, (uint32_t)r->nstreams) != 0)
         return PLOG_NONE;
-    return (uint32_t)r->nstreams++;
+    return r->last_stream = (uint32_t)r->nstreams++;
 }
 
 static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why, const char *s,
@@ -100,7 +108,12 @@ static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why
         r->unplaced(r->unplaced_ctx, ref, why, s, n);
 }
 
-/* "HH:MM:SS.uuuuuu " at t: microseconds of the day, or -1. */
+static int digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
+/* "HH:MM:SS.uuuuuu " at t: microseconds of the day, or -1. No ctype: hot path. */
 static int64_t parse_tod(const char *t)
 {
     if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
@@ -108,7 +121,7 @@ static int64_t parse_tod(const char *t)
     static const int pos[12] = {0, 1, 3, 4, 6, 7, 9, 10, 11, 12, 13, 14};
     int d[12];
     for (int i = 0; i < 12; i++) {
-        if (!isdigit((unsigned char)t[pos[i]]))
+        if (!digit(t[pos[i]]))
             return -1;
         d[i] = t[pos[i]] - '0';
     }
@@ -119,6 +132,37 @@ static int64_t parse_tod(const char *t)
     for (int i = 6; i < 12; i++)
         us = us * 10 + d[i];
     return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+}
+
+/*
+ * The first "DLoad:" in s[0..n). memchr for its 'L' runs at memory speed
+ * and 'L' is rare inside messages; glibc's memmem costs more per call than
+ * a whole short line does.
+ */
+static const char *find_marker(const char *s, size_t n)
+{
+    if (n < 6)
+        return NULL;
+    const char *p = s + 1, *last = s + n - 5; /* where the 'L' can be */
+    while (p <= last) {
+        const char *l = memchr(p, 'L', (size_t)(last - p) + 1);
+        if (!l)
+            return NULL;
+        if (l[-1] == 'D' && memcmp(l + 1, "oad:", 4) == 0)
+            return l - 1;
+        p = l + 1;
+    }
+    return NULL;
+}
+
+/* The marker of a clean console line sits at a fixed offset: no search. */
+static const char *marker_at_start(const char *s, size_t n)
+{
+    if (n >= 26 && s[3] == ' ' && memcmp(s + 20, "DLoad:", 6) == 0)
+        return s + 20;
+    if (n >= 25 && s[2] == ' ' && memcmp(s + 19, "DLoad:", 6) == 0)
+        return s + 19;
+    return find_marker(s, n);
 }
 
 static int is_level(const char *s, size_t n)
@@ -368,7 +412,7 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
     if (si == PLOG_NONE)
         return 0;
     const char *end = body + blen;
-    const char *d = memmem(body, blen, "DLoad:", 6);
+    const char *d = marker_at_start(body, blen);
     if (!d)
         return other_line(r, si, body, blen, had_header, ref, out);
     drop_pending(r, &r->streams[si]);
@@ -376,7 +420,7 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
     const char *lo = body;
     r->stats.dload_lines++;
     while (d && n < PLOG_MAX_OUT) {
-        const char *d2 = memmem(d + 6, (size_t)(end - d - 6), "DLoad:", 6);
+        const char *d2 = find_marker(d + 6, (size_t)(end - d - 6));
         struct rec rc, rc2;
         int ok = locate(lo, d, end, &rc);
         if (!ok && sl.usec >= 0) {
@@ -389,7 +433,7 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
         }
         const char *rend = end;
         while (d2 && !locate(d + 6, d2, end, &rc2))
-            d2 = memmem(d2 + 6, (size_t)(end - d2 - 6), "DLoad:", 6);
+            d2 = find_marker(d2 + 6, (size_t)(end - d2 - 6));
         if (d2) {
             rend = rc2.start;
             r->stats.glued++;

@@ -148,7 +148,31 @@ static void out_printf(struct out *o, const char *fmt, ...)
     }
 }
 
-static void out_field(struct out *o, const struct field *f, const struct pfs_dlog_ev *ev)
+/*
+ * The character that ends a word field: the template's next literal, unless
+ * that is a blank (white space ends every word anyway). The writer turns it
+ * into '_' inside the word and the reader's class excludes it, so a word
+ * like "te)nt" in "ClaimRoot({state}):" still reads back.
+ */
+static char word_stop(char next)
+{
+    return next && next != ' ' ? next : '\0';
+}
+
+/*
+ * Seconds and rates as the reader's pattern takes them: no sign, not NaN
+ * or infinite, at most 15 integer digits. A clock step must not make a line that
+ * no reader can parse.
+ */
+static double clamp_decimal(double v)
+{
+    if (!(v > 0.0))
+        return 0.0; /* also -0.0, which "%.3f" would print with a sign */
+    return v > 999999999999999.0 ? 999999999999999.0 : v;
+}
+
+static void out_field(struct out *o, const struct field *f, const struct pfs_dlog_ev *ev,
+                      char next)
 {
     const char *base = (const char *)ev + f->off;
     switch (f->type) {
@@ -156,8 +180,8 @@ static void out_field(struct out *o, const struct field *f, const struct pfs_dlo
     case F_HEXL: out_printf(o, "%08" PRIx32, *(const uint32_t *)(const void *)base); break;
     case F_LONG: out_printf(o, "%ld", *(const long *)(const void *)base); break;
     case F_U64: out_printf(o, "%" PRIu64, *(const uint64_t *)(const void *)base); break;
-    case F_SECS: out_printf(o, "%.3f", *(const double *)(const void *)base); break;
-    case F_RATE: out_printf(o, "%.1f", *(const double *)(const void *)base); break;
+    case F_SECS: out_printf(o, "%.3f", clamp_decimal(*(const double *)(const void *)base)); break;
+    case F_RATE: out_printf(o, "%.1f", clamp_decimal(*(const double *)(const void *)base)); break;
     case F_IP: {
         uint32_t a = *(const uint32_t *)(const void *)base;
         out_printf(o, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255u, (a >> 8) & 255u, a & 255u);
@@ -165,9 +189,10 @@ static void out_field(struct out *o, const struct field *f, const struct pfs_dlo
     }
     case F_STR: {
         char word[PFS_DL_FILE_SZ];
+        char stop = word_stop(next);
         size_t i = 0;
         for (; i < f->size - 1 && i < sizeof word - 1 && base[i]; i++)
-            word[i] = isspace((unsigned char)base[i]) ? '_' : base[i];
+            word[i] = isspace((unsigned char)base[i]) || base[i] == stop ? '_' : base[i];
         word[i] = '\0';
         out_printf(o, "%s", i ? word : "-"); /* an empty word would not parse back */
         break;
@@ -185,7 +210,7 @@ int pfs_dlog_format(char *out, size_t cap, const struct pfs_dlog_ev *ev)
         size_t nlen;
         const struct field *f = *t == '{' ? field_at(t + 1, &nlen) : NULL;
         if (f) {
-            out_field(&o, f, ev);
+            out_field(&o, f, ev, t[nlen + 2]);
             t += nlen + 1;
         } else {
             if (o.len + 1 < o.cap)
@@ -289,7 +314,7 @@ static const char *group_re(enum ftype t)
     switch (t) {
     case F_HEXU:
     case F_HEXL: return "([0-9A-Fa-f]{1,8})";
-    case F_LONG: return "(-?[0-9]{1,18})";
+    case F_LONG: return "(-?[0-9]{1,19})"; /* every long "%ld" prints */
     case F_U64: return "([0-9]{1,20})";
     case F_SECS:
     case F_RATE: return "([0-9]{1,15}(?:\\.[0-9]{1,9})?)";
@@ -319,10 +344,14 @@ static char *derive_pattern(const char *tmpl, struct kind_re *kr)
             const char *g = group_re(f->type);
             char strg[32];
             if (!g) {
-                /* A word stops at white space and at the literal after it. */
-                char next = t[nlen + 2];
-                if (next && next != ' ' && next != '\\' && next != ']')
-                    snprintf(strg, sizeof strg, "([^\\s\\%c]+)", next);
+                /* A word stops at white space and at the literal after it. In a
+                 * class a backslash quotes punctuation, but before a letter it
+                 * would make an escape (\d), so letters go in bare. */
+                char stop = word_stop(t[nlen + 2]);
+                if (stop && isalnum((unsigned char)stop))
+                    snprintf(strg, sizeof strg, "([^\\s%c]+)", stop);
+                else if (stop)
+                    snprintf(strg, sizeof strg, "([^\\s\\%c]+)", stop);
                 else
                     snprintf(strg, sizeof strg, "(\\S+)");
                 g = strg;

@@ -6,6 +6,8 @@
 #   labtest.py no-tftp --port P                          the TFTP server is absent
 #   labtest.py push --port P                             a stranger pushes a file
 #   labtest.py garbage --port P                          malformed datagram burst
+#   labtest.py stop --port P                             SIGTERM mid-transfer, silent TCP
+#                                                        peer, log copy over syslog
 #
 # Binaries come from the environment (set by tests/e2e/CMakeLists.txt):
 # PFSLAB, PFSD, PFSINJECT. Every scenario runs in its own temporary folder,
@@ -343,8 +345,153 @@ def scenario_garbage(a):
             raise
 
 
+RFC3164 = re.compile(rb"^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+                     rb"[ \d]\d \d\d:\d\d:\d\d (\S+) pfsd\[\d+\]: "
+                     rb"((?:DBG|NOT|INF|WRN|ERR) \d\d:\d\d:\d\d\.\d{6} DLoad: .*)$", re.S)
+
+
+def pfsd_pid(log_path):
+    """The pid of the pfsd that writes log_path, from /proc."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"pfsd") and log_path.encode() in argv:
+            return int(d)
+    return None
+
+
+def scenario_stop(a):
+    """SIGTERM mid-transfer, a silent TCP peer and the syslog copy of the log.
+
+    A child is stopped with SIGTERM while it receives a file: it must exit 4,
+    record that in its summary and leave only whole, verified files (no temp
+    file, no partial file). While the lab runs, a TCP peer that connects and
+    says nothing must be closed by the endpoint. Every endpoint also sends its
+    log to a syslog server (this script): each datagram is an RFC 3164 header
+    and a line of that endpoint's own log file.
+    """
+    import json
+    with Scenario("stop") as s, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as srv:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        srv.bind(("127.0.0.1", 0))
+        srv.setblocking(False)
+        logsrv = f"127.0.0.1:{srv.getsockname()[1]}"
+        got = []
+
+        def drain():
+            while True:
+                try:
+                    got.append(srv.recvfrom(4096))
+                except BlockingIOError:
+                    return
+
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "2", "--tx-rate", "100", "--keep-going",
+                 "--pfsd-arg=--log-server", f"--pfsd-arg={logsrv}"]
+        p = s.start(pfslab_argv(out, 3, a.port, a.tftp_addr, extra))
+        try:
+            def receiving():
+                drain()
+                hits = grep_logs(out, r"DLoad: XID[0-9A-F]{8} RxXfrCmd .*/dnld/jar")
+                return next(iter(hits), None)
+            wait_for(receiving, "a child receiving the jar file", proc=p)
+            victim_log = receiving()
+            victim = os.path.basename(victim_log)[:8]
+            pid = pfsd_pid(victim_log)
+            expect(pid is not None, f"found the pfsd of XID{victim}")
+
+            # A peer that connects and says nothing: a live endpoint hangs up
+            # after its idle timeout and logs why.
+            other_log, first = next((lg, ls[0]) for lg, ls in
+                                    grep_logs(out, r"DLoad: \+\+\+ XID[0-9A-F]{8} ").items()
+                                    if lg != victim_log)
+            ip = re.search(r"IP=(\S+)", first)[1]
+            silent = socket.create_connection((ip, a.port), timeout=SAFETY)
+            wait_for(lambda: re.search(r"Refuse XID[0-9A-F]{8} \S+ H=[0-9A-F]{8}: idle",
+                                       open(other_log, errors="replace").read()),
+                     f"{ip} logging that it closed the silent peer", proc=p)
+            silent.settimeout(SAFETY)
+            try:
+                closed = silent.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            silent.close()
+            expect(closed and p.poll() is None,
+                   f"{ip} closed a TCP peer that sent nothing, while the lab ran")
+
+            os.kill(pid, signal.SIGTERM)
+            rc = p.wait(timeout=SAFETY)
+            drain()
+
+            with open(os.path.join(out, "summaries", victim + ".json"), encoding="utf-8") as f:
+                sm = json.load(f)
+            expect(sm.get("exit") == 4, f"XID{victim} exits 4 on SIGTERM (summary says "
+                                        f"{sm.get('exit')})")
+            with open(victim_log, errors="replace") as f:
+                vlog = f.read()
+            expect("Hash OK /dnld/jar" not in vlog and
+                   re.search(r"Leave H=[0-9A-F]{8}: SHUTDOWN", vlog) is not None,
+                   f"XID{victim} was stopped before the jar file was whole, and said so")
+            pdir = pfsd_dir_of(out, victim)
+            left = sorted(os.listdir(pdir))
+            expect(not any(n.startswith(".") for n in left),
+                   f"no temporary file left in {pdir} ({left})")
+            expect(not any(n.startswith("jar") for n in left),
+                   f"the jar file it was receiving is not left half-written ({left})")
+            for n in left:
+                with open(os.path.join(pdir, n), "rb") as f, \
+                        open(os.path.join(out, "tftpboot", n), "rb") as g:
+                    expect(f.read() == g.read(), f"{n} in its folder is whole")
+            expect(rc != 0, f"pfslab reports the stopped endpoint (exit {rc})")
+
+            check_syslog(out, got)
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def pfsd_dir_of(out, xid):
+    """The download folder pfslab gave XID, from the lab summary's endpoint list."""
+    import json
+    with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+        for ep in json.load(f)["endpoints"]:
+            if ep["xid"] == xid:
+                return ep["dir"]
+    return None
+
+
+def check_syslog(out, got):
+    """Every datagram is RFC 3164 + a line of the sender's own log file."""
+    expect(got, f"the syslog server received datagrams ({len(got)})")
+    logs = {}
+    for path in glob.glob(os.path.join(out, "logs", "*.log")):
+        with open(path, "rb") as f:
+            logs[os.path.basename(path)[:8]] = set(f.read().splitlines())
+    per_host = {}
+    for data, _ in got:
+        m = RFC3164.match(data)
+        if m is None:
+            expect(False, f"every datagram is RFC 3164 + a DLoad line: {data[:80]!r}")
+        per_host.setdefault(m[3].decode(), []).append(m[4])
+    for host, lines in sorted(per_host.items()):
+        owner = [x for x, ls in logs.items() if any(b"IP=" + host.encode() + b" " in ln
+                                                    for ln in ls)]
+        expect(len(owner) == 1, f"syslog host {host} is one endpoint's address")
+        missing = [ln for ln in lines if ln not in logs[owner[0]]]
+        expect(not missing, f"{len(lines)} syslog lines from {host} are lines of "
+                            f"XID{owner[0]}'s log ({missing[:1]})")
+    expect(len(per_host) == len(logs), f"every endpoint sent its log ({len(per_host)} hosts)")
+
+
 SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
-             "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage}
+             "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage,
+             "stop": scenario_stop}
 
 
 def main():

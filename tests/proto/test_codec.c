@@ -1,6 +1,7 @@
 /*
  * test_codec.c - libpfs wire codec: golden vectors, round trips, every
- * validation error, TLVs, TCP framing, names.
+ * validation error, TLVs, TCP framing, names; and docs/protocol.md shows
+ * every golden vector as a dump equal to it.
  *
  * The golden vectors are written field by field from the byte tables of
  * docs/protocol.md (§2 header, §3 bodies), not captured from the encoder:
@@ -15,10 +16,15 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pfs.h"
 #include "golden.h"
+
+#ifndef PFS_PROTOCOL_MD
+#error "PFS_PROTOCOL_MD must name docs/protocol.md"
+#endif
 
 /* A test-side header in front of a hand-written body, for the error cases. */
 static size_t msg_from(unsigned type, const char *body_hex, uint8_t *out, size_t cap)
@@ -674,6 +680,94 @@ static void test_frame_len(void **state)
     assert_int_equal(pfs_frame_len(buf, 16), 65535);
 }
 
+/* ---- docs/protocol.md shows the golden vectors ---- */
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char doc[1 << 17];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    int bad = ferror(f) || !feof(f); /* a doc larger than the buffer is a test bug */
+    fclose(f);
+    if (bad)
+        return NULL;
+    doc[n] = '\0';
+    return doc;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1; /* the dumps are lower-case, like the vectors */
+}
+
+/*
+ * Reads one dump line "OFF  xx xx xx  comment" into out at *n; the offset
+ * must be *n. Returns the start of the next line, or NULL on a bad line.
+ */
+static const char *dump_line(const char *s, uint8_t *out, size_t cap, size_t *n)
+{
+    while (*s == ' ')
+        s++;
+    char *end;
+    unsigned long off = strtoul(s, &end, 10);
+    if (end == s || off != *n || strncmp(end, "  ", 2) != 0)
+        return NULL;
+    s = end + 2;
+    while (*n < cap && hexval(s[0]) >= 0 && hexval(s[1]) >= 0) {
+        out[(*n)++] = (uint8_t)(hexval(s[0]) << 4 | hexval(s[1]));
+        s += 2;
+        if (s[0] != ' ' || s[1] == ' ')
+            break; /* one blank between bytes; two start the comment */
+        s++;
+    }
+    const char *eol = strchr(s, '\n');
+    return eol ? eol + 1 : NULL;
+}
+
+/* The bytes of the dump headed "Golden vector `name`:"; 0 when absent or bad. */
+static size_t doc_dump(const char *doc, const char *name, uint8_t *out, size_t cap)
+{
+    char head[80];
+    snprintf(head, sizeof head, "Golden vector `%s`:\n\n```text\n", name);
+    const char *s = strstr(doc, head);
+    if (!s)
+        return 0;
+    s += strlen(head);
+    size_t n = 0;
+    while (s && strncmp(s, "```", 3) != 0)
+        s = dump_line(s, out, cap, &n);
+    return s ? n : 0;
+}
+
+static void test_doc_shows_goldens(void **state)
+{
+    (void)state;
+    const char *doc = slurp(PFS_PROTOCOL_MD);
+    if (!doc)
+        fail_msg("cannot read %s", PFS_PROTOCOL_MD);
+    for (size_t i = 0; i < NGOLDEN; i++) {
+        uint8_t want[256], shown[256];
+        size_t n = unhex(goldens[i].hex, want, sizeof want);
+        size_t m = doc_dump(doc, goldens[i].name, shown, sizeof shown);
+        if (m == 0)
+            fail_msg("%s: no readable dump of golden vector %s", PFS_PROTOCOL_MD, goldens[i].name);
+        if (m != n || memcmp(shown, want, n) != 0)
+            fail_msg("%s: the dump of %s differs from tests/proto/golden.h", PFS_PROTOCOL_MD,
+                     goldens[i].name);
+    }
+    /* No dump of a vector that no longer exists. */
+    size_t count = 0;
+    for (const char *s = doc; (s = strstr(s, "Golden vector `")) != NULL; s++)
+        count++;
+    assert_int_equal(count, NGOLDEN);
+}
+
 /* ---- names, helpers ---- */
 
 static void test_names(void **state)
@@ -757,7 +851,7 @@ int main(void)
         cmocka_unit_test(test_err_nospace),     cmocka_unit_test(test_tlv_skip),
         cmocka_unit_test(test_tlv_overrun),     cmocka_unit_test(test_frame_len),
         cmocka_unit_test(test_names),           cmocka_unit_test(test_hier_id),
-        cmocka_unit_test(test_str_of),
+        cmocka_unit_test(test_str_of),          cmocka_unit_test(test_doc_shows_goldens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
