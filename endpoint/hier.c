@@ -82,17 +82,29 @@ const char *hier_state_word(const struct hier *h)
 }
 
 /* An attached node's AD: depth, free slots, the root's strength. */
-static void advertise(struct hier *h, int64_t now)
+/* AD number h->ad_seq with the node's state, and its line. */
+static void send_ad(struct hier *h)
 {
-    if (!hier_attached(h))
-        return;
     trace(h, "idl_protocol.c-sendBroadcastOffer");
-    h->ad_seq = h->ad_seq >= 255 ? 1 : (uint8_t)(h->ad_seq + 1);
     struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_AD);
     ev.n = h->ad_seq;
     snprintf(ev.hier, sizeof ev.hier, "%s", hier_state_word(h));
     emit(h, &ev);
     bcast(h, PFS_T_AD, h->ad_seq);
+}
+
+/* The next AD number; it wraps to 1 (0 is the CLAIM's). */
+static void next_ad_seq(struct hier *h)
+{
+    h->ad_seq = h->ad_seq >= 255 ? 1 : (uint8_t)(h->ad_seq + 1);
+}
+
+static void advertise(struct hier *h, int64_t now)
+{
+    if (!hier_attached(h))
+        return;
+    next_ad_seq(h);
+    send_ad(h);
     h->last_answer = now;
 }
 
@@ -115,6 +127,18 @@ void hier_init(struct hier *h, const struct hier_env *env, int index, const char
     h->depth = PFS_DEPTH_NONE;
 }
 
+/* The CLAIM broadcast and its line; word is "tent" or "conf". */
+static void send_claim(struct hier *h, const char *word)
+{
+    trace(h, "idl_protocol.c-sendBroadcastOffer");
+    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_CLAIM);
+    snprintf(ev.state, sizeof ev.state, "%s", word);
+    ev.map = h->map;
+    ev.strength = h->strength;
+    emit(h, &ev);
+    bcast(h, PFS_T_CLAIM, 0);
+}
+
 void hier_start(struct hier *h, int64_t now)
 {
     h->t_start = now;
@@ -125,13 +149,7 @@ void hier_start(struct hier *h, int64_t now)
     h->strength = elect_strength(h->env->rng);
     h->map = elect_rand32(h->env->rng);
     h->ad_seq = 0;
-    trace(h, "idl_protocol.c-sendBroadcastOffer");
-    ev = hier_ev(h, PFS_DL_CLAIM);
-    snprintf(ev.state, sizeof ev.state, "tent");
-    ev.map = h->map;
-    ev.strength = h->strength;
-    emit(h, &ev);
-    bcast(h, PFS_T_CLAIM, 0);
+    send_claim(h, "tent");
     h->deadline = now + h->env->ad_interval;
 }
 
@@ -155,13 +173,7 @@ static void confirm(struct hier *h, int64_t now)
     ev.ip = h->env->addr;
     emit(h, &ev);
     state_line(h);
-    trace(h, "idl_protocol.c-sendBroadcastOffer");
-    ev = hier_ev(h, PFS_DL_CLAIM);
-    snprintf(ev.state, sizeof ev.state, "conf");
-    ev.map = h->map;
-    ev.strength = h->strength;
-    emit(h, &ev);
-    bcast(h, PFS_T_CLAIM, 0);
+    send_claim(h, "conf");
     h->last_answer = now;
     h->deadline = now + h->env->root_wait;
 }
@@ -173,12 +185,7 @@ static void claim_timer(struct hier *h, int64_t now)
         confirm(h, now);
         return;
     }
-    trace(h, "idl_protocol.c-sendBroadcastOffer");
-    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_AD);
-    ev.n = h->ad_seq;
-    snprintf(ev.hier, sizeof ev.hier, "ClaimRoot(tent)");
-    emit(h, &ev);
-    bcast(h, PFS_T_AD, h->ad_seq);
+    send_ad(h);
     h->deadline = now + h->env->ad_interval;
 }
 
@@ -230,13 +237,8 @@ static void enter_seek(struct hier *h, int64_t now)
     h->is_root = 0;
     h->seek_since = now;
     /* One Seek AD: members answer at once instead of at their next change. */
-    trace(h, "idl_protocol.c-sendBroadcastOffer");
-    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_AD);
-    h->ad_seq = h->ad_seq >= 255 ? 1 : (uint8_t)(h->ad_seq + 1);
-    ev.n = h->ad_seq;
-    snprintf(ev.hier, sizeof ev.hier, "%s", pfs_hstate_name(PFS_HS_SEEK));
-    emit(h, &ev);
-    bcast(h, PFS_T_AD, h->ad_seq);
+    next_ad_seq(h);
+    send_ad(h);
     h->deadline = now + h->env->ad_interval;
 }
 

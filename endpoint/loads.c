@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pfs.h"
+#include "sha256.h"
 
 #define MAX_TOKENS   4       /* FILE name size sha256 */
 #define FILE_READ_MAX 65536  /* a .loads of 32 files is about 4 KiB */
@@ -77,31 +78,6 @@ static int parse_size(const char *s, uint32_t *out)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static int parse_sha(const char *s, uint8_t out[PFS_SHA256_LEN])
-{
-    size_t i;
-    if (strlen(s) != 2 * PFS_SHA256_LEN)
-        return -1;
-    for (i = 0; i < PFS_SHA256_LEN; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return 0;
-}
-
 static int do_load(struct lparser *ps, char **tok, int ntok)
 {
     char b[48];
@@ -138,7 +114,7 @@ static int do_file(struct lparser *ps, char **tok, int ntok)
         return perr(ps, "size %s over the maximum %u", shown(tok[2], b), PFS_FILE_MAX);
     if (rc != 0)
         return perr(ps, "size '%s' is not a decimal number", shown(tok[2], b));
-    if (parse_sha(tok[3], f->sha256) != 0)
+    if (strlen(tok[3]) != 2 * PFS_SHA256_LEN || pfs_sha256_from_hex(tok[3], f->sha256) != 0)
         return perr(ps, "sha256 '%s' is not 64 hex digits", shown(tok[3], b));
     memcpy(f->name, tok[1], strlen(tok[1]) + 1);
     l->nfiles++;
