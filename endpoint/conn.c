@@ -606,7 +606,7 @@ static void bad_stream(struct conn *c, int err)
         conn_send_abort(c, PFS_R_PROTOCOL);
         child_gone(c, "protocol");
     } else {
-        log_child(c, PFS_DL_CHILD_NO, 0, 0, pfs_strerror(err));
+        log_child(c, PFS_DL_CHILD_NO, 0, 0, pfs_errword(err));
         conn_send_abort(c, PFS_R_PROTOCOL);
         conn_drop(c);
     }

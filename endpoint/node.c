@@ -312,7 +312,7 @@ static void on_datagram(struct node *n, const uint8_t *buf, size_t len, uint32_t
     struct pfs_msg m;
     int rc = pfs_decode(buf, len, &m);
     if (rc != PFS_OK) {
-        drop(n, ip, pfs_strerror(rc));
+        drop(n, ip, pfs_errword(rc));
         return;
     }
     if (m.xid == n->cfg->xid)

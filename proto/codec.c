@@ -714,6 +714,23 @@ static const struct tok err_names[] = {
     {(unsigned)-PFS_E_NOSPACE, "output buffer too small"},
 };
 
+/* One word per fault, for log lines where a sentence would not parse. */
+static const struct tok err_words[] = {
+    {0, "ok"},
+    {(unsigned)-PFS_E_SHORT, "short"},
+    {(unsigned)-PFS_E_MAGIC, "bad-magic"},
+    {(unsigned)-PFS_E_VERSION, "bad-version"},
+    {(unsigned)-PFS_E_LENGTH, "bad-length"},
+    {(unsigned)-PFS_E_STRLEN, "string-too-long"},
+    {(unsigned)-PFS_E_MODEL, "bad-model"},
+    {(unsigned)-PFS_E_PATH, "bad-path"},
+    {(unsigned)-PFS_E_SIZE, "too-big"},
+    {(unsigned)-PFS_E_TYPE, "bad-type"},
+    {(unsigned)-PFS_E_FIELD, "bad-field"},
+    {(unsigned)-PFS_E_TLV, "bad-tlv"},
+    {(unsigned)-PFS_E_NOSPACE, "no-space"},
+};
+
 const char *pfs_type_name(unsigned type)
 {
     return TOK_NAME(type_names, type, "Unknown");
@@ -744,6 +761,13 @@ const char *pfs_strerror(int err)
     if (err > 0 || err < PFS_E_NOSPACE)
         return "unknown error";
     return TOK_NAME(err_names, (unsigned)-err, "unknown error");
+}
+
+const char *pfs_errword(int err)
+{
+    if (err > 0 || err < PFS_E_NOSPACE)
+        return "unknown";
+    return TOK_NAME(err_words, (unsigned)-err, "unknown");
 }
 
 /* ---- helpers ---- */

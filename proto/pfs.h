@@ -164,6 +164,8 @@ int pfs_tlv_next(const struct pfs_msg *m, size_t *off, struct pfs_tlv_item *it);
 
 /* Human message for an error code ("bad magic"); never NULL. */
 const char *pfs_strerror(int err);
+/* The same fault as one word (bad-magic, too-big...) for DLoad lines. */
+const char *pfs_errword(int err);
 
 /* Names for log lines and dissectors; a fallback text for unknown values. */
 const char *pfs_type_name(unsigned type);       /* "ClaimRoot", "Ad", "XfrCmd" */

@@ -613,6 +613,42 @@ static void test_tlv_skip(void **state)
     assert_int_equal(decode_body(PFS_T_ABORT, "04 000000 99 00"), PFS_OK);
 }
 
+/*
+ * What an older decoder sees of a newer sender: every message type with
+ * extension TLVs it does not know (types 3 and 200, one empty) appended.
+ * The message stays valid and the body reads exactly as without them.
+ */
+static void test_tlv_skip_every_type(void **state)
+{
+    (void)state;
+    static const uint8_t future[] = {0xc8, 0x03, 0x01, 0x02, 0x03, 0x03, 0x00};
+    for (size_t i = 0; i < NGOLDEN; i++) {
+        uint8_t buf[300];
+        size_t n = unhex(goldens[i].hex, buf, sizeof buf);
+        memcpy(buf + n, future, sizeof future);
+        size_t total = n + sizeof future;
+        buf[6] = (uint8_t)(total >> 8);
+        buf[7] = (uint8_t)total;
+        struct pfs_msg got, want = goldens[i].make();
+        int rc = pfs_decode(buf, total, &got);
+        if (rc != PFS_OK)
+            fail_msg("%s with future TLVs: %s", goldens[i].name, pfs_strerror(rc));
+        same_body(&got, &want);
+        assert_int_equal(got.tlv_len, want.tlv_len + sizeof future);
+        /* The unknown items are handed over in order, after any known ones. */
+        size_t off = 0, items = 0;
+        struct pfs_tlv_item it;
+        while (pfs_tlv_next(&got, &off, &it) == 1)
+            items++;
+        assert_int_equal(off, got.tlv_len);
+        size_t known = 0;
+        off = 0;
+        while (pfs_tlv_next(&want, &off, &it) == 1)
+            known++;
+        assert_int_equal(items, known + 2);
+    }
+}
+
 static void test_tlv_overrun(void **state)
 {
     (void)state;
@@ -805,6 +841,14 @@ static void test_names(void **state)
         for (int b = PFS_E_NOSPACE; b < a; b++)
             assert_string_not_equal(pfs_strerror(a), pfs_strerror(b));
     }
+    /* ... and its own word for log lines: no blanks, so a DLoad line parses */
+    for (int a = PFS_E_NOSPACE; a <= PFS_OK; a++) {
+        assert_null(strpbrk(pfs_errword(a), " \t()\""));
+        for (int b = PFS_E_NOSPACE; b < a; b++)
+            assert_string_not_equal(pfs_errword(a), pfs_errword(b));
+    }
+    assert_string_equal(pfs_errword(PFS_E_MAGIC), "bad-magic");
+    assert_string_equal(pfs_errword(-100), "unknown");
     assert_string_equal(pfs_strerror(-100), "unknown error");
     assert_string_equal(pfs_strerror(7), "unknown error");
 }
@@ -849,6 +893,7 @@ int main(void)
         cmocka_unit_test(test_err_path),        cmocka_unit_test(test_err_size),
         cmocka_unit_test(test_err_type),        cmocka_unit_test(test_err_field),
         cmocka_unit_test(test_err_nospace),     cmocka_unit_test(test_tlv_skip),
+        cmocka_unit_test(test_tlv_skip_every_type),
         cmocka_unit_test(test_tlv_overrun),     cmocka_unit_test(test_frame_len),
         cmocka_unit_test(test_names),           cmocka_unit_test(test_hier_id),
         cmocka_unit_test(test_str_of),          cmocka_unit_test(test_doc_shows_goldens),

@@ -580,6 +580,13 @@ static void test_doc_lists_every_kind(void **state)
         struct pfs_dlog_ev ev;
         if (parse_line(line, &ev) != (enum pfs_dlog_kind)k)
             fail_msg("%s: example of '%s' does not parse as it: %s", PFS_LOGS_MD, i->name, line);
+        /* At the kind's own level; "NF" is the seed's clipped "INF". */
+        struct pfs_dlog_prefix p;
+        assert_int_equal(pfs_dlog_split(line, strlen(line), &p), 1);
+        const char *lvl = pfs_dlog_level_name(i->level);
+        if (strcmp(p.level, lvl) != 0 && !(strcmp(p.level, "NF") == 0 && strcmp(lvl, "INF") == 0))
+            fail_msg("%s: example of '%s' is at %s, the endpoint prints it at %s", PFS_LOGS_MD,
+                     i->name, p.level, lvl);
     }
     /* And no section for a kind the table no longer has. */
     size_t sections = 0;
