@@ -6,115 +6,88 @@
 #include "summary.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outbuf.h"
 #include "pfs.h"
 #include "sha256.h"
 
-struct jbuf {
-    char *p;
-    size_t cap;
-    size_t len;
-};
-
-static void jc(struct jbuf *b, char c)
-{
-    if (b->len + 1 < b->cap)
-        b->p[b->len] = c;
-    b->len++;
-}
-
-static void jf(struct jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jf(struct jbuf *b, const char *fmt, ...)
-{
-    char tmp[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    for (int i = 0; i < n && (size_t)i < sizeof tmp - 1; i++)
-        jc(b, tmp[i]);
-}
-
 /* A JSON string: names are validated already, but escape anyway. */
-static void jstr(struct jbuf *b, const char *s)
+static void jstr(struct pfs_out *b, const char *s)
 {
-    jc(b, '"');
+    pfs_out_c(b, '"');
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\') {
-            jc(b, '\\');
-            jc(b, (char)c);
+            pfs_out_c(b, '\\');
+            pfs_out_c(b, (char)c);
         } else if (c < 0x20 || c >= 0x7f) {
-            jf(b, "\\u%04x", c);
+            pfs_out_f(b, "\\u%04x", c);
         } else {
-            jc(b, (char)c);
+            pfs_out_c(b, (char)c);
         }
     }
-    jc(b, '"');
+    pfs_out_c(b, '"');
 }
 
-static void jxid(struct jbuf *b, uint32_t x)
+static void jxid(struct pfs_out *b, uint32_t x)
 {
-    jf(b, "\"%08X\"", x);
+    pfs_out_f(b, "\"%08X\"", x);
 }
 
-static void file_json(struct jbuf *b, const struct sum_file *f)
+static void file_json(struct pfs_out *b, const struct sum_file *f)
 {
-    jf(b, "{\"name\":");
+    pfs_out_f(b, "{\"name\":");
     jstr(b, f->name);
-    jf(b, ",\"h\":\"%08X\",\"size\":", f->h);
+    pfs_out_f(b, ",\"h\":\"%08X\",\"size\":", f->h);
     if (f->verified) {
         char hex[PFS_SHA256_HEX];
-        jf(b, "%llu,\"sha256\":\"%s\",\"source\":\"%s\"", (unsigned long long)f->size,
+        pfs_out_f(b, "%llu,\"sha256\":\"%s\",\"source\":\"%s\"", (unsigned long long)f->size,
            pfs_sha256_hex(f->sha, hex), pfs_source_name((unsigned)f->source));
     } else {
-        jf(b, "null,\"sha256\":null,\"source\":null");
+        pfs_out_f(b, "null,\"sha256\":null,\"source\":null");
     }
-    jf(b, ",\"parent\":");
+    pfs_out_f(b, ",\"parent\":");
     if (f->parent)
         jxid(b, f->parent);
     else
-        jf(b, "null");
-    jf(b, ",\"children\":[");
+        pfs_out_f(b, "null");
+    pfs_out_f(b, ",\"children\":[");
     for (int i = 0; i < f->nchildren && i < PFS_MAX_CHILDREN; i++) {
         if (i)
-            jc(b, ',');
+            pfs_out_c(b, ',');
         jxid(b, f->children[i]);
     }
-    jf(b, "],\"verified\":%s,\"seconds\":%.3f,\"tries\":%d,\"fallback\":",
+    pfs_out_f(b, "],\"verified\":%s,\"seconds\":%.3f,\"tries\":%d,\"fallback\":",
        f->verified ? "true" : "false", f->seconds, f->tries);
     if (f->fallback)
         jstr(b, f->fallback);
     else
-        jf(b, "null");
-    jc(b, '}');
+        pfs_out_f(b, "null");
+    pfs_out_c(b, '}');
 }
 
 size_t summary_json(const struct sum *s, char *out, size_t cap)
 {
-    struct jbuf b = {out, cap, 0};
-    jf(&b, "{\"xid\":");
+    struct pfs_out b = {out, cap, 0};
+    pfs_out_f(&b, "{\"xid\":");
     jxid(&b, s->xid);
-    jf(&b, ",\"ip\":\"%u.%u.%u.%u\",\"model\":", s->ip >> 24, (s->ip >> 16) & 255u,
-       (s->ip >> 8) & 255u, s->ip & 255u);
+    pfs_out_f(&b, ",\"ip\":\"%u.%u.%u.%u\",\"model\":", s->ip >> 24, (s->ip >> 16) & 255u,
+              (s->ip >> 8) & 255u, s->ip & 255u);
     jstr(&b, s->model);
-    jf(&b, ",\"load\":");
+    pfs_out_f(&b, ",\"load\":");
     jstr(&b, s->load);
-    jf(&b, ",\"exit\":%d,\"files\":[", s->exit_code);
+    pfs_out_f(&b, ",\"exit\":%d,\"files\":[", s->exit_code);
     for (int i = 0; i < s->nfiles && i < SUM_FILES_MAX; i++) {
         if (i)
-            jc(&b, ',');
+            pfs_out_c(&b, ',');
         file_json(&b, &s->files[i]);
     }
-    jf(&b, "]}\n");
-    if (cap)
-        out[b.len < cap ? b.len : cap - 1] = '\0';
-    return b.len;
+    pfs_out_f(&b, "]}\n");
+    return pfs_out_end(&b);
 }
 
 int summary_write(const struct sum *s, const char *path, char *err, size_t errcap)

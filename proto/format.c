@@ -11,69 +11,39 @@
  */
 #include "pfs.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "dlog.h"
+#include "outbuf.h"
 #include "sha256.h"
 
-/* An output with snprintf semantics: len counts what would be written. */
-struct line {
-    char *p;
-    size_t cap;
-    size_t len;
-};
-
-static void addc(struct line *l, char c)
-{
-    if (l->len + 1 < l->cap)
-        l->p[l->len] = c;
-    l->len++;
-}
-
-static void addf(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void addf(struct line *l, const char *fmt, ...)
-{
-    char tmp[160];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    for (int i = 0; i < n && (size_t)i < sizeof tmp - 1; i++)
-        addc(l, tmp[i]);
-}
-
-/*
- * A wire string, made safe for a one-line log: the struct may not have
- * been validated, so anything outside 0x21..0x7e becomes '?'.
- */
-static void add_str(struct line *l, const struct pfs_str *s)
+static void add_str(struct pfs_out *l, const struct pfs_str *s)
 {
     if (!s->p || s->len == 0) {
-        addc(l, '-');
+        pfs_out_c(l, '-');
         return;
     }
     for (size_t i = 0; i < s->len; i++) {
         unsigned char c = (unsigned char)s->p[i];
-        addc(l, c >= 0x21 && c <= 0x7e ? (char)c : '?');
+        pfs_out_c(l, c >= 0x21 && c <= 0x7e ? (char)c : '?');
     }
 }
 
-static void add_ip(struct line *l, uint32_t a, uint16_t port)
+static void add_ip(struct pfs_out *l, uint32_t a, uint16_t port)
 {
-    addf(l, "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 255u, (a >> 8) & 255u, a & 255u, port);
+    pfs_out_f(l, "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 255u, (a >> 8) & 255u, a & 255u, port);
 }
 
 /* FULL and HAVE; BCAST is already in the verb ("TxBdcst"). */
-static void add_flags(struct line *l, uint16_t flags)
+static void add_flags(struct pfs_out *l, uint16_t flags)
 {
     unsigned f = flags & (PFS_F_FULL | PFS_F_HAVE);
     if (f)
-        addf(l, " flags=%s", f == PFS_F_FULL ? "FULL" : f == PFS_F_HAVE ? "HAVE" : "FULL|HAVE");
+        pfs_out_f(l, " flags=%s", f == PFS_F_FULL ? "FULL" : f == PFS_F_HAVE ? "HAVE" : "FULL|HAVE");
 }
 
-static void add_tlvs(struct line *l, const struct pfs_msg *m)
+static void add_tlvs(struct pfs_out *l, const struct pfs_msg *m)
 {
     size_t off = 0;
     struct pfs_tlv_item it;
@@ -81,13 +51,13 @@ static void add_tlvs(struct line *l, const struct pfs_msg *m)
         if (it.type == PFS_TLV_UPTIME && it.len == 4) {
             unsigned long up = (unsigned long)it.value[0] << 24 | (unsigned long)it.value[1] << 16 |
                                (unsigned long)it.value[2] << 8 | it.value[3];
-            addf(l, " uptime=%lu", up);
+            pfs_out_f(l, " uptime=%lu", up);
         } else if (it.type == PFS_TLV_FIRMWARE) {
             struct pfs_str s = {(const char *)it.value, it.len};
-            addf(l, " fw=");
+            pfs_out_f(l, " fw=");
             add_str(l, &s);
         } else {
-            addf(l, " tlv%u/%u", it.type, it.len);
+            pfs_out_f(l, " tlv%u/%u", it.type, it.len);
         }
     }
 }
@@ -114,72 +84,72 @@ static int dlog_claim(char *out, size_t cap, const struct pfs_msg *m)
 }
 
 /* Someone else's claim or Ad, or one not broadcast: the same shape plus detail. */
-static void fmt_claim(struct line *l, const struct pfs_msg *m)
+static void fmt_claim(struct pfs_out *l, const struct pfs_msg *m)
 {
     const struct pfs_claim *c = &m->u.claim;
     if (m->type == PFS_T_CLAIM)
-        addf(l, ": map=%08x strength=%08x", c->map, c->strength);
+        pfs_out_f(l, ": map=%08x strength=%08x", c->map, c->strength);
     else
-        addf(l, " %u: %s", c->seq, pfs_hstate_name(c->state));
-    addf(l, " H=%08X depth=%u free=%u root=XID%08X m=", m->hier, c->depth, c->free_slots,
+        pfs_out_f(l, " %u: %s", c->seq, pfs_hstate_name(c->state));
+    pfs_out_f(l, " H=%08X depth=%u free=%u root=XID%08X m=", m->hier, c->depth, c->free_slots,
          c->root_xid);
     add_str(l, &c->model);
-    addc(l, ' ');
+    pfs_out_c(l, ' ');
     add_str(l, &c->file);
-    addf(l, " at ");
+    pfs_out_f(l, " at ");
     add_ip(l, c->addr, c->port);
 }
 
-static void fmt_join(struct line *l, const struct pfs_join *j)
+static void fmt_join(struct pfs_out *l, const struct pfs_join *j)
 {
-    addf(l, " try=%u m=", j->try_no);
+    pfs_out_f(l, " try=%u m=", j->try_no);
     add_str(l, &j->model);
-    addc(l, ' ');
+    pfs_out_c(l, ' ');
     add_str(l, &j->file);
-    addf(l, " from ");
+    pfs_out_f(l, " from ");
     add_ip(l, j->addr, j->port);
 }
 
-static void fmt_refuse(struct line *l, const struct pfs_refuse *r)
+static void fmt_refuse(struct pfs_out *l, const struct pfs_refuse *r)
 {
-    addf(l, ": %s hints=%u", pfs_reason_name(r->reason), r->nhints);
+    pfs_out_f(l, ": %s hints=%u", pfs_reason_name(r->reason), r->nhints);
     for (unsigned i = 0; i < r->nhints && i < PFS_MAX_HINTS; i++) {
-        addf(l, " XID%08X@", r->hints[i].xid);
+        pfs_out_f(l, " XID%08X@", r->hints[i].xid);
         add_ip(l, r->hints[i].addr, r->hints[i].port);
     }
 }
 
-static void fmt_xfrcmd(struct line *l, const struct pfs_xfrcmd *x)
+static void fmt_xfrcmd(struct pfs_out *l, const struct pfs_xfrcmd *x)
 {
     char hex[PFS_SHA256_HEX] = "-";
-    addc(l, ' ');
+    pfs_out_c(l, ' ');
     add_str(l, &x->file);
     if (x->sha256)
         pfs_sha256_hex(x->sha256, hex);
-    addf(l, " size=%u src=%s origin=XID%08X sha256=%s", x->size, pfs_source_name(x->source),
+    pfs_out_f(l, " size=%u src=%s origin=XID%08X sha256=%s", x->size, pfs_source_name(x->source),
          x->origin_xid, hex);
 }
 
-static void fmt_body(struct line *l, const struct pfs_msg *m)
+static void fmt_body(struct pfs_out *l, const struct pfs_msg *m)
 {
     switch (m->type) {
     case PFS_T_CLAIM:
     case PFS_T_AD: fmt_claim(l, m); break;
     case PFS_T_JOIN: fmt_join(l, &m->u.join); break;
     case PFS_T_ACCEPT:
-        addf(l, " index=%u depth=%u root=XID%08X", m->u.accept.index, m->u.accept.depth,
+        pfs_out_f(l, " index=%u depth=%u root=XID%08X", m->u.accept.index, m->u.accept.depth,
              m->u.accept.root_xid);
         break;
     case PFS_T_REFUSE: fmt_refuse(l, &m->u.refuse); break;
     case PFS_T_XFRCMD: fmt_xfrcmd(l, &m->u.xfrcmd); break;
-    case PFS_T_DATA: addf(l, " off=%u len=%u", m->u.data.offset, m->u.data.len); break;
-    case PFS_T_XFREND: addf(l, " size=%u", m->u.xfrend.size); break;
+    case PFS_T_DATA: pfs_out_f(l, " off=%u len=%u", m->u.data.offset, m->u.data.len); break;
+    case PFS_T_XFREND: pfs_out_f(l, " size=%u", m->u.xfrend.size); break;
     case PFS_T_VERDICT:
-        addf(l, ": %s bytes=%u", pfs_verdict_name(m->u.verdict.verdict), m->u.verdict.bytes);
+        pfs_out_f(l, ": %s bytes=%u", pfs_verdict_name(m->u.verdict.verdict), m->u.verdict.bytes);
         break;
     case PFS_T_ABORT:
-    case PFS_T_LEAVE: addf(l, ": %s", pfs_reason_name(m->u.reason.reason)); break;
-    default: addf(l, " type=%u", m->type); break;
+    case PFS_T_LEAVE: pfs_out_f(l, ": %s", pfs_reason_name(m->u.reason.reason)); break;
+    default: pfs_out_f(l, " type=%u", m->type); break;
     }
 }
 
@@ -192,18 +162,16 @@ int pfs_format(char *out, size_t cap, const char *dir, const struct pfs_msg *m)
     if (claim && bcast && strcmp(dir, "Tx") == 0)
         return dlog_claim(out, cap, m);
 
-    struct line l = {out, cap, 0};
+    struct pfs_out l = {out, cap, 0};
     /* "RxBdcst Ad", "TxBdcst Leave"; unicast types read as one word: "TxJoin". A
      * claim is named by its state, as the phones do: "ClaimRoot(conf)". */
     const char *name = m->type == PFS_T_CLAIM ? pfs_hstate_name(m->u.claim.state)
                                               : pfs_type_name(m->type);
-    addf(&l, "XID%08X %s%s%s", m->xid, dir, bcast ? "Bdcst " : "", name);
+    pfs_out_f(&l, "XID%08X %s%s%s", m->xid, dir, bcast ? "Bdcst " : "", name);
     if (!claim)
-        addf(&l, " H=%08X", m->hier);
+        pfs_out_f(&l, " H=%08X", m->hier);
     fmt_body(&l, m);
     add_flags(&l, m->flags);
     add_tlvs(&l, m);
-    if (cap)
-        out[l.len < cap ? l.len : cap - 1] = '\0';
-    return (int)l.len;
+    return (int)pfs_out_end(&l);
 }
