@@ -20,6 +20,7 @@ const char *plog_role_name(enum plog_role r)
     case ROLE_LEAF: return "leaf";
     case ROLE_TFTP: return "fallback";
     case ROLE_CANDIDATE: return "candidate";
+    case ROLE_SEEKING: return "seeking";
     case ROLE_UNKNOWN: break;
     }
     return "unknown";
@@ -48,6 +49,8 @@ enum plog_role plog_node_role(const struct plog_model *m, const struct plog_node
         return ROLE_LEAF;
     if (n->el.claimed && !n->el.confirmed && !n->el.yielded)
         return ROLE_CANDIDATE;
+    if (n->el.yielded || n->joined)
+        return ROLE_SEEKING;
     return ROLE_UNKNOWN;
 }
 
@@ -58,6 +61,11 @@ static void diag(struct plog_model *m, enum plog_sev sev, const char *code, stru
 static void diag(struct plog_model *m, enum plog_sev sev, const char *code, struct plog_ref ref,
                  uint32_t hier, uint32_t phone, const char *fmt, ...)
 {
+    /* A year of daily upgrades with a warning each is still bounded. */
+    if (m->ndiags >= PLOG_DIAGS_MAX) {
+        m->diags_dropped++;
+        return;
+    }
     if (plog_grow(&m->diags, &m->cap_diags, m->ndiags, sizeof *m->diags) != 0) {
         m->oom = 1;
         return;
@@ -68,6 +76,8 @@ static void diag(struct plog_model *m, enum plog_sev sev, const char *code, stru
     d->ref = ref;
     d->hier = hier;
     d->phone = phone;
+    d->round = hier != PLOG_NONE ? m->hiers[hier].round : 0;
+    d->closed = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(d->msg, sizeof d->msg, fmt, ap);
@@ -123,10 +133,35 @@ static void check_roots(struct plog_model *m, uint32_t hi)
     }
 }
 
-static void check_fetch(struct plog_model *m, uint32_t hi, const struct plog_node *n, uint32_t root)
+/*
+ * The names a node's diagnostics quote, formatted on first use: most nodes
+ * have nothing to report, and a Log Server file closes thousands of them.
+ */
+struct names {
+    const struct plog_model *m;
+    uint32_t hi, phone;
+    char who[32], hier[160];
+};
+
+static const char *nm_who(struct names *x)
 {
-    const struct plog_hier *h = &m->hiers[hi];
-    char a[32], b[32], hn[160], why[96];
+    if (!x->who[0])
+        who(x->m, x->phone, x->who, sizeof x->who);
+    return x->who;
+}
+
+static const char *nm_hier(struct names *x)
+{
+    if (!x->hier[0])
+        hname(&x->m->hiers[x->hi], x->hier, sizeof x->hier);
+    return x->hier;
+}
+
+static void check_fetch(struct plog_model *m, struct names *nm, const struct plog_node *n,
+                        uint32_t root)
+{
+    const struct plog_hier *h = &m->hiers[nm->hi];
+    char b[32], why[96];
     if (n->is_root || !(n->fallback || n->source == SRC_TFTP || n->tftp_fetch))
         return;
     if (n->reason[0])
@@ -135,74 +170,105 @@ static void check_fetch(struct plog_model *m, uint32_t hi, const struct plog_nod
         snprintf(why, sizeof why, "its log gives no reason");
     struct plog_ref ref = n->fallback ? n->fallback_ref : n->tftp_ref.line ? n->tftp_ref : n->done_ref;
     if (root != PLOG_NONE || h->nnodes > 1)
-        diag(m, PLOG_WARN, "tftp-fallback", ref, hi, n->phone,
+        diag(m, PLOG_WARN, "tftp-fallback", ref, nm->hi, n->phone,
              "%s fetched %s from the TFTP server over the WAN although the hierarchy had %s%s; %s",
-             who(m, n->phone, a, sizeof a), hname(h, hn, sizeof hn),
-             root != PLOG_NONE ? "root " : "other members",
+             nm_who(nm), nm_hier(nm), root != PLOG_NONE ? "root " : "other members",
              root != PLOG_NONE ? who(m, m->nodes[root].phone, b, sizeof b) : "", why);
     else
-        diag(m, PLOG_INFO, "tftp-fallback", ref, hi, n->phone,
-             "%s fetched %s over TFTP with no peers; %s", who(m, n->phone, a, sizeof a),
-             hname(h, hn, sizeof hn), why);
+        diag(m, PLOG_INFO, "tftp-fallback", ref, nm->hi, n->phone,
+             "%s fetched %s over TFTP with no peers; %s", nm_who(nm), nm_hier(nm), why);
 }
 
-static void check_transfer(struct plog_model *m, uint32_t hi, const struct plog_node *n)
+/* A member whose log stops before the file came, with no failure to explain it. */
+static void check_unfinished(struct plog_model *m, struct names *nm, const struct plog_node *n)
 {
-    const struct plog_hier *h = &m->hiers[hi];
-    char a[32], hn[160];
-    who(m, n->phone, a, sizeof a);
-    hname(h, hn, sizeof hn);
+    int waiting = (n->el.yielded || n->joined) && !n->is_root && !n->has_file && !n->in_xfr &&
+                  !n->fallback && n->source == SRC_NONE && !n->tftp_fail && !n->hash_bad;
+    if (!waiting || m->phones[n->phone].source != PH_LOG)
+        return;
+    char b[32], what[96];
+    if (n->parent != PLOG_NONE)
+        snprintf(what, sizeof what, "a child of %s waiting for the file",
+                 who(m, n->parent, b, sizeof b));
+    else
+        snprintf(what, sizeof what, "looking for a parent");
+    diag(m, PLOG_WARN, "log-ends-early", n->last_ref, nm->hi, n->phone,
+         "%s's log ends before it got %s: it was %s", nm_who(nm), nm_hier(nm), what);
+}
+
+static void check_transfer(struct plog_model *m, struct names *nm, const struct plog_node *n)
+{
+    uint32_t hi = nm->hi;
     if (n->tftp_fail)
         diag(m, n->got_after_fail ? PLOG_WARN : PLOG_ERROR,
              n->got_after_fail ? "transfer-retried" : "transfer-failed", n->tftp_fail_ref, hi,
-             n->phone, "%s: TFTP fetch of %s failed %u time%s (%s)%s", a, hn, n->tftp_fail,
-             n->tftp_fail == 1 ? "" : "s", n->fail_reason,
+             n->phone, "%s: TFTP fetch of %s failed %u time%s (%s)%s", nm_who(nm), nm_hier(nm),
+             n->tftp_fail, n->tftp_fail == 1 ? "" : "s", n->fail_reason,
              n->got_after_fail ? ", then it got the file" : " and it never got the file");
     if (n->parent_lost)
         diag(m, PLOG_WARN, "transfer-stalled", n->lost_ref, hi, n->phone,
-             "%s lost its parent during %s %u time%s (%s)%s", a, hn, n->parent_lost,
-             n->parent_lost == 1 ? "" : "s", n->lost_reason,
+             "%s lost its parent during %s %u time%s (%s)%s", nm_who(nm), nm_hier(nm),
+             n->parent_lost, n->parent_lost == 1 ? "" : "s", n->lost_reason,
              n->has_file ? " and retried until it got the file" : " and retried");
     if (n->child_lost)
         diag(m, PLOG_WARN, "child-lost", n->lost_ref, hi, n->phone,
-             "%s lost %u child transfer%s of %s (%s)", a, n->child_lost,
-             n->child_lost == 1 ? "" : "s", hn, n->lost_reason);
+             "%s lost %u child transfer%s of %s (%s)", nm_who(nm), n->child_lost,
+             n->child_lost == 1 ? "" : "s", nm_hier(nm), n->lost_reason);
     if (n->hash_bad)
         diag(m, PLOG_ERROR, "hash-failure", n->hash_ref, hi, n->phone,
-             "%s received %s with a bad SHA-256 %u time%s%s", a, hn, n->hash_bad,
-             n->hash_bad == 1 ? "" : "s",
+             "%s received %s with a bad SHA-256 %u time%s%s", nm_who(nm), nm_hier(nm),
+             n->hash_bad, n->hash_bad == 1 ? "" : "s",
              n->got_after_fail ? "; a later copy verified" : " and has no good copy");
     if (n->refused)
         diag(m, PLOG_INFO, "join-refused", n->refused_ref, hi, n->phone,
-             "%s was refused %u time%s when joining %s (%s)", a, n->refused,
-             n->refused == 1 ? "" : "s", hn, n->refused_reason);
+             "%s was refused %u time%s when joining %s (%s)", nm_who(nm), n->refused,
+             n->refused == 1 ? "" : "s", nm_hier(nm), n->refused_reason);
     if (n->in_xfr)
         diag(m, PLOG_WARN, "log-ends-mid-transfer", n->xfr_ref, hi, n->phone,
-             "%s's log ends in the middle of receiving %s (%llu of %llu bytes)", a, hn,
-             (unsigned long long)n->bytes, (unsigned long long)n->total);
+             "%s's log ends in the middle of receiving %s (%llu of %llu bytes)", nm_who(nm),
+             nm_hier(nm), (unsigned long long)n->bytes, (unsigned long long)n->total);
+    check_unfinished(m, nm, n);
+}
+
+/* Where the third child of n shows: the line that made it n's child. */
+static struct plog_ref child_evidence(const struct plog_model *m, uint32_t hi,
+                                      const struct plog_node *n)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    int seen = 0;
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *c = &m->nodes[h->nodes[i]];
+        if (c->parent == n->phone && ++seen == 3)
+            return c->parent_ref;
+    }
+    return (struct plog_ref){PLOG_NONE, 0};
 }
 
 static void check_node(struct plog_model *m, uint32_t hi, uint32_t ni, uint32_t root)
 {
     const struct plog_node *n = &m->nodes[ni];
-    const struct plog_hier *h = &m->hiers[hi];
-    char a[32], hn[160];
-    who(m, n->phone, a, sizeof a);
-    hname(h, hn, sizeof hn);
+    struct names nm = {m, hi, n->phone, "", ""};
+    char b[32];
     if (n->nchildren > 2)
-        diag(m, PLOG_ERROR, "too-many-children", n->child_ref[2], hi, n->phone,
-             "%s has %u children in %s; a parent serves at most 2", a, n->nchildren, hn);
+        diag(m, PLOG_ERROR, "too-many-children", child_evidence(m, hi, n), hi, n->phone,
+             "%s has %u children in %s; a parent serves at most 2", nm_who(&nm), n->nchildren,
+             nm_hier(&nm));
+    if (n->root_yielded)
+        diag(m, PLOG_WARN, "root-yielded", n->yield_ref, hi, n->phone,
+             "%s confirmed itself root of %s, then yielded to %s: two roots were elected for a "
+             "while and the tree healed", nm_who(&nm), nm_hier(&nm),
+             who(m, n->yielded_to, b, sizeof b));
     if (n->is_root && n->root_tftp && n->nchildren == 0)
         diag(m, PLOG_WARN, "root-alone", n->root_tftp_ref, hi, n->phone,
              "%s was root of %s but no phone joined it in ROOT_WAITING; it fetched the file "
-             "over TFTP itself",
-             a, hn);
+             "over TFTP itself", nm_who(&nm), nm_hier(&nm));
     if (n->el.claimed && !n->el.confirmed && !n->el.yielded && !n->joined && !n->is_root &&
         n->source == SRC_NONE && !n->fallback && !n->has_file)
         diag(m, PLOG_WARN, "election-unconfirmed", n->el.claim_ref, hi, n->phone,
-             "%s claimed root of %s (%u Ads) but the election never confirmed", a, hn, n->el.ads);
-    check_fetch(m, hi, n, root);
-    check_transfer(m, hi, n);
+             "%s claimed root of %s (%u Ads) but the election never confirmed", nm_who(&nm),
+             nm_hier(&nm), n->el.ads);
+    check_fetch(m, &nm, n, root);
+    check_transfer(m, &nm, n);
 }
 
 static void check_pending(struct plog_model *m, uint32_t ph)
@@ -246,18 +312,60 @@ static int ev_cmp(const void *a, const void *b)
     return x->ref.line < y->ref.line ? -1 : x->ref.line > y->ref.line;
 }
 
+/* Node of phone ph in the current round of h, or NULL. */
+static struct plog_node *round_node(struct plog_model *m, const struct plog_hier *h, uint32_t ph)
+{
+    for (size_t i = 0; i < h->nnodes; i++)
+        if (m->nodes[h->nodes[i]].phone == ph)
+            return &m->nodes[h->nodes[i]];
+    return NULL;
+}
+
+void plog_derive_children(struct plog_model *m, uint32_t hi)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    for (size_t i = 0; i < h->nnodes; i++)
+        m->nodes[h->nodes[i]].nchildren = 0;
+    /* h->nodes is in order of appearance, so children are too */
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *c = &m->nodes[h->nodes[i]];
+        struct plog_node *p = c->parent == PLOG_NONE ? NULL : round_node(m, h, c->parent);
+        if (!p)
+            continue;
+        if (p->nchildren < PLOG_MAX_CHILDREN)
+            p->children[p->nchildren] = c->phone;
+        p->nchildren++;
+    }
+}
+
+void plog_check_hier(struct plog_model *m, uint32_t hi)
+{
+    struct plog_hier *h = &m->hiers[hi];
+    /* events arrive in time order but for out-of-order lines: sort only then */
+    for (uint32_t i = 1; i < h->nevents; i++)
+        if (ev_cmp(&h->events[i - 1], &h->events[i]) > 0) {
+            qsort(h->events, h->nevents, sizeof h->events[0], ev_cmp);
+            break;
+        }
+    check_roots(m, hi);
+    size_t count;
+    uint32_t root = first_root(m, h, &count);
+    for (size_t i = 0; i < h->nnodes; i++)
+        check_node(m, hi, h->nodes[i], root);
+}
+
 void plog_model_finish(struct plog_model *m)
 {
-    m->ndiags = 0;
-    for (size_t hi = 0; hi < m->nhiers; hi++)
-        qsort(m->hiers[hi].events, m->hiers[hi].nevents, sizeof m->hiers[hi].events[0], ev_cmp);
+    /* Closed upgrades keep their diagnostics; the current ones are redone. */
+    size_t keep = 0;
+    for (size_t i = 0; i < m->ndiags; i++)
+        if (m->diags[i].closed)
+            m->diags[keep++] = m->diags[i];
+    m->ndiags = keep;
+    plog_model_link_hosts(m);
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {
-        const struct plog_hier *h = &m->hiers[hi];
-        check_roots(m, hi);
-        size_t count;
-        uint32_t root = first_root(m, h, &count);
-        for (size_t i = 0; i < h->nnodes; i++)
-            check_node(m, hi, h->nodes[i], root);
+        plog_derive_children(m, hi);
+        plog_check_hier(m, hi);
     }
     for (uint32_t ph = 0; ph < m->nphones; ph++) {
         const struct plog_phone *p = &m->phones[ph];

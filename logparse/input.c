@@ -8,8 +8,12 @@
  * (concatenated members included), so stdin can be compressed too.
  *
  * Many inputs are merged by time: each keeps its next events queued and a
- * small heap picks the earliest. Inputs are opened in batches so that a
- * thousand logs neither exhaust descriptors nor memory.
+ * small heap picks the earliest. All inputs are open at once (the
+ * descriptor limit is raised as far as allowed); each starts with a share
+ * of a fixed read budget and its buffer grows only while a line does not
+ * fit, up to LINE_CAP, so memory follows neither the number of lines nor,
+ * for normal logs, the number of inputs. Only beyond the descriptor
+ * limit are inputs read in groups, each group merged on its own.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,15 +23,18 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
-#define BLOCK_ONE (4u << 20)      /* one input: 4 MiB blocks */
-#define BLOCK_MIN (1u << 20)      /* many inputs: at least a 1 MiB line fits */
-#define BLOCK_BUDGET (16u << 20)  /* all inputs of a batch together */
+#define BLOCK_ONE (4u << 20)      /* one input: 4 MiB reads */
+#define BLOCK_BUDGET (16u << 20)  /* many inputs: their first buffers together */
+#define BLOCK_MIN (16u << 10)
+#define LINE_CAP (4u << 20)       /* a longer line: its first 4 MiB are read */
 #define ZBLOCK (256u << 10)
-#define BATCH 16
+#define FD_SPARE 32               /* descriptors left for everything else */
 
+/* One input being read: a file or stdin, plain or gzip, and its buffer. */
 struct input {
     const char *name;
     uint32_t src;
@@ -36,7 +43,7 @@ struct input {
     z_stream zs;
     int zs_init;
     unsigned char *zbuf;
-    size_t zlen;
+    size_t zcap;
     int zeof;
     char *buf;
     size_t cap, len, pos;
@@ -67,7 +74,7 @@ static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size
 {
     for (;;) {
         if (in->zs.avail_in == 0 && !in->zeof) {
-            ssize_t k = read_full(in->fd, in->zbuf, ZBLOCK);
+            ssize_t k = read_full(in->fd, in->zbuf, in->zcap);
             if (k < 0)
                 return fail(err, ecap, in->name, strerror(errno));
             if (k == 0)
@@ -107,7 +114,10 @@ static ssize_t fill(struct input *in, char *err, size_t ecap)
         return fail(err, ecap, in->name, strerror(errno));
     if (in->gz == 0 && k > 0) {
         if (k >= 2 && (unsigned char)dst[0] == 0x1f && (unsigned char)dst[1] == 0x8b) {
-            in->zbuf = malloc(ZBLOCK);
+            in->zcap = in->cap < ZBLOCK ? in->cap : ZBLOCK;
+            if (in->zcap < (size_t)k)
+                in->zcap = (size_t)k;
+            in->zbuf = malloc(in->zcap);
             if (!in->zbuf || inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
                 return fail(err, ecap, in->name, "gzip: out of memory");
             in->zs_init = 1;
@@ -122,8 +132,12 @@ static ssize_t fill(struct input *in, char *err, size_t ecap)
     return k;
 }
 
-/* Next line: 1 and (*line, *len), 0 at the end, -1 on a read error. */
-static int next_line(struct input *in, struct plog_reader *r, const char **line, size_t *len,
+/*
+ * The next line (no newline) in *line, *len: 1, or 0 at the end, or -1 on a
+ * read error ("NAME: reason" in err). A line longer than LINE_CAP comes as
+ * its head; *long_lines counts those. Valid until the next call.
+ */
+static int next_line(struct input *in, uint64_t *long_lines, const char **line, size_t *len,
                      char *err, size_t ecap)
 {
     for (;;) {
@@ -156,13 +170,22 @@ static int next_line(struct input *in, struct plog_reader *r, const char **line,
             in->len -= in->pos;
             in->pos = 0;
         }
+        if (in->len == in->cap && !in->skipping && in->cap < LINE_CAP) {
+            /* A line longer than the buffer: grow it, up to LINE_CAP. */
+            size_t nc = in->cap * 2 < LINE_CAP ? in->cap * 2 : LINE_CAP;
+            char *nb = realloc(in->buf, nc);
+            if (!nb)
+                return fail(err, ecap, in->name, "out of memory");
+            in->buf = nb;
+            in->cap = nc;
+        }
         if (in->len == in->cap) {
-            /* A line longer than the block: read its head, skip the rest. */
+            /* A line longer than LINE_CAP: read its head, skip the rest. */
             int first = !in->skipping;
             in->skipping = 1;
             in->len = 0;
             if (first) {
-                r->stats.long_lines++;
+                (*long_lines)++;
                 *line = in->buf;
                 *len = in->cap;
                 return 1;
@@ -184,7 +207,7 @@ static int advance(struct input *in, struct plog_reader *r, char *err, size_t ec
     while (in->qn == 0) {
         const char *line;
         size_t len;
-        int rc = next_line(in, r, &line, &len, err, ecap);
+        int rc = next_line(in, &r->stats.long_lines, &line, &len, err, ecap);
         if (rc < 0)
             return -1;
         if (rc == 0) {
@@ -198,9 +221,11 @@ static int advance(struct input *in, struct plog_reader *r, char *err, size_t ec
     return 0;
 }
 
-static int64_t head_t(const struct input *in)
+/* Input a's next event comes before b's: by time, then by input order. */
+static int before(const struct input *ins, size_t a, size_t b)
 {
-    return in->q[in->qi].t;
+    int64_t ta = ins[a].q[ins[a].qi].t, tb = ins[b].q[ins[b].qi].t;
+    return ta != tb ? ta < tb : a < b;
 }
 
 /* A min-heap of input indexes by the time of their next event. */
@@ -208,9 +233,9 @@ static void sift_down(struct input *ins, size_t *heap, size_t n, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, s = i;
-        if (l < n && head_t(&ins[heap[l]]) < head_t(&ins[heap[s]]))
+        if (l < n && before(ins, heap[l], heap[s]))
             s = l;
-        if (l + 1 < n && head_t(&ins[heap[l + 1]]) < head_t(&ins[heap[s]]))
+        if (l + 1 < n && before(ins, heap[l + 1], heap[s]))
             s = l + 1;
         if (s == i)
             return;
@@ -288,11 +313,32 @@ out:
     return rc;
 }
 
+/* How many inputs may be open at once: the soft limit, raised if allowed. */
+static size_t open_limit(size_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 256;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want + FD_SPARE &&
+        (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > rl.rlim_cur)) {
+        rlim_t to = (rlim_t)(want + FD_SPARE);
+        if (rl.rlim_max != RLIM_INFINITY && to > rl.rlim_max)
+            to = rl.rlim_max;
+        rl.rlim_cur = to;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            return 256;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)(want + FD_SPARE))
+        return want;
+    return rl.rlim_cur > 2 * FD_SPARE ? (size_t)rl.rlim_cur - FD_SPARE : FD_SPARE;
+}
+
 int plog_run_inputs(char **names, size_t n, struct plog_reader *r, plog_event_fn fn, void *ctx,
                     char *err, size_t ecap)
 {
-    for (size_t i = 0; i < n; i += BATCH) {
-        size_t k = n - i < BATCH ? n - i : BATCH;
+    size_t group = open_limit(n);
+    for (size_t i = 0; i < n; i += group) {
+        size_t k = n - i < group ? n - i : group;
         size_t cap = k == 1 ? BLOCK_ONE : BLOCK_BUDGET / k;
         if (cap < BLOCK_MIN)
             cap = BLOCK_MIN;

@@ -209,6 +209,11 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
     }
     fputs("],\"root\":", out);
     jxid(out, m, root);
+    char t0[40] = "";
+    if (h->t_round >= 0)
+        plog_fmt_time(t0, sizeof t0, h->t_round);
+    fprintf(out, ",\"round\":%u,\"start\":", (unsigned)h->round);
+    jstr_or_null(out, t0);
     fprintf(out, ",\"ads\":%llu,\"timeouts\":%llu,\n      \"nodes\": [",
             (unsigned long long)h->ads, (unsigned long long)h->timeouts);
     for (size_t i = 0; i < h->nnodes; i++) {
@@ -271,20 +276,24 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
         jxid(out, m, d->phone);
         fputs(",\"file\":", out);
         jstr_or_null(out, d->hier != PLOG_NONE ? m->hiers[d->hier].file : NULL);
-        fputc('}', out);
+        if (d->round)
+            fprintf(out, ",\"round\":%u}", (unsigned)d->round);
+        else
+            fputs(",\"round\":null}", out);
     }
     const struct plog_stats *s = &r->stats;
     fprintf(out,
             "%s],\n  \"stats\": {\"lines\":%llu,\"dload_lines\":%llu,\"unparsed_lines\":%llu,"
             "\"other_lines\":%llu,\"blank_lines\":%llu,\"files\":%u,\"bytes\":%llu,"
             "\"syslog_lines\":%llu,\"glued\":%llu,\"wrapped\":%llu,\"headless\":%llu,"
-            "\"out_of_order\":%llu,\"midnight_wraps\":%llu,\"long_lines\":%llu}\n}\n",
+            "\"out_of_order\":%llu,\"midnight_wraps\":%llu,\"long_lines\":%llu,"
+            "\"diagnostics_dropped\":%llu}\n}\n",
             first ? "" : "\n  ", (unsigned long long)s->lines, (unsigned long long)s->dload_lines,
             (unsigned long long)s->unparsed_lines, (unsigned long long)s->other_lines,
             (unsigned long long)s->blank_lines, (unsigned)s->files, (unsigned long long)s->bytes,
             (unsigned long long)s->syslog_lines, (unsigned long long)s->glued,
             (unsigned long long)s->wrapped, (unsigned long long)s->headless,
             (unsigned long long)s->out_of_order, (unsigned long long)s->midnight,
-            (unsigned long long)s->long_lines);
+            (unsigned long long)s->long_lines, (unsigned long long)m->diags_dropped);
     return 0;
 }

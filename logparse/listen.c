@@ -92,8 +92,10 @@ static int signal_fd(sigset_t *old, char *err, size_t errcap)
     if (sigprocmask(SIG_BLOCK, &set, old) != 0)
         return set_err(err, errcap, "sigprocmask: %s", strerror(errno));
     int fd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (fd < 0)
-        return set_err(err, errcap, "signalfd: %s", strerror(errno));
+    if (fd < 0) {
+        set_err(err, errcap, "signalfd: %s", strerror(errno));
+        sigprocmask(SIG_SETMASK, old, NULL);
+    }
     return fd;
 }
 
@@ -112,6 +114,58 @@ static void datagram(struct plog_listen *l, const char *buf, size_t n, const cha
     }
 }
 
+/* Registers the socket as an input named udp:ADDR:PORT and says so on stderr. */
+static int name_source(struct plog_listen *l, int fd, char *err, size_t errcap)
+{
+    struct sockaddr_in bound;
+    socklen_t bl = sizeof bound;
+    if (getsockname(fd, (struct sockaddr *)&bound, &bl) != 0)
+        return set_err(err, errcap, "%s: getsockname: %s", l->spec, strerror(errno));
+    char a[INET_ADDRSTRLEN], name[INET_ADDRSTRLEN + 16];
+    inet_ntop(AF_INET, &bound.sin_addr, a, sizeof a);
+    /* evidence is cited as udp:ADDR:PORT:LINE, LINE counting the lines received */
+    snprintf(name, sizeof name, "udp:%s:%u", a, (unsigned)ntohs(bound.sin_port));
+    l->src = plog_reader_add_src(l->reader, name);
+    if (l->src == PLOG_NONE)
+        return set_err(err, errcap, "%s: out of memory", l->spec);
+    fprintf(stderr, "pfslog: listening on %s (Ctrl-C for the report)\n", name);
+    return 0;
+}
+
+/* Datagrams until a signal arrives on sfd: 0, or -1 with the reason in err. */
+static int serve(struct plog_listen *l, int fd, int sfd, char *buf, char *err, size_t errcap)
+{
+    for (;;) {
+        struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
+        if (poll(pf, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return set_err(err, errcap, "%s: poll: %s", l->spec, strerror(errno));
+        }
+        if (pf[1].revents & POLLIN) {
+            /* Take the signal off the queue: still pending, it would kill
+             * us as soon as the old mask comes back. */
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si && errno != EAGAIN)
+                fprintf(stderr, "pfslog: signalfd: %s\n", strerror(errno));
+            return 0;
+        }
+        if (!(pf[0].revents & POLLIN))
+            continue;
+        struct sockaddr_in from;
+        socklen_t fl = sizeof from;
+        ssize_t n = recvfrom(fd, buf, DGRAM_MAX, 0, (struct sockaddr *)&from, &fl);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return set_err(err, errcap, "%s: recvfrom: %s", l->spec, strerror(errno));
+        }
+        char host[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &from.sin_addr, host, sizeof host);
+        datagram(l, buf, (size_t)n, host);
+    }
+}
+
 int plog_listen_run(struct plog_listen *l, char *err, size_t errcap)
 {
     struct sockaddr_in sa;
@@ -124,50 +178,12 @@ int plog_listen_run(struct plog_listen *l, char *err, size_t errcap)
     int fd = udp_bind(&sa, l->spec, err, errcap);
     char *buf = malloc(DGRAM_MAX + 1);
     int rc = -1;
-    if (fd < 0 || !buf) {
-        if (!buf)
-            snprintf(err, errcap, "%s: out of memory", l->spec);
-        goto out;
-    }
-    struct sockaddr_in bound;
-    socklen_t bl = sizeof bound;
-    if (getsockname(fd, (struct sockaddr *)&bound, &bl) != 0) {
-        set_err(err, errcap, "%s: getsockname: %s", l->spec, strerror(errno));
-        goto out;
-    }
-    char a[INET_ADDRSTRLEN];
-    inet_ntop(AF_INET, &bound.sin_addr, a, sizeof a);
-    l->src = plog_reader_add_src(l->reader, l->spec);
-    fprintf(stderr, "pfslog: listening on udp:%s:%u (Ctrl-C for the report)\n", a,
-            (unsigned)ntohs(bound.sin_port));
-    for (;;) {
-        struct pollfd pf[2] = {{fd, POLLIN, 0}, {sfd, POLLIN, 0}};
-        if (poll(pf, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            set_err(err, errcap, "%s: poll: %s", l->spec, strerror(errno));
-            goto out;
-        }
-        if (pf[1].revents & POLLIN)
-            break;
-        if (!(pf[0].revents & POLLIN))
-            continue;
-        struct sockaddr_in from;
-        socklen_t fl = sizeof from;
-        ssize_t n = recvfrom(fd, buf, DGRAM_MAX, 0, (struct sockaddr *)&from, &fl);
-        if (n < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            set_err(err, errcap, "%s: recvfrom: %s", l->spec, strerror(errno));
-            goto out;
-        }
-        char host[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &from.sin_addr, host, sizeof host);
-        datagram(l, buf, (size_t)n, host);
-    }
-    plog_reader_end_src(l->reader, l->src);
-    rc = 0;
-out:
+    if (fd >= 0 && !buf)
+        set_err(err, errcap, "%s: out of memory", l->spec);
+    else if (fd >= 0 && name_source(l, fd, err, errcap) == 0 && serve(l, fd, sfd, buf, err, errcap) == 0)
+        rc = 0;
+    if (rc == 0)
+        plog_reader_end_src(l->reader, l->src);
     free(buf);
     if (fd >= 0)
         close(fd);

@@ -21,6 +21,7 @@
  */
 #include "plog.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,23 @@ static void fold_phone(struct plog_model *m, uint32_t from, uint32_t into)
         b->state_full = a->state_full;
     }
     a->merged_into = into;
+}
+
+void plog_model_link_hosts(struct plog_model *m)
+{
+    for (uint32_t ph = 0; ph < m->nphones; ph++) {
+        const struct plog_phone *p = &m->phones[ph];
+        struct in_addr a;
+        if (p->has_xid || p->merged_into != PLOG_NONE || !p->host[0] ||
+            inet_pton(AF_INET, p->host, &a) != 1)
+            continue;
+        uint32_t ip = ntohl(a.s_addr);
+        for (uint32_t x = 0; x < m->nphones; x++)
+            if (m->phones[x].has_xid && m->phones[x].ip == ip) {
+                fold_phone(m, ph, x);
+                break;
+            }
+    }
 }
 
 /* The phone whose stream produced e, bound to the XID the line names. */
@@ -248,6 +266,10 @@ static uint32_t hier_named(struct plog_model *m, uint32_t h, const char *model, 
     if (i != PLOG_NONE)
         return i;
     i = hier_by_name(m, model, path);
+    /* The same name under another id is another hierarchy (say, a real
+     * phone's next to pfsd's, whose H differ): not one to merge with. */
+    if (i != PLOG_NONE && m->hiers[i].has_h && m->hiers[i].h != h)
+        i = new_hier(m, model, base_name(path));
     set_h(m, i, h);
     return i;
 }
@@ -354,9 +376,11 @@ static void peer_child_gone(struct plog_model *m, uint32_t hi, uint32_t parent, 
 /* Closes the current upgrade of hierarchy hi: its diagnostics, then a fresh round. */
 static void new_round(struct plog_model *m, uint32_t hi, int64_t t)
 {
+    size_t from = m->ndiags;
     plog_derive_children(m, hi);
     plog_check_hier(m, hi);
-    m->ndiags_closed = m->ndiags;
+    for (size_t i = from; i < m->ndiags; i++)
+        m->diags[i].closed = 1;
     struct plog_hier *h = &m->hiers[hi];
     h->round++;
     h->t_round = t;
@@ -432,6 +456,8 @@ static void bind_pending(struct plog_model *m, uint32_t ph, uint32_t ni)
     }
     if (s->t_first && s->t_first < d->t_first)
         d->t_first = s->t_first;
+    if (d->t_first < m->hiers[d->hier].t_round)
+        m->hiers[d->hier].t_round = d->t_first;
     if (s->t_last > d->t_last)
         d->t_last = s->t_last;
     struct plog_hier *h = &m->hiers[d->hier];
@@ -520,6 +546,7 @@ static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_eve
     int pending = n == &m->pending[ph];
     if (e->t > n->t_last)
         n->t_last = e->t;
+    n->last_ref = e->ref;
     switch (ev->kind) {
     case PFS_DL_CLAIM:
         if (!n->el.claimed) {
@@ -623,7 +650,13 @@ static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_
     case PFS_DL_TFTP_FAIL:
     case PFS_DL_HASH_OK:
     case PFS_DL_HASH_BAD:
-    case PFS_DL_FALLBACK: return hier_by_name(m, model, ev->file);
+    case PFS_DL_FALLBACK: {
+        /* the file of the hierarchy the phone is in, most often */
+        const struct plog_node *cur = current_node(m, &m->phones[ph]);
+        if (cur && strcmp(m->hiers[cur->hier].file, base_name(ev->file)) == 0)
+            return cur->hier;
+        return hier_by_name(m, model, ev->file);
+    }
     default: return PLOG_NONE;
     }
 }
@@ -650,26 +683,12 @@ static void set_done(struct plog_node *n, const struct plog_event *e, enum plog_
     n->done_ref = e->ref;
 }
 
-static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const struct plog_event *e)
+/* Lines that shape the tree: roots, joins, children, who sends to whom. */
+static void on_tree_event(struct plog_model *m, uint32_t ph, uint32_t hi, struct plog_node *n,
+                          const struct plog_event *e)
 {
+    /* own_parent and peer_child may add nodes and move n: they come last */
     const struct pfs_dlog_ev *ev = &e->ev;
-    int claim_tied = binds(ev->kind) && m->phones[ph].has_pending && m->pending[ph].el.claimed;
-    if (ev->kind == PFS_DL_HIER || claim_tied)
-        enter(m, hi, ph, e->t);
-    uint32_t ni = node_get(m, hi, ph, e->t);
-    if (ni == PLOG_NONE)
-        return;
-    if (binds(ev->kind)) {
-        bind_pending(m, ph, ni);
-        m->phones[ph].cur_node = ni;
-    }
-    if (ev->kind == PFS_DL_HIER || claim_tied)
-        m->nodes[ni].entered = 1;
-    struct plog_node *n = &m->nodes[ni];
-    if (e->t > n->t_last)
-        n->t_last = e->t;
-    if (e->t < n->t_first)
-        n->t_first = e->t;
     switch (ev->kind) {
     case PFS_DL_HROOT:
         n->is_root = 1;
@@ -684,48 +703,12 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
         own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
         break;
     case PFS_DL_CHILD_ADD:
-        peer_child(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
+    case PFS_DL_XFR_TX: peer_child(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t); break;
     case PFS_DL_CHILD_NO: mention(m, ev->peer, ev->pip); break;
     case PFS_DL_CHILD_LOST:
-        peer_child_gone(m, hi, ph, mention(m, ev->peer, ev->pip));
-        if (!n->child_lost++)
-            n->lost_ref = e->ref;
-        copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
-        break;
-    case PFS_DL_PARENT_LOST:
-        mention(m, ev->peer, ev->pip);
-        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
-        if (!n->parent_lost++)
-            n->lost_ref = e->ref;
-        copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
-        n->in_xfr = 0;
-        break;
-    case PFS_DL_XFR_TX:
-        peer_child(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
-    case PFS_DL_XFR_RX:
-        n->in_xfr = 1;
-        n->t_xfr = e->t;
-        n->xfr_ref = e->ref;
-        n->total = ev->total;
-        n->bytes = 0;
-        /* src is where the parent got the file; peer is the parent */
-        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
-    case PFS_DL_PROGRESS:
-        n->progress++;
-        n->bytes = ev->bytes;
-        if (ev->total)
-            n->total = ev->total;
-        break;
-    case PFS_DL_RX_DONE:
-        set_done(n, e, SRC_PEER);
-        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
     case PFS_DL_TX_DONE: {
-        /* n may move when peer_child adds a node: nothing uses it after */
-        int ok = strcmp(ev->reason, "ok") == 0 || strcmp(ev->reason, "OK") == 0;
+        int ok = ev->kind == PFS_DL_TX_DONE &&
+                 (strcmp(ev->reason, "ok") == 0 || strcmp(ev->reason, "OK") == 0);
         if (!ok) {
             if (!n->child_lost++)
                 n->lost_ref = e->ref;
@@ -738,6 +721,48 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
             peer_child_gone(m, hi, ph, child);
         break;
     }
+    case PFS_DL_PARENT_LOST:
+        if (!n->parent_lost++)
+            n->lost_ref = e->ref;
+        copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
+        n->in_xfr = 0;
+        mention(m, ev->peer, ev->pip);
+        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
+        break;
+    case PFS_DL_XFR_RX:
+        n->in_xfr = 1;
+        n->t_xfr = e->t;
+        n->xfr_ref = e->ref;
+        n->total = ev->total;
+        n->bytes = 0;
+        /* src is where the parent got the file; peer is the parent */
+        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        break;
+    case PFS_DL_RX_DONE:
+        set_done(n, e, SRC_PEER);
+        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
+        break;
+    case PFS_DL_FALLBACK:
+        n->fallback = 1;
+        n->fallback_ref = e->ref;
+        copy_word(n->reason, sizeof n->reason, ev->reason);
+        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
+        break;
+    default: break;
+    }
+}
+
+/* Lines about the file itself: fetching it, checking it, holding it. */
+static void on_file_event(struct plog_node *n, const struct plog_event *e)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    switch (ev->kind) {
+    case PFS_DL_PROGRESS:
+        n->progress++;
+        n->bytes = ev->bytes;
+        if (ev->total)
+            n->total = ev->total;
+        break;
     case PFS_DL_TFTP_RRQ:
         n->tftp_fetch = 1;
         n->in_xfr = 1;
@@ -768,21 +793,39 @@ static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const 
             n->hash_ref = e->ref;
         n->got_after_fail = 0;
         break;
-    case PFS_DL_FALLBACK:
-        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
-        n->fallback = 1;
-        n->fallback_ref = e->ref;
-        copy_word(n->reason, sizeof n->reason, ev->reason);
-        break;
     case PFS_DL_FILE_DONE:
         n->has_file = 1;
         n->got_after_fail = 1;
         set_done(n, e, strcmp(ev->src, "tftp") == 0 ? SRC_TFTP : SRC_PEER);
-        if (ev->secs > 0)
-            n->secs = ev->secs;
         break;
+    case PFS_DL_LEAVE: n->left = 1; break;
     default: break;
     }
+}
+
+static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const struct plog_event *e)
+{
+    enum pfs_dlog_kind k = e->ev.kind;
+    int claim_tied = binds(k) && m->phones[ph].has_pending && m->pending[ph].el.claimed;
+    if (k == PFS_DL_HIER || claim_tied)
+        enter(m, hi, ph, e->t);
+    uint32_t ni = node_get(m, hi, ph, e->t);
+    if (ni == PLOG_NONE)
+        return;
+    if (binds(k)) {
+        bind_pending(m, ph, ni);
+        m->phones[ph].cur_node = ni;
+    }
+    struct plog_node *n = &m->nodes[ni];
+    if (k == PFS_DL_HIER || claim_tied)
+        n->entered = 1;
+    if (e->t > n->t_last)
+        n->t_last = e->t;
+    if (e->t < n->t_first)
+        n->t_first = e->t;
+    n->last_ref = e->ref;
+    on_file_event(n, e);
+    on_tree_event(m, ph, hi, n, e);
     record_event(m, hi, ph, e);
 }
 

@@ -65,7 +65,7 @@ struct plog_stream {
     uint32_t src;
     char host[PLOG_HOST_SZ];
     char carry_level[4];        /* "INF" glued at the end of the last line */
-    int64_t day;                /* midnight wraps seen */
+    int64_t day;                /* days since the input's first (midnights, dates) */
     int64_t last_usec;          /* time of day of the last record, -1 none */
     /* a DLoad record that did not parse and may continue on the next line */
     char pending[PLOG_PENDING_SZ];
@@ -83,25 +83,44 @@ struct plog_stats {
     uint32_t files;
 };
 
+/*
+ * Parsed messages remembered by their exact text: most DLoad lines repeat
+ * word for word (traces, state dumps, timeouts, Ads), and a hit costs a
+ * hash and a copy instead of a regex match. Bounded, direct-mapped.
+ */
+#define PLOG_MEMO_SLOTS 4096
+#define PLOG_MEMO_TEXT 144
+struct plog_memo {
+    uint64_t hash;
+    uint32_t len;                       /* 0: empty slot */
+    enum pfs_dlog_kind kind;
+    char text[PLOG_MEMO_TEXT];
+    struct pfs_dlog_ev ev;
+};
+
 /* Called for each line that cannot be placed (for --verbose). */
 typedef void (*plog_unplaced_fn)(void *ctx, struct plog_ref ref, const char *why,
                                  const char *line, size_t len);
 
 struct plog_reader {
     struct pfs_dlog_parser *parser;
+    int borrowed;                       /* parser belongs to the caller */
+    struct plog_memo *memo;             /* PLOG_MEMO_SLOTS, or NULL */
     struct plog_stream *streams;
     size_t nstreams, cap_streams;
     struct plog_map stream_map;         /* hash(src, host) -> stream */
     uint32_t last_stream;               /* stream of the previous line */
+    int64_t day0_abs, day0_doy;         /* first syslog date (RFC 5424, 3164), -1 */
     char **src_names;                   /* input names, indexed by ref.src */
     size_t nsrc, cap_src;
     struct plog_stats stats;
     plog_unplaced_fn unplaced;
     void *unplaced_ctx;
-    char scratch[PLOG_PENDING_SZ * 2 + 8];
 };
 
 int plog_reader_init(struct plog_reader *r, char *err, size_t errcap);
+/* The same with a parser the caller compiled once and frees itself (fuzzing). */
+void plog_reader_init_with(struct plog_reader *r, struct pfs_dlog_parser *parser);
 void plog_reader_free(struct plog_reader *r);
 /* Registers an input name, returns its index (PLOG_NONE when out of memory). */
 uint32_t plog_reader_add_src(struct plog_reader *r, const char *name);
@@ -124,6 +143,8 @@ struct plog_syslog {
     const char *host;
     size_t host_len;
     int64_t usec; /* time of day from the header, -1 when none */
+    int64_t day;  /* day number of its date (RFC 3164: day of the year), -1 none */
+    int year;     /* the date names its year (RFC 5424) */
     size_t body;  /* offset of the text after the header */
 };
 int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s);
@@ -132,7 +153,9 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s);
 
 enum plog_sev { PLOG_INFO, PLOG_WARN, PLOG_ERROR };
 enum plog_source { SRC_NONE, SRC_TFTP, SRC_PEER };
-enum plog_role { ROLE_UNKNOWN, ROLE_ROOT, ROLE_PARENT, ROLE_LEAF, ROLE_TFTP, ROLE_CANDIDATE };
+enum plog_role {
+    ROLE_UNKNOWN, ROLE_ROOT, ROLE_PARENT, ROLE_LEAF, ROLE_TFTP, ROLE_CANDIDATE, ROLE_SEEKING
+};
 
 #define PLOG_MAX_CHILDREN 8 /* children remembered per node; more are counted */
 
@@ -164,6 +187,7 @@ struct plog_node {
     int root_yielded;                   /* confirmed root that later yielded */
     uint32_t yielded_to;                /* phone */
     struct plog_ref yield_ref;
+    struct plog_ref last_ref;           /* the latest line about this node */
     enum plog_source source;
     int64_t t_first, t_last, t_xfr, t_done;
     double secs, rate;
@@ -230,6 +254,7 @@ struct plog_diag {
     struct plog_ref ref;
     uint32_t hier, phone;               /* PLOG_NONE when not tied */
     uint32_t round;                     /* the hierarchy's upgrade it is about, 0 none */
+    int closed;                         /* about an upgrade already over */
 };
 
 /* Called as the model learns something worth showing live (--listen). */
@@ -244,7 +269,6 @@ struct plog_model {
     size_t nnodes, cap_nodes;
     struct plog_diag *diags;
     size_t ndiags, cap_diags;
-    size_t ndiags_closed;               /* those of upgrades already closed */
     uint64_t diags_dropped;             /* beyond PLOG_DIAGS_MAX */
     uint32_t *stream_phone;             /* stream -> phone */
     size_t cap_stream_phone;
@@ -263,6 +287,8 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
                       const struct plog_reader *r);
 /* End of all input: derives children and the diagnostics. May be called again. */
 void plog_model_finish(struct plog_model *m);
+/* Phones known only by their syslog host joined to the phone with that address. */
+void plog_model_link_hosts(struct plog_model *m);
 /* Children from parents, and the diagnostics of hierarchy hi (diag.c). */
 void plog_derive_children(struct plog_model *m, uint32_t hi);
 void plog_check_hier(struct plog_model *m, uint32_t hi);

@@ -1,22 +1,26 @@
 /*
  * reader.c - from raw lines to typed DLoad events.
  *
- * The hot path per line: "DLoad:" checked at its fixed offset, or found
- * with memchr (lines without it are skipped here), the fixed-width prefix read
- * by hand just before it, then one anchored JIT pattern chosen by the
- * message's first bytes (pfs_dlog_parse). Nothing is allocated per line.
+ * The hot path per line: "DLoad:" checked at the offset a clean console
+ * line has it, or found with memchr (lines without it are skipped here),
+ * the fixed-width prefix read by hand just before it, then the message
+ * looked up in a memo of messages already parsed (most lines repeat word
+ * for word), else parsed by libpfs (one anchored JIT pattern per shape,
+ * chosen by its first bytes). Nothing is allocated per line.
  *
  * Finding the record by its "DLoad:" marker and walking back over
  * "LVL HH:MM:SS.uuuuuu " makes every kind of front matter harmless: syslog
  * headers, quotes, binary junk. The mess real logs carry is handled here,
- * per stream (one phone's lines):
+ * per stream (one phone's lines: an input, or a syslog host within it):
  *   - two records glued on one line: a second marker splits the line;
  *   - a level glued to the end of a line ("ClaimRoot(tent)INF") whose
  *     record continues headless on the next line ("02:19:34.410208 DLoad:");
  *   - a record wrapped onto the next line ("TO"): a record that does not
- *     parse waits for one or two short tails;
- *   - a clipped level ("NF"), CRLF, trailing blanks or quotes;
- *   - no date in the line: a jump back of more than 6 hours is midnight.
+ *     parse waits for one or two short tails, other components' lines
+ *     ("JVM:") in between;
+ *   - a clipped level ("NF"), CRLF, trailing blanks, quotes or NULs;
+ *   - no date in the line: a syslog header's date decides the day, else a
+ *     jump back of more than 6 hours is midnight.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -34,13 +38,27 @@
 int plog_reader_init(struct plog_reader *r, char *err, size_t errcap)
 {
     memset(r, 0, sizeof *r);
+    r->day0_abs = r->day0_doy = -1;
     r->parser = pfs_dlog_parser_new(err, errcap);
+    /* without the memo the reader is slower, not wrong */
+    r->memo = calloc(PLOG_MEMO_SLOTS, sizeof *r->memo);
     return r->parser ? 0 : -1;
+}
+
+void plog_reader_init_with(struct plog_reader *r, struct pfs_dlog_parser *parser)
+{
+    memset(r, 0, sizeof *r);
+    r->day0_abs = r->day0_doy = -1;
+    r->parser = parser;
+    r->borrowed = 1;
+    r->memo = calloc(PLOG_MEMO_SLOTS, sizeof *r->memo);
 }
 
 void plog_reader_free(struct plog_reader *r)
 {
-    pfs_dlog_parser_free(r->parser);
+    if (!r->borrowed)
+        pfs_dlog_parser_free(r->parser);
+    free(r->memo);
     free(r->streams);
     plog_map_free(&r->stream_map);
     for (size_t i = 0; i < r->nsrc; i++)
@@ -208,8 +226,41 @@ static int locate(const char *lo, const char *d, const char *end, struct rec *rc
     return 1;
 }
 
-static int64_t stream_time(struct plog_reader *r, struct plog_stream *s, int64_t usec)
+/*
+ * The day of a line from its syslog header's date: the one that puts the
+ * line's own time closest to the header's (the phone's and the Log
+ * Server's clocks may disagree, across midnight too). Days count from the
+ * first date of the input; -1 when the header has no date.
+ */
+static int64_t header_day(struct plog_reader *r, const struct plog_syslog *sl, int64_t usec)
 {
+    if (!sl || sl->day < 0 || sl->usec < 0)
+        return -1;
+    int64_t *day0 = sl->year ? &r->day0_abs : &r->day0_doy;
+    if (*day0 < 0)
+        *day0 = sl->day;
+    int64_t rel = sl->day - *day0;
+    if (!sl->year && rel < -300)
+        rel += 365; /* RFC 3164 has no year: December, then January */
+    int64_t t_hdr = rel * PLOG_DAY_US + sl->usec;
+    int64_t d = t_hdr - usec + PLOG_DAY_US / 2;
+    return d >= 0 ? d / PLOG_DAY_US : -1;
+}
+
+/* Microseconds since midnight of the first day, from a time of day. */
+static int64_t stream_time(struct plog_reader *r, struct plog_stream *s, int64_t usec,
+                           const struct plog_syslog *sl)
+{
+    int64_t hday = header_day(r, sl, usec);
+    if (hday >= 0) {
+        if (s->last_usec >= 0 && hday * PLOG_DAY_US + usec < s->day * PLOG_DAY_US + s->last_usec)
+            r->stats.out_of_order++;
+        if (hday > s->day && s->last_usec >= 0)
+            r->stats.midnight++;
+        s->day = hday;
+        s->last_usec = usec;
+        return hday * PLOG_DAY_US + usec;
+    }
     if (s->last_usec >= 0) {
         int64_t diff = usec - s->last_usec;
         if (diff < -MIDNIGHT_JUMP) {
@@ -245,26 +296,65 @@ static size_t glued_level(const char *msg, size_t n)
     return 0;
 }
 
+/* A quick 64-bit hash of a message, 8 bytes at a time. */
+static uint64_t memo_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s + i, n - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
+
+/* pfs_dlog_parse, remembering what it said about each message text. */
+static enum pfs_dlog_kind parse(struct plog_reader *r, const char *msg, size_t n,
+                                struct pfs_dlog_ev *ev)
+{
+    if (!r->memo || n == 0 || n > PLOG_MEMO_TEXT)
+        return pfs_dlog_parse(r->parser, msg, n, ev);
+    uint64_t h = memo_hash(msg, n);
+    struct plog_memo *m = &r->memo[h & (PLOG_MEMO_SLOTS - 1)];
+    if (m->len == n && m->hash == h && memcmp(m->text, msg, n) == 0) {
+        if (m->kind != PFS_DL_NONE)
+            *ev = m->ev;
+        return m->kind;
+    }
+    enum pfs_dlog_kind k = pfs_dlog_parse(r->parser, msg, n, ev);
+    m->hash = h;
+    m->len = (uint32_t)n;
+    m->kind = k;
+    memcpy(m->text, msg, n);
+    if (k != PFS_DL_NONE)
+        m->ev = *ev;
+    return k;
+}
+
 static enum pfs_dlog_kind parse_msg(struct plog_reader *r, struct plog_stream *s, const char *msg,
                                     size_t n, struct pfs_dlog_ev *ev)
 {
     size_t g = glued_level(msg, n);
     if (!g)
-        return pfs_dlog_parse(r->parser, msg, n, ev);
+        return parse(r, msg, n, ev);
     int strip_first = !isalnum((unsigned char)msg[n - g - 1]);
     enum pfs_dlog_kind k = PFS_DL_NONE;
     if (!strip_first)
-        k = pfs_dlog_parse(r->parser, msg, n, ev);
+        k = parse(r, msg, n, ev);
     if (k != PFS_DL_NONE)
         return k;
-    k = pfs_dlog_parse(r->parser, msg, n - g, ev);
+    k = parse(r, msg, n - g, ev);
     if (k != PFS_DL_NONE) {
         memcpy(s->carry_level, msg + n - g, g);
         s->carry_level[g] = '\0';
         r->stats.glued++;
         return k;
     }
-    return strip_first ? pfs_dlog_parse(r->parser, msg, n, ev) : PFS_DL_NONE;
+    return strip_first ? parse(r, msg, n, ev) : PFS_DL_NONE;
 }
 
 static void drop_pending(struct plog_reader *r, struct plog_stream *s)
@@ -292,7 +382,7 @@ static void hold_pending(struct plog_reader *r, struct plog_stream *s, const cha
 
 /* One DLoad record: parsed, or held for a wrapped tail. */
 static int record(struct plog_reader *r, uint32_t si, const struct rec *rc, const char *end,
-                  int64_t hdr_usec, struct plog_ref ref, struct plog_event *out)
+                  const struct plog_syslog *sl, struct plog_ref ref, struct plog_event *out)
 {
     struct plog_stream *s = &r->streams[si];
     char level[4];
@@ -307,8 +397,8 @@ static int record(struct plog_reader *r, uint32_t si, const struct rec *rc, cons
         r->stats.headless++;
     }
     if (usec < 0)
-        usec = hdr_usec;
-    int64_t t = stream_time(r, s, usec);
+        usec = sl->usec;
+    int64_t t = stream_time(r, s, usec, sl);
     size_t n = (size_t)(end - rc->msg);
     enum pfs_dlog_kind k = parse_msg(r, s, rc->msg, n, &out->ev);
     if (k == PFS_DL_NONE) {
@@ -372,15 +462,85 @@ static int other_line(struct plog_reader *r, uint32_t si, const char *body, size
     struct plog_stream *s = &r->streams[si];
     if (s->pending_len && is_tail(body, n))
         return join_tail(r, si, body, n, out);
-    drop_pending(r, s);
     s->carry_level[0] = '\0';
     struct pfs_dlog_prefix p;
     if (had_header || pfs_dlog_split(body, n, &p) || (n >= 16 && parse_tod(body) >= 0)) {
+        /* another component's line; a wrapped DLoad record may still get its tail */
         r->stats.other_lines++;
         return 0;
     }
+    drop_pending(r, s);
     unplaced(r, ref, "not a console log line", body, n);
     return 0;
+}
+
+/*
+ * The first DLoad record of a line: a marker with "LVL HH:MM:SS.uuuuuu "
+ * (or the bare time) in front. A Log Server's header carries the time for
+ * a record that has none ("host pfsd[7]: DLoad: ..."), but "DLoad:" in the
+ * text of another component's line is no record.
+ */
+static const char *first_record(const char *body, const char *end, const struct plog_syslog *sl,
+                                struct rec *rc)
+{
+    size_t blen = (size_t)(end - body);
+    int header_time = sl->usec >= 0;
+    struct pfs_dlog_prefix p;
+    if (header_time && pfs_dlog_split(body, blen, &p))
+        header_time = 0;
+    for (const char *d = marker_at_start(body, blen); d;
+         d = find_marker(d + 6, (size_t)(end - d - 6))) {
+        if (locate(body, d, end, rc))
+            return d;
+        if (header_time) {
+            rc->usec = -1;
+            rc->level[0] = '\0';
+            rc->start = d;
+            rc->msg = d + 6 < end && d[6] == ' ' ? d + 7 : d + 6;
+            return d;
+        }
+    }
+    return NULL;
+}
+
+/* A line's first DLoad record, and what is around it. */
+struct scan {
+    size_t len;                 /* without trailing blanks, CR, quotes, NULs */
+    struct plog_syslog sl;
+    int had_header;
+    const char *body, *end;
+    const char *d;              /* the record's marker, NULL when none */
+    struct rec rc;
+};
+
+static void scan_line(const char *line, size_t len, struct scan *sc)
+{
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t' ||
+                   line[len - 1] == '"' || line[len - 1] == '\0'))
+        len--;
+    sc->len = len;
+    sc->sl = (struct plog_syslog){NULL, 0, -1, -1, 0, 0};
+    sc->had_header = 0;
+    sc->body = line;
+    if (len && looks_syslog(line, len) && plog_syslog_split(line, len, &sc->sl)) {
+        sc->body = line + sc->sl.body;
+        sc->had_header = 1;
+    }
+    sc->end = line + len;
+    sc->d = len ? first_record(sc->body, sc->end, &sc->sl, &sc->rc) : NULL;
+}
+
+/* Where the record at d ends: at the next glued record (*d2, *next) or the line's end. */
+static const char *record_end(const char *d, const char *end, const struct rec *rc,
+                              const char **d2, struct rec *next)
+{
+    *d2 = find_marker(d + 6, (size_t)(end - d - 6));
+    while (*d2 && !locate(d + 6, *d2, end, next))
+        *d2 = find_marker(*d2 + 6, (size_t)(end - *d2 - 6));
+    const char *rend = *d2 ? next->start : end;
+    while (rend > rc->msg && (rend[-1] == ' ' || rend[-1] == '\t'))
+        rend--;
+    return rend;
 }
 
 int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
@@ -388,67 +548,39 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
 {
     r->stats.lines++;
     r->stats.bytes += len + 1;
-    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t' ||
-                   line[len - 1] == '"' || line[len - 1] == '\0'))
-        len--;
-    if (len == 0) {
+    struct scan sc;
+    scan_line(line, len, &sc);
+    if (sc.len == 0) {
         r->stats.blank_lines++;
         return 0;
     }
     struct plog_ref ref = {src, lineno};
-    struct plog_syslog sl = {NULL, 0, -1, 0};
-    const char *body = line;
-    size_t blen = len;
-    int had_header = 0;
-    if (looks_syslog(line, len) && plog_syslog_split(line, len, &sl)) {
-        body = line + sl.body;
-        blen = len - sl.body;
-        had_header = 1;
-        r->stats.syslog_lines++;
-    }
-    const char *hname = sl.host ? sl.host : host ? host : "";
-    size_t hlen = sl.host ? sl.host_len : host ? strlen(host) : 0;
+    r->stats.syslog_lines += (uint64_t)sc.had_header;
+    const char *hname = sc.sl.host ? sc.sl.host : host ? host : "";
+    size_t hlen = sc.sl.host ? sc.sl.host_len : host ? strlen(host) : 0;
     uint32_t si = find_stream(r, src, hname, hlen);
     if (si == PLOG_NONE)
         return 0;
-    const char *end = body + blen;
-    const char *d = marker_at_start(body, blen);
-    if (!d)
-        return other_line(r, si, body, blen, had_header, ref, out);
+    if (!sc.d)
+        return other_line(r, si, sc.body, (size_t)(sc.end - sc.body), sc.had_header, ref, out);
     drop_pending(r, &r->streams[si]);
-    int n = 0;
-    const char *lo = body;
     r->stats.dload_lines++;
+    int n = 0;
+    const char *d = sc.d;
+    struct rec rc = sc.rc;
     while (d && n < PLOG_MAX_OUT) {
-        const char *d2 = find_marker(d + 6, (size_t)(end - d - 6));
-        struct rec rc, rc2;
-        int ok = locate(lo, d, end, &rc);
-        if (!ok && sl.usec >= 0) {
-            /* a header carries the time the line itself lacks */
-            rc.usec = -1;
-            rc.level[0] = '\0';
-            rc.start = d;
-            rc.msg = d + 6 < end && d[6] == ' ' ? d + 7 : d + 6;
-            ok = 1;
-        }
-        const char *rend = end;
-        while (d2 && !locate(d + 6, d2, end, &rc2))
-            d2 = find_marker(d2 + 6, (size_t)(end - d2 - 6));
-        if (d2) {
-            rend = rc2.start;
+        const char *d2;
+        struct rec next;
+        const char *rend = record_end(d, sc.end, &rc, &d2, &next);
+        if (d2)
             r->stats.glued++;
-        }
-        while (rend > (ok ? rc.msg : d) && (rend[-1] == ' ' || rend[-1] == '\t'))
-            rend--;
-        if (!ok)
-            unplaced(r, ref, "DLoad record without a time", d, (size_t)(rend - d));
-        else
-            n += record(r, si, &rc, rend, sl.usec, ref, out + n);
-        lo = rend;
+        n += record(r, si, &rc, rend, &sc.sl, ref, out + n);
         d = d2;
+        rc = next;
     }
     return n;
 }
+
 
 void plog_reader_end_src(struct plog_reader *r, uint32_t src)
 {

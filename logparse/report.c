@@ -335,9 +335,13 @@ static void hier_title(FILE *out, const struct plog_model *m, const struct plog_
         if (roots++ == 0)
             snprintf(rootbuf, sizeof rootbuf, "root XID%08X", (unsigned)p->xid);
     }
-    char hb[24] = "";
-    if (h->has_h)
-        snprintf(hb, sizeof hb, " H=%08X", (unsigned)h->h);
+    char hb[96] = "";
+    int len = h->has_h ? snprintf(hb, sizeof hb, " H=%08X", (unsigned)h->h) : 0;
+    if (h->round > 1) {
+        char t0[40];
+        plog_fmt_time(t0, sizeof t0, h->t_round);
+        snprintf(hb + len, sizeof hb - (size_t)len, ", upgrade %u from %s", (unsigned)h->round, t0);
+    }
     fprintf(out, "%s%s %s%s%s: %s%s, %zu %s, %llu Ads, %llu Timeouts\n", color ? C_BLD : "",
             h->model[0] ? h->model : "(model unknown)", h->file[0] ? h->file : "(file unknown)",
             hb, color ? C_OFF : "", rootbuf, roots > 1 ? " and others" : "", h->nnodes,
@@ -379,8 +383,11 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
         char where[300];
         ref_str(r, d->ref, where, sizeof where);
         const char *c = !o->color ? "" : d->sev == PLOG_ERROR ? C_RED : d->sev == PLOG_WARN ? C_YEL : "";
-        fprintf(out, "  %s%-7s%s %s: %s%s\n", c, sev_name(d->sev), o->color ? C_OFF : "", d->code,
-                d->msg, where);
+        char up[32] = "";
+        if (d->hier != PLOG_NONE && d->round && d->round != m->hiers[d->hier].round)
+            snprintf(up, sizeof up, " [upgrade %u]", (unsigned)d->round);
+        fprintf(out, "  %s%-7s%s %s%s: %s%s\n", c, sev_name(d->sev), o->color ? C_OFF : "", d->code,
+                up, d->msg, where);
     }
     const struct plog_stats *s = &r->stats;
     fprintf(out, "\n%llu lines, %llu DLoad, %llu other, %llu not placed%s; %u %s\n",
@@ -478,7 +485,10 @@ void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plo
         else
             fputs("null", out);
         fprintf(out, ",\"kind\":\"%s\",\"host\":", k ? k->name : "none");
-        plog_json_str(out, host, strlen(host));
+        if (host[0])
+            plog_json_str(out, host, strlen(host));
+        else
+            fputs("null", out);
         fputs(",\"text\":", out);
         plog_json_str(out, text, strlen(text));
         fputs(",\"src\":", out);

@@ -4,8 +4,10 @@
  * RFC 3164: "<PRI>Mmm dd hh:mm:ss HOST text" (a file written by a syslog
  * daemon often drops the <PRI>). RFC 5424: "<PRI>1 TIMESTAMP HOST APP
  * PROCID MSGID SD text". Files in RFC 3339 style start with the ISO time.
- * The host names the phone when its own lines do not; the header's time of
- * day is used only for a line that has none of its own.
+ * The host names the phone when its own lines do not. The header's time
+ * of day stands in for a line that has none of its own, and its date tells
+ * the days apart in a Log Server file that spans several (a console line
+ * has no date).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,13 +16,49 @@
 #include <ctype.h>
 #include <string.h>
 
-static int is_month(const char *s)
+/* Days before each month in a common year. */
+static const int cum_days[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+
+/* Month index 0..11 of "Jan".."Dec" at s, or -1. */
+static int month_of(const char *s)
 {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     for (int i = 0; i < 12; i++)
         if (memcmp(s, months + 3 * i, 3) == 0)
-            return 1;
-    return 0;
+            return i;
+    return -1;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static int64_t days_civil(int64_t y, int mo, int d)
+{
+    y -= mo <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* n decimal digits at s, or -1. */
+static int num(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* "YYYY-MM-DD" at s: its day number, or -1. */
+static int64_t iso_day(const char *s)
+{
+    int y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-')
+        return -1;
+    return days_civil(y, mo, d);
 }
 
 /* "hh:mm:ss" with optional ".ffffff" at s: microseconds of the day or -1. */
@@ -70,8 +108,11 @@ static size_t take_host(const char *line, size_t len, size_t i, struct plog_sysl
 static int split5424(const char *line, size_t len, size_t i, struct plog_syslog *s)
 {
     size_t e = token_end(line, len, i);
-    if (e - i >= 19 && line[i + 10] == 'T')
+    if (e - i >= 19 && line[i + 10] == 'T') {
         s->usec = hms(line + i + 11, e - i - 11);
+        s->day = iso_day(line + i);
+        s->year = 1;
+    }
     i = e < len ? e + 1 : e;
     i = take_host(line, len, i, s);
     for (int f = 0; f < 3 && i < len; f++) { /* APP-NAME PROCID MSGID */
@@ -103,6 +144,8 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
     s->host = NULL;
     s->host_len = 0;
     s->usec = -1;
+    s->day = -1;
+    s->year = 0;
     s->body = 0;
     if (len && line[0] == '<') {
         i = 1;
@@ -114,10 +157,15 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         if (len - i >= 2 && line[i] == '1' && line[i + 1] == ' ')
             return split5424(line, len, i + 2, s);
     }
-    if (len - i >= 16 && is_month(line + i) && line[i + 3] == ' ' && line[i + 15] == ' ') {
+    int mon = len - i >= 16 ? month_of(line + i) : -1;
+    if (mon >= 0 && line[i + 3] == ' ' && line[i + 15] == ' ') {
         s->usec = hms(line + i + 7, 8);
         if (s->usec < 0)
             return 0;
+        /* "Nov  5" or "Nov 05": the day is space-padded in RFC 3164 */
+        int dd = line[i + 4] == ' ' ? num(line + i + 5, 1) : num(line + i + 4, 2);
+        if (dd >= 1 && dd <= 31)
+            s->day = cum_days[mon] + dd - 1;
         i = take_host(line, len, i + 16, s);
     } else if (len - i >= 20 && isdigit((unsigned char)line[i]) && line[i + 4] == '-' &&
                line[i + 10] == 'T') {
@@ -125,6 +173,8 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         s->usec = hms(line + i + 11, e - i - 11);
         if (s->usec < 0)
             return 0;
+        s->day = iso_day(line + i);
+        s->year = 1;
         i = take_host(line, len, e < len ? e + 1 : e, s);
     } else if (i == 0) {
         return 0;

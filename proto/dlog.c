@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pcre2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -290,6 +291,8 @@ int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
 struct kind_re {
     pcre2_code *code;
     char *pattern;
+    char lit[40];       /* the literal the message has at lit_at, checked before the regex */
+    size_t lit_len, lit_at;
     const struct field *group[MAX_GROUPS]; /* field captured by group i+1 */
     int ngroups;
 };
@@ -415,6 +418,13 @@ struct pfs_dlog_parser *pfs_dlog_parser_new(char *err, size_t errcap)
         if (p->jit && pcre2_jit_compile(kr->code, PCRE2_JIT_COMPLETE) != 0)
             p->jit = 0;
         const char *t = kinds[k].tmpl;
+        size_t at = strncmp(t, "XID{xid} ", 9) == 0 ? 9 : 0;
+        size_t l = strcspn(t + at, "{");
+        if (l >= sizeof kr->lit)
+            l = sizeof kr->lit - 1;
+        memcpy(kr->lit, t + at, l);
+        kr->lit_len = l;
+        kr->lit_at = at ? 12 : 0; /* "XID" + 8 hex digits + blank */
         if (strncmp(t, "XID{xid} ", 9) == 0)
             bucket_add(&p->after_xid[(unsigned char)t[9]], (enum pfs_dlog_kind)k);
         else
@@ -460,31 +470,90 @@ static int is_xid_lead(const char *s, size_t len)
     return 1;
 }
 
+/*
+ * Field converters. The pattern has already checked the characters, so
+ * these only add up digits; they saturate as strtoull/strtol do, and a
+ * decimal is one correctly rounded division, as strtod gives.
+ */
+static uint64_t dec(const char *s, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t d = (uint64_t)(s[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return UINT64_MAX;
+        v = v * 10 + d;
+    }
+    return v;
+}
+
+static long dec_long(const char *s, size_t n)
+{
+    int neg = n > 0 && s[0] == '-';
+    uint64_t u = dec(s + neg, n - (size_t)neg);
+    if (!neg)
+        return u > (uint64_t)LONG_MAX ? LONG_MAX : (long)u;
+    return u > (uint64_t)LONG_MAX ? LONG_MIN : -(long)u;
+}
+
+static uint32_t hexv(const char *s, size_t n)
+{
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = (unsigned char)s[i];
+        v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20u) - 'a' + 10);
+    }
+    return v;
+}
+
+static double decf(const char *s, size_t n)
+{
+    const char *dot = memchr(s, '.', n);
+    size_t ni = dot ? (size_t)(dot - s) : n, nf = dot ? n - ni - 1 : 0;
+    if (ni + nf > 15) { /* beyond exact doubles: the library does it */
+        char tmp[40];
+        size_t c = n < sizeof tmp - 1 ? n : sizeof tmp - 1;
+        memcpy(tmp, s, c);
+        tmp[c] = '\0';
+        return strtod(tmp, NULL);
+    }
+    uint64_t v = dec(s, ni), scale = 1;
+    for (size_t i = 0; i < nf; i++) {
+        v = v * 10 + (uint64_t)(dot[1 + i] - '0');
+        scale *= 10;
+    }
+    return (double)v / (double)scale;
+}
+
+static uint32_t ipv4(const char *s, size_t n)
+{
+    uint32_t a = 0, o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '.') {
+            a = a << 8 | (o & 255u);
+            o = 0;
+        } else {
+            o = o * 10 + (uint32_t)(s[i] - '0');
+        }
+    }
+    return a << 8 | (o & 255u);
+}
+
 /* Stores one captured group into its field. */
 static void store(struct pfs_dlog_ev *ev, const struct field *f, const char *s, size_t n)
 {
-    char tmp[PFS_DL_FILE_SZ];
-    size_t c = n < sizeof tmp - 1 ? n : sizeof tmp - 1;
-    memcpy(tmp, s, c);
-    tmp[c] = '\0';
     char *base = (char *)ev + f->off;
     switch (f->type) {
     case F_HEXU:
-    case F_HEXL: *(uint32_t *)(void *)base = (uint32_t)strtoul(tmp, NULL, 16); break;
-    case F_LONG: *(long *)(void *)base = strtol(tmp, NULL, 10); break;
-    case F_U64: *(uint64_t *)(void *)base = strtoull(tmp, NULL, 10); break;
+    case F_HEXL: *(uint32_t *)(void *)base = hexv(s, n); break;
+    case F_LONG: *(long *)(void *)base = dec_long(s, n); break;
+    case F_U64: *(uint64_t *)(void *)base = dec(s, n); break;
     case F_SECS:
-    case F_RATE: *(double *)(void *)base = strtod(tmp, NULL); break;
-    case F_IP: {
-        unsigned a[4] = {0};
-        if (sscanf(tmp, "%3u.%3u.%3u.%3u", &a[0], &a[1], &a[2], &a[3]) == 4)
-            *(uint32_t *)(void *)base = ((a[0] & 255u) << 24) | ((a[1] & 255u) << 16) |
-                                        ((a[2] & 255u) << 8) | (a[3] & 255u);
-        break;
-    }
+    case F_RATE: *(double *)(void *)base = decf(s, n); break;
+    case F_IP: *(uint32_t *)(void *)base = ipv4(s, n); break;
     case F_STR: {
-        size_t k = c < f->size - 1 ? c : f->size - 1;
-        memcpy(base, tmp, k);
+        size_t k = n < f->size - 1 ? n : f->size - 1;
+        memcpy(base, s, k);
         base[k] = '\0';
         break;
     }
@@ -495,6 +564,9 @@ static int try_kind(struct pfs_dlog_parser *p, enum pfs_dlog_kind k, const char 
                     size_t len, struct pfs_dlog_ev *ev)
 {
     struct kind_re *kr = &p->re[k];
+    /* The kind's fixed text first: most kinds fail here, without the regex. */
+    if (len < kr->lit_at + kr->lit_len || memcmp(msg + kr->lit_at, kr->lit, kr->lit_len) != 0)
+        return 0;
     int rc = p->jit ? pcre2_jit_match(kr->code, (PCRE2_SPTR)msg, len, 0, 0, p->md, NULL)
                     : pcre2_match(kr->code, (PCRE2_SPTR)msg, len, 0, 0, p->md, NULL);
     if (rc <= 0)

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+# cli_test.py - pfslog's command line: exit status 0/1/2, one clear line
+# naming an unreadable input, --verbose listing unplaced lines as
+# file:line, stdin (plain and gzip), colour only when asked or on a
+# terminal, the --json document's fields (docs/pfslog-json.md), the
+# timeline's order, an empty file.
+#
+#   cli_test.py --pfslog BIN --src SRCDIR
+#
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+import argparse
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+FAILED = []
+
+
+def check(cond, msg):
+    print(("ok: " if cond else "FAIL: ") + msg)
+    if not cond:
+        FAILED.append(msg)
+
+
+def run(a, args, stdin=None, env=None):
+    e = dict(os.environ, LC_ALL="C.UTF-8")
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    p = subprocess.run([a.pfslog] + args, cwd=a.src, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=e, timeout=120, check=False)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def exit_codes(a, tmp):
+    rc, out, err = run(a, ["samples/seed-root.log"])
+    check(rc == 0 and out.startswith("PFS elected roots"), "a report: exit 0")
+    rc, out, _ = run(a, ["samples/lab7-kill/logs/B4600005.log.gz", "samples/lab7-kill/logs/B4600006.log.gz"])
+    check(rc == 1 and "two-roots" in out, "a report with an error diagnostic (two roots): exit 1")
+    for args, why in ((["--bogus"], "an unknown option"),
+                      (["--json", "--dot", "samples/seed-root.log"], "--json with --dot"),
+                      (["--xid", "nothex", "samples/seed-root.log"], "a bad --xid"),
+                      (["--color=sometimes", "samples/seed-root.log"], "a bad --color"),
+                      (["--listen", "udp:1", "samples/seed-root.log"], "--listen with files"),
+                      (["--listen", "tcp:5514"], "--listen not udp")):
+        rc, out, err = run(a, args)
+        check(rc == 2 and out == "" and (err.startswith("pfslog: ") or "Usage" in err),
+              f"{why}: exit 2 with a message")
+    missing = os.path.join(tmp, "no-such.log")
+    rc, out, err = run(a, ["samples/seed-root.log", missing])
+    check(rc == 2 and out == "" and err == f"pfslog: {missing}: No such file or directory\n",
+          "a missing file: exit 2, one line naming it, no report")
+    rc, out, err = run(a, [tmp])
+    check(rc == 2 and err == f"pfslog: {tmp}: Is a directory\n", "a directory: exit 2, one line")
+    bad = os.path.join(tmp, "bad.log.gz")
+    with open(bad, "wb") as f:
+        f.write(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage that does not inflate")
+    rc, out, err = run(a, [bad])
+    check(rc == 2 and err.startswith(f"pfslog: {bad}: ") and err.count("\n") == 1,
+          "a corrupt gzip file: exit 2, one line naming it")
+    if os.geteuid() != 0:
+        locked = os.path.join(tmp, "locked.log")
+        shutil.copy(os.path.join(a.src, "samples/seed-root.log"), locked)
+        os.chmod(locked, 0)
+        rc, out, err = run(a, [locked])
+        check(rc == 2 and err == f"pfslog: {locked}: Permission denied\n",
+              "an unreadable file: exit 2, one line naming it")
+    rc, out, _ = run(a, ["--help"])
+    check(rc == 0 and "Exit status" in out, "--help: exit 0")
+
+
+def verbose(a):
+    rc, out, err = run(a, ["samples/seed.txt"])
+    check(rc == 0 and err == "" and "87 not placed (--verbose lists them)" in out,
+          "unplaced lines are counted, quietly")
+    rc, out, err = run(a, ["-v", "samples/seed.txt"])
+    lines = err.splitlines()
+    check(len(lines) == 87 and all(re.match(r"pfslog: samples/seed\.txt:\d+: ", ln) for ln in lines),
+          "--verbose lists each unplaced line as file:line")
+    check("pfslog: samples/seed.txt:1: not a console log line: " in err, "the first one is line 1")
+
+
+def stdin(a, tmp):
+    with open(os.path.join(a.src, "samples/seed-root.log"), "rb") as f:
+        data = f.read()
+    _, ref, _ = run(a, ["samples/seed-root.log"])
+    for args, blob, how in ((["-"], data, "'-'"), ([], data, "no argument, a pipe"),
+                            (["-"], gzip.compress(data), "gzip on stdin")):
+        rc, out, _ = run(a, args, stdin=blob)
+        check(rc == 0 and out == ref.replace("samples/seed-root.log", "<stdin>"),
+              f"stdin ({how}) gives the same report")
+    empty = os.path.join(tmp, "empty.log")
+    open(empty, "w").close()
+    rc, out, _ = run(a, [empty])
+    check(rc == 0 and out.startswith("no PFS hierarchy found") and "0 lines" in out,
+          "an empty file: a report saying so, exit 0")
+
+
+def colour(a):
+    _, out, _ = run(a, ["samples/lab7-kill/logs/B4600006.log.gz"])
+    check("\033[" not in out, "no colour when stdout is not a terminal")
+    _, out, _ = run(a, ["--color=always", "samples/lab7-kill/logs/B4600006.log.gz"])
+    check("\033[" in out, "--color=always colours")
+    if shutil.which("script"):
+        # a real terminal: colour by default, none with NO_COLOR
+        cmd = f"{a.pfslog} samples/seed-root.log"
+        p = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=a.src, stdout=subprocess.PIPE,
+                           env=dict(os.environ, TERM="xterm", LC_ALL="C.UTF-8"), timeout=60,
+                           check=False)
+        check(b"\033[" in p.stdout, "colour on a terminal")
+        p = subprocess.run(["script", "-qec", cmd, "/dev/null"], cwd=a.src, stdout=subprocess.PIPE,
+                           env=dict(os.environ, TERM="xterm", NO_COLOR="1", LC_ALL="C.UTF-8"),
+                           timeout=60, check=False)
+        check(b"\033[" not in p.stdout and b"PFS elected" in p.stdout,
+              "NO_COLOR is honoured on a terminal")
+
+
+XID = re.compile(r"^[0-9A-F]{8}$")
+
+
+def json_doc(a):
+    rc, out, _ = run(a, ["--json", "samples/lab7-kill/logs/B4600005.log.gz", "samples/seed-root.log"])
+    doc = json.loads(out)
+    for key in ("phones", "hierarchies", "diagnostics", "stats"):
+        check(key in doc, f"--json has {key}")
+    check(all({"xid", "model", "ip", "source"} <= set(p) for p in doc["phones"]),
+          "phones[] have xid, model, ip, source")
+    check(all(XID.match(p["xid"]) for p in doc["phones"]), "XIDs are 8 upper-case hex digits")
+    hs = doc["hierarchies"]
+    check(all({"file", "model", "h", "root", "nodes", "events"} <= set(h) for h in hs),
+          "hierarchies[] have file, model, h, root, nodes, events")
+    nodes = [n for h in hs for n in h["nodes"]]
+    check(all({"xid", "ip", "parent", "children", "role", "source", "seconds"} <= set(n) for n in nodes),
+          "nodes[] have xid, ip, parent, children, role, source, seconds")
+    roots = [n for h in hs for n in h["nodes"] if n["role"] == "root"]
+    check(roots and all(n["parent"] is None for n in roots), "a root's parent is null")
+    evs = [e for h in hs for e in h["events"]]
+    check(evs and all({"t", "xid", "kind", "src", "line"} <= set(e) for e in evs),
+          "events[] have t, xid, kind, src, line")
+    ds = doc["diagnostics"]
+    check(ds and all({"severity", "code", "message", "src", "line"} <= set(d) for d in ds),
+          "diagnostics[] have severity, code, message, src, line")
+    check({"lines", "dload_lines", "unparsed_lines", "files"} <= set(doc["stats"]),
+          "stats has lines, dload_lines, unparsed_lines, files")
+    check(doc["stats"]["files"] == 2, "stats.files counts the inputs")
+
+
+def timeline(a):
+    rc, out, _ = run(a, ["--timeline", "--json"] + [f"samples/lab7/logs/{f}" for f in
+                                                     sorted(os.listdir(os.path.join(a.src, "samples/lab7/logs")))])
+    ts = [json.loads(ln)["t"] for ln in out.splitlines()]
+    check(rc == 0 and len(ts) > 1000 and ts == sorted(ts), "--timeline merges the logs in time order")
+    rc, out, _ = run(a, ["--timeline", "--xid", "B4600003", "samples/lab7/logs/B4600002.log"])
+    check(rc == 0 and out and all("B4600003" in ln for ln in out.splitlines()),
+          "--xid keeps the events naming that phone")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pfslog", required=True)
+    ap.add_argument("--src", required=True)
+    a = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="pfslog-cli-")
+    try:
+        exit_codes(a, tmp)
+        verbose(a)
+        stdin(a, tmp)
+        colour(a)
+        json_doc(a)
+        timeline(a)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"cli_test: {len(FAILED)} failure(s)" if FAILED else "cli_test: OK")
+    return 1 if FAILED else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
