@@ -114,6 +114,23 @@ static uint32_t first_root(const struct plog_model *m, const struct plog_hier *h
     return root;
 }
 
+/*
+ * 1 when node ni entered its hierarchy after every phone that was in it
+ * before had left: a late phone that found no tree, not a broken election.
+ */
+static int entered_alone(const struct plog_model *m, const struct plog_hier *h, uint32_t ni)
+{
+    const struct plog_node *n = &m->nodes[ni];
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *o = &m->nodes[h->nodes[i]];
+        if (h->nodes[i] == ni || o->t_first > n->t_first)
+            continue;
+        if (!o->left || o->t_last > n->t_first)
+            return 0;
+    }
+    return 1;
+}
+
 static void check_roots(struct plog_model *m, uint32_t hi)
 {
     struct plog_hier *h = &m->hiers[hi];
@@ -126,10 +143,17 @@ static void check_roots(struct plog_model *m, uint32_t hi)
         const struct plog_node *n = &m->nodes[h->nodes[i]];
         if (!n->is_root || h->nodes[i] == r0)
             continue;
-        diag(m, PLOG_ERROR, "two-roots", n->root_ref, hi, n->phone,
-             "%zu roots were elected for %s: %s and %s; the election is broken on this subnet",
-             count, hname(h, hn, sizeof hn), who(m, m->nodes[r0].phone, a, sizeof a),
-             who(m, n->phone, b, sizeof b));
+        if (entered_alone(m, h, h->nodes[i]))
+            diag(m, PLOG_WARN, "late-root", n->root_ref, hi, n->phone,
+                 "%s entered %s after every phone of the tree of %s had left; it became root "
+                 "alone and fetched the file over TFTP again",
+                 who(m, n->phone, b, sizeof b), hname(h, hn, sizeof hn),
+                 who(m, m->nodes[r0].phone, a, sizeof a));
+        else
+            diag(m, PLOG_ERROR, "two-roots", n->root_ref, hi, n->phone,
+                 "%zu roots were elected for %s: %s and %s; the election is broken on this "
+                 "subnet", count, hname(h, hn, sizeof hn),
+                 who(m, m->nodes[r0].phone, a, sizeof a), who(m, n->phone, b, sizeof b));
     }
 }
 

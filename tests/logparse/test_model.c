@@ -213,6 +213,28 @@ static void test_two_roots(void **state)
     tl_free(t);
 }
 
+/* A phone that arrives after the whole first tree left: a late root, not a broken election. */
+static void test_late_root(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    start(t, at(0, 0), A);
+    become_root(t, at(1, 0), A);
+    root_fetch(t, at(2, 0), A);
+    tl_ev(t, at(5, 0), (struct pfs_dlog_ev){.kind = PFS_DL_LEAVE, .xid = A, .h = HF,
+                                             .reason = "DONE"});
+    start(t, at(9, 0), B);
+    become_root(t, at(10, 0), B);
+    tl_finish(t);
+    assert_int_equal(tl_diags(t, "two-roots", PLOG_NONE), 0);
+    const struct plog_diag *d = tl_diag(t, "late-root");
+    assert_non_null(d);
+    assert_int_equal(d->sev, PLOG_WARN);
+    assert_non_null(strstr(d->msg, "XID0A000003 entered"));
+    assert_int_equal(plog_error_count(&t->m, &(struct plog_filter){0}), 0);
+    tl_free(t);
+}
+
 /* A confirmed root that yields to another: one root in the end, and a warning. */
 static void test_root_yields(void **state)
 {
@@ -570,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_healthy_tree),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_two_roots),
+        cmocka_unit_test(test_late_root),
         cmocka_unit_test(test_root_yields),
         cmocka_unit_test(test_fallback_with_reason),
         cmocka_unit_test(test_too_many_children),
