@@ -320,6 +320,15 @@ static void full_try(struct hier *h, int64_t now)
 
 static void join_unanswered(struct hier *h, int64_t now);
 
+/* A line about the chosen parent: its XID and address filled in. */
+static struct pfs_dlog_ev parent_ev(const struct hier *h, enum pfs_dlog_kind kind)
+{
+    struct pfs_dlog_ev ev = hier_ev(h, kind);
+    ev.peer = h->parent_xid;
+    ev.pip = h->parent_addr;
+    return ev;
+}
+
 /* ---- events ---- */
 
 void hier_timer(struct hier *h, int64_t now)
@@ -404,9 +413,7 @@ void hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now)
     h->root_xid = a->root_xid;
     h->parent_depth = a->depth;
     h->depth = a->depth < PFS_DEPTH_NONE - 1 ? (uint8_t)(a->depth + 1) : (uint8_t)(PFS_DEPTH_NONE - 1);
-    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_JOINED);
-    ev.peer = h->parent_xid;
-    ev.pip = h->parent_addr;
+    struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_JOINED);
     ev.index = a->index;
     ev.depth = h->depth;
     emit(h, &ev);
@@ -418,9 +425,7 @@ void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
 {
     if (h->st != HS_JOINING)
         return;
-    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_REFUSED);
-    ev.peer = h->parent_xid;
-    ev.pip = h->parent_addr;
+    struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_REFUSED);
     snprintf(ev.reason, sizeof ev.reason, "%s", pfs_reason_name(r->reason));
     emit(h, &ev);
     if (r->reason == PFS_R_FULL) {
@@ -434,9 +439,7 @@ void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
 /* The asked parent never answered: logged like a refusal, reason "timeout". */
 static void join_unanswered(struct hier *h, int64_t now)
 {
-    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_REFUSED);
-    ev.peer = h->parent_xid;
-    ev.pip = h->parent_addr;
+    struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_REFUSED);
     snprintf(ev.reason, sizeof ev.reason, "timeout");
     emit(h, &ev);
     fail_try(h, "join-timeout", now);
@@ -452,9 +455,7 @@ void hier_parent_lost(struct hier *h, const char *why, int64_t now)
 {
     if (h->st != HS_MEMBER)
         return;
-    struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_PARENT_LOST);
-    ev.peer = h->parent_xid;
-    ev.pip = h->parent_addr;
+    struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_PARENT_LOST);
     snprintf(ev.reason, sizeof ev.reason, "%s", why);
     emit(h, &ev);
     state_line(h);
