@@ -86,16 +86,20 @@ struct plog_stats {
 /*
  * Parsed messages remembered by their exact text: most DLoad lines repeat
  * word for word (traces, state dumps, timeouts, Ads), and a hit costs a
- * hash and a copy instead of a regex match. Bounded, direct-mapped.
+ * hash, a compare and the field conversions instead of a regex match.
+ * A slot keeps where the fields lie (pfs_dlog_match), not the event: that
+ * keeps it small (the table stays in the cache, next to the read buffer)
+ * and saves copying a 500-byte event. Bounded, direct-mapped.
  */
-#define PLOG_MEMO_SLOTS 4096
-#define PLOG_MEMO_TEXT 144
+#define PLOG_MEMO_SLOTS 2048
+#define PLOG_MEMO_TEXT 144 /* < 256: field offsets fit a byte */
 struct plog_memo {
     uint64_t hash;
-    uint32_t len;                       /* 0: empty slot */
-    enum pfs_dlog_kind kind;
+    uint16_t len;                       /* 0: empty slot */
+    uint8_t kind;                       /* enum pfs_dlog_kind */
+    uint8_t nfields;
+    uint8_t off[PFS_DL_MAX_FIELDS], flen[PFS_DL_MAX_FIELDS];
     char text[PLOG_MEMO_TEXT];
-    struct pfs_dlog_ev ev;
 };
 
 /* Called for each line that cannot be placed (for --verbose). */

@@ -13,7 +13,6 @@
  */
 #include "plog.h"
 
-#include <ctype.h>
 #include <string.h>
 
 /* Days before each month in a common year. */
@@ -40,12 +39,18 @@ static int64_t days_civil(int64_t y, int mo, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* An ASCII digit, without ctype's table look-up (this runs on every line). */
+static int is_digit(char c)
+{
+    return (unsigned char)(c - '0') < 10;
+}
+
 /* n decimal digits at s, or -1. */
 static int num(const char *s, int n)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (!isdigit((unsigned char)s[i]))
+        if (!is_digit(s[i]))
             return -1;
         v = v * 10 + (s[i] - '0');
     }
@@ -69,7 +74,7 @@ static int64_t hms(const char *s, size_t n)
     int v[3];
     for (int i = 0; i < 3; i++) {
         const char *p = s + 3 * i;
-        if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+        if (!is_digit(p[0]) || !is_digit(p[1]))
             return -1;
         v[i] = (p[0] - '0') * 10 + (p[1] - '0');
     }
@@ -77,7 +82,7 @@ static int64_t hms(const char *s, size_t n)
         return -1;
     int64_t us = 0, scale = 100000;
     if (n > 8 && s[8] == '.')
-        for (size_t i = 9; i < n && isdigit((unsigned char)s[i]) && scale; i++, scale /= 10)
+        for (size_t i = 9; i < n && is_digit(s[i]) && scale; i++, scale /= 10)
             us += (s[i] - '0') * scale;
     return ((int64_t)v[0] * 3600 + v[1] * 60 + (v[2] > 59 ? 59 : v[2])) * 1000000LL + us;
 }
@@ -149,7 +154,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
     s->body = 0;
     if (len && line[0] == '<') {
         i = 1;
-        while (i < len && i < 5 && isdigit((unsigned char)line[i]))
+        while (i < len && i < 5 && is_digit(line[i]))
             i++;
         if (i == 1 || i >= len || line[i] != '>')
             return 0;
@@ -167,7 +172,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         if (dd >= 1 && dd <= 31)
             s->day = cum_days[mon] + dd - 1;
         i = take_host(line, len, i + 16, s);
-    } else if (len - i >= 20 && isdigit((unsigned char)line[i]) && line[i + 4] == '-' &&
+    } else if (len - i >= 20 && is_digit(line[i]) && line[i + 4] == '-' &&
                line[i + 10] == 'T') {
         size_t e = token_end(line, len, i);
         s->usec = hms(line + i + 11, e - i - 11);

@@ -94,7 +94,7 @@ static const struct field fields[] = {
     FLD(sha, F_STR),
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
-#define MAX_GROUPS 12
+#define MAX_GROUPS PFS_DL_MAX_FIELDS
 
 static const char *level_names[] = {"DBG", "NOT", "INF", "WRN", "ERR"};
 
@@ -500,8 +500,10 @@ static uint32_t hexv(const char *s, size_t n)
 {
     uint32_t v = 0;
     for (size_t i = 0; i < n; i++) {
+        /* '0'-'9' are 0x30-0x39, 'A'-'F' and 'a'-'f' 0x41-0x46 and 0x61-0x66:
+         * without a branch, which digits and letters mixed would mispredict */
         unsigned c = (unsigned char)s[i];
-        v = v << 4 | (c <= '9' ? c - '0' : (c | 0x20u) - 'a' + 10);
+        v = v << 4 | ((c & 0xFu) + 9u * (c >> 6));
     }
     return v;
 }
@@ -560,8 +562,26 @@ static void store(struct pfs_dlog_ev *ev, const struct field *f, const char *s, 
     }
 }
 
+/*
+ * Clears an event for a new kind: the numbers, and each string made empty.
+ * Cheaper than zeroing the whole event (most of it is string buffers), and
+ * nothing reads a string past its NUL.
+ */
+static void clear_event(struct pfs_dlog_ev *ev)
+{
+    /* Field by field: gcc makes a memset of this size a "rep stos", whose
+     * start-up alone costs more than these stores. */
+    ev->xid = ev->peer = ev->h = ev->map = ev->strength = ev->ip = ev->pip = 0;
+    ev->n = ev->index = ev->depth = ev->tries = ev->fd = ev->fd0 = ev->fd1 = 0;
+    ev->parent = ev->full = ev->port = 0;
+    ev->bytes = ev->total = 0;
+    ev->secs = ev->rate = 0.0;
+    ev->model[0] = ev->file[0] = ev->hier[0] = ev->state[0] = '\0';
+    ev->reason[0] = ev->src[0] = ev->trace[0] = ev->sha[0] = '\0';
+}
+
 static int try_kind(struct pfs_dlog_parser *p, enum pfs_dlog_kind k, const char *msg,
-                    size_t len, struct pfs_dlog_ev *ev)
+                    size_t len, struct pfs_dlog_match *m)
 {
     struct kind_re *kr = &p->re[k];
     /* The kind's fixed text first: most kinds fail here, without the regex. */
@@ -572,22 +592,48 @@ static int try_kind(struct pfs_dlog_parser *p, enum pfs_dlog_kind k, const char 
     if (rc <= 0)
         return 0;
     PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
-    memset(ev, 0, sizeof *ev);
-    ev->kind = k;
-    for (int g = 0; g < kr->ngroups && g + 1 < rc; g++)
-        store(ev, kr->group[g], msg + ov[2 * (g + 1)], ov[2 * (g + 1) + 1] - ov[2 * (g + 1)]);
+    m->kind = k;
+    m->nfields = 0;
+    for (int g = 0; g < kr->ngroups && g + 1 < rc; g++) {
+        m->off[g] = ov[2 * (g + 1)];
+        m->len[g] = ov[2 * (g + 1) + 1] - ov[2 * (g + 1)];
+        m->nfields = g + 1;
+    }
     return 1;
 }
 
-enum pfs_dlog_kind pfs_dlog_parse(struct pfs_dlog_parser *p, const char *msg, size_t len,
-                                  struct pfs_dlog_ev *ev)
+enum pfs_dlog_kind pfs_dlog_match(struct pfs_dlog_parser *p, const char *msg, size_t len,
+                                  struct pfs_dlog_match *m)
 {
+    m->kind = PFS_DL_NONE;
+    m->nfields = 0;
     if (len == 0)
         return PFS_DL_NONE;
     const struct bucket *b = is_xid_lead(msg, len) ? &p->after_xid[(unsigned char)msg[12]]
                                                    : &p->first[(unsigned char)msg[0]];
     for (int i = 0; i < b->n; i++)
-        if (try_kind(p, b->kind[i], msg, len, ev))
+        if (try_kind(p, b->kind[i], msg, len, m))
             return b->kind[i];
     return PFS_DL_NONE;
+}
+
+void pfs_dlog_fill(const struct pfs_dlog_parser *p, const struct pfs_dlog_match *m,
+                   const char *msg, struct pfs_dlog_ev *ev)
+{
+    clear_event(ev);
+    ev->kind = m->kind;
+    if ((int)m->kind <= PFS_DL_NONE || m->kind >= PFS_DL_KIND_COUNT)
+        return;
+    const struct kind_re *kr = &p->re[m->kind];
+    for (int g = 0; g < m->nfields && g < kr->ngroups; g++)
+        store(ev, kr->group[g], msg + m->off[g], m->len[g]);
+}
+
+enum pfs_dlog_kind pfs_dlog_parse(struct pfs_dlog_parser *p, const char *msg, size_t len,
+                                  struct pfs_dlog_ev *ev)
+{
+    struct pfs_dlog_match m;
+    if (pfs_dlog_match(p, msg, len, &m) != PFS_DL_NONE)
+        pfs_dlog_fill(p, &m, msg, ev);
+    return m.kind;
 }

@@ -143,9 +143,31 @@ void pfs_dlog_parser_free(struct pfs_dlog_parser *p);
 /*
  * pfs_dlog_parse - match the text after "DLoad: " (no newline) against the
  * kinds. Fills *ev and returns its kind, or PFS_DL_NONE. Does not allocate.
+ * Fields the kind does not name are zero; string fields hold a NUL-ended
+ * word (an empty one when not named), the bytes after the NUL unspecified.
  */
 enum pfs_dlog_kind pfs_dlog_parse(struct pfs_dlog_parser *p, const char *msg,
                                   size_t len, struct pfs_dlog_ev *ev);
+
+/*
+ * The same in two steps, for a caller that remembers matches: where the
+ * fields of a kind lie in a text (what the regex found), and the event
+ * those fields make. The same text always gives the same match, so a
+ * match kept with a copy of its text fills the event of that text again
+ * without the regex. pfs_dlog_parse is pfs_dlog_match then pfs_dlog_fill.
+ */
+#define PFS_DL_MAX_FIELDS 12
+struct pfs_dlog_match {
+    enum pfs_dlog_kind kind;            /* PFS_DL_NONE: no kind matched */
+    int nfields;
+    size_t off[PFS_DL_MAX_FIELDS];      /* field i of the kind's template */
+    size_t len[PFS_DL_MAX_FIELDS];
+};
+enum pfs_dlog_kind pfs_dlog_match(struct pfs_dlog_parser *p, const char *msg, size_t len,
+                                  struct pfs_dlog_match *m);
+/* Fills *ev from msg, the very text m was found in. */
+void pfs_dlog_fill(const struct pfs_dlog_parser *p, const struct pfs_dlog_match *m,
+                   const char *msg, struct pfs_dlog_ev *ev);
 
 /* The PCRE2 pattern derived for kind (for docs and tests), NULL if none. */
 const char *pfs_dlog_pattern(const struct pfs_dlog_parser *p, enum pfs_dlog_kind kind);
