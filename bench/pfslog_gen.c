@@ -31,7 +31,7 @@ struct line {
 };
 
 static struct line *lines;
-static size_t nlines, cap;
+static size_t nlines, lines_cap;
 static char ips[64][16];
 
 static void die(const char *what)
@@ -60,9 +60,9 @@ static void load(const char *path, int phone)
         char *sp = strchr(buf, ' ');
         if (!sp || tod(sp + 1) < 0 || strlen(sp + 1) < 17)
             continue;
-        if (nlines == cap) {
-            cap = cap ? cap * 2 : 1024;
-            lines = realloc(lines, cap * sizeof *lines);
+        if (nlines == lines_cap) {
+            lines_cap = lines_cap ? lines_cap * 2 : 1024;
+            lines = realloc(lines, lines_cap * sizeof *lines);
             if (!lines)
                 die("out of memory");
         }

@@ -18,6 +18,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "input.h"
+#include "pipe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,8 @@
 #define LINE_CAP (4u << 20)       /* a longer line: its first 4 MiB are read */
 #define ZBLOCK (256u << 10)
 #define FD_SPARE 32               /* descriptors left for everything else */
+#define PIPE_MAX_INPUTS 8         /* more inputs are read without threads */
+#define PIPE_READ (1u << 20)      /* a pipeline's reads of a plain input */
 
 /* One input being read: a file or stdin, plain or gzip, and its buffer. */
 struct input {
@@ -52,6 +55,7 @@ struct input {
     struct plog_event q[PLOG_MAX_OUT];
     int qn, qi;
     int done;
+    struct plog_pipe *pipe;     /* read on a thread of its own, or NULL */
 };
 
 static int fail(char *err, size_t cap, const char *name, const char *what)
@@ -103,10 +107,8 @@ static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size
 }
 
 /* Plain or gzip, decided on the first bytes. */
-static ssize_t fill(struct input *in, char *err, size_t ecap)
+static ssize_t fill_into(struct input *in, char *dst, size_t room, char *err, size_t ecap)
 {
-    char *dst = in->buf + in->len;
-    size_t room = in->cap - in->len;
     if (in->gz == 1)
         return gz_fill(in, dst, room, err, ecap);
     ssize_t k = read_full(in->fd, dst, room);
@@ -130,6 +132,26 @@ static ssize_t fill(struct input *in, char *err, size_t ecap)
         in->gz = -1;
     }
     return k;
+}
+
+static ssize_t fill(struct input *in, char *err, size_t ecap)
+{
+    return fill_into(in, in->buf + in->len, in->cap - in->len, err, ecap);
+}
+
+/*
+ * fill_into for a pipeline's reading thread, which alone reads the input
+ * then. A plain input is read PIPE_READ bytes at a time: 4 MiB in one
+ * read() would push the lines just read and the memo out of the cache.
+ * gzip (or not known yet) asks for what next_line would: a corrupt stream
+ * then loses the same bytes with and without a pipeline.
+ */
+static ssize_t pipe_fill(void *ctx, char *dst, size_t room, char *err, size_t ecap)
+{
+    struct input *in = ctx;
+    if (in->gz == -1 && room > PIPE_READ)
+        room = PIPE_READ;
+    return fill_into(in, dst, room, err, ecap);
 }
 
 /*
@@ -207,7 +229,9 @@ static int advance(struct input *in, struct plog_reader *r, char *err, size_t ec
     while (in->qn == 0) {
         const char *line;
         size_t len;
-        int rc = next_line(in, &r->stats.long_lines, &line, &len, err, ecap);
+        const struct plog_pre *pre = NULL;
+        int rc = in->pipe ? plog_pipe_next(in->pipe, &line, &len, &pre, err, ecap)
+                          : next_line(in, &r->stats.long_lines, &line, &len, err, ecap);
         if (rc < 0)
             return -1;
         if (rc == 0) {
@@ -216,7 +240,12 @@ static int advance(struct input *in, struct plog_reader *r, char *err, size_t ec
             return 0;
         }
         in->lineno++;
-        in->qn = plog_read_line(r, in->src, in->lineno, line, len, NULL, in->q);
+        if (!pre) {
+            in->qn = plog_read_line(r, in->src, in->lineno, line, len, NULL, in->q);
+            continue;
+        }
+        r->stats.long_lines += pre->long_line;
+        in->qn = plog_read_pre(r, in->src, in->lineno, line, len, pre, in->q);
     }
     return 0;
 }
@@ -248,6 +277,7 @@ static void sift_down(struct input *ins, size_t *heap, size_t n, size_t i)
 
 static void close_input(struct input *in)
 {
+    plog_pipe_stop(in->pipe); /* before the thread's input goes */
     if (in->fd > 0)
         close(in->fd);
     if (in->zs_init)
@@ -257,8 +287,12 @@ static void close_input(struct input *in)
     memset(in, 0, sizeof *in);
 }
 
-static int open_input(struct input *in, const char *name, size_t cap, struct plog_reader *r,
-                      char *err, size_t ecap)
+/*
+ * Opens an input with read buffers of cap bytes; piped: read on a thread
+ * of its own when one can be started (the same lines either way).
+ */
+static int open_input(struct input *in, const char *name, size_t cap, int piped,
+                      struct plog_reader *r, char *err, size_t ecap)
 {
     memset(in, 0, sizeof *in);
     in->name = name;
@@ -266,18 +300,38 @@ static int open_input(struct input *in, const char *name, size_t cap, struct plo
     if (in->fd < 0)
         return fail(err, ecap, name, strerror(errno));
     in->cap = cap;
-    in->buf = malloc(cap);
-    if (!in->buf)
-        return fail(err, ecap, name, "out of memory");
     in->src = plog_reader_add_src(r, strcmp(name, "-") == 0 ? "<stdin>" : name);
     if (in->src == PLOG_NONE)
         return fail(err, ecap, name, "out of memory");
+    /* next_line cuts a line at the larger of its buffer and LINE_CAP */
+    size_t long_cap = cap > LINE_CAP ? cap : LINE_CAP;
+    if (piped)
+        in->pipe = plog_pipe_start(pipe_fill, in, name, cap, long_cap);
+    in->buf = in->pipe ? NULL : malloc(cap);
+    if (!in->pipe && !in->buf)
+        return fail(err, ecap, name, "out of memory");
     return 0;
+}
+
+/*
+ * A thread per input when there are few: the main thread may wait on any
+ * of them, and stdin among several could keep a thread blocked in read()
+ * when another input fails.
+ */
+static int use_pipes(char **names, size_t n)
+{
+    if (n > PIPE_MAX_INPUTS)
+        return 0;
+    for (size_t i = 0; n > 1 && i < n; i++)
+        if (strcmp(names[i], "-") == 0)
+            return 0;
+    return 1;
 }
 
 static int run_batch(char **names, size_t n, size_t cap, struct plog_reader *r, plog_event_fn fn,
                      void *ctx, char *err, size_t ecap)
 {
+    int piped = use_pipes(names, n);
     struct input *ins = calloc(n, sizeof *ins);
     size_t *heap = calloc(n, sizeof *heap);
     size_t hn = 0;
@@ -287,7 +341,7 @@ static int run_batch(char **names, size_t n, size_t cap, struct plog_reader *r, 
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        if (open_input(&ins[i], names[i], cap, r, err, ecap) != 0 ||
+        if (open_input(&ins[i], names[i], cap, piped, r, err, ecap) != 0 ||
             advance(&ins[i], r, err, ecap) != 0)
             goto out;
         if (!ins[i].done)

@@ -142,6 +142,52 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
 /* End of input src: records still waiting for a tail are counted unparsed. */
 void plog_reader_end_src(struct plog_reader *r, uint32_t src);
 
+/*
+ * A pipeline (pipe.c) splits the reading in two: ahead of the main thread,
+ * each line's record is found and its message matched (plog_prescan_find
+ * and plog_prescan_match); the main thread does the rest in line order
+ * (plog_read_pre), which depends on the streams, so on every line before.
+ * plog_pre is what one line hands over: for a line of exactly one DLoad
+ * record whose message parses (most lines), where its parts and fields
+ * lie; for anything else fast = 0, and plog_read_line reads the line as
+ * without a pipeline.
+ */
+struct plog_pre {
+    uint32_t off, len;                  /* the line in its block (pipe.c) */
+    uint8_t fast, long_line;            /* long_line: the head of a longer line */
+    uint8_t had_header, has_host, host_off, host_len;
+    uint8_t kind, nfields;
+    uint16_t msg_off;
+    uint8_t msg_len;
+    char level[4];
+    int sl_year;
+    int64_t sl_usec, sl_day, usec;
+    uint8_t foff[PFS_DL_MAX_FIELDS], flen[PFS_DL_MAX_FIELDS];
+};
+
+/* A parser and a memo of one thread's own: a match writes into the parser. */
+struct plog_prescan {
+    struct pfs_dlog_parser *parser;
+    struct plog_memo *memo;
+};
+int plog_prescan_init(struct plog_prescan *p, char *err, size_t errcap);
+void plog_prescan_free(struct plog_prescan *p);
+/*
+ * What a line is, in two steps, pure but for the memo: plog_prescan_find
+ * fills *pre (not off, len, long_line) but the match and returns the
+ * message's hash; plog_prescan_match, given it, matches the message. The
+ * first starts loading the memo slot, the second uses it: a batch of lines
+ * goes through the first, then the second, so that the slots of many lines
+ * load at once rather than one after the other.
+ */
+uint64_t plog_prescan_find(struct plog_prescan *p, const char *line, size_t len,
+                           struct plog_pre *pre);
+void plog_prescan_match(struct plog_prescan *p, const char *line, uint64_t hash,
+                        struct plog_pre *pre);
+/* plog_read_line (host NULL) for a line the two steps above have seen; same result. */
+int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                  size_t len, const struct plog_pre *pre, struct plog_event *out);
+
 /* Syslog header (RFC 3164 or 5424, with or without <PRI>): host, time, rest. */
 struct plog_syslog {
     const char *host;

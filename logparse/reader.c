@@ -305,65 +305,107 @@ static size_t glued_level(const char *msg, size_t n)
 }
 
 /*
- * A quick 64-bit hash of a message, 8 bytes at a time in two independent
- * lanes (the multiplications of one lane would wait on each other).
+ * A quick 64-bit hash of a message, 32 bytes at a time in four
+ * independent lanes (the multiplications of one lane would wait on each
+ * other). Only the memo uses it: a weak spot costs hits, never a result.
  */
 static uint64_t memo_hash(const char *s, size_t n)
 {
-    uint64_t a = 0x9E3779B97F4A7C15ULL ^ n, b = 0xC2B2AE3D27D4EB4FULL, w, v;
+    const uint64_t k1 = 0xff51afd7ed558ccdULL, k2 = 0xc4ceb9fe1a85ec53ULL;
+    uint64_t a = 0x9E3779B97F4A7C15ULL ^ n, b = 0xC2B2AE3D27D4EB4FULL, c = k1, d = k2;
+    uint64_t w[4];
     size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        memcpy(&w, s + i, 8);
-        memcpy(&v, s + i + 8, 8);
-        a = (a ^ w) * 0xff51afd7ed558ccdULL;
-        b = (b ^ v) * 0xc4ceb9fe1a85ec53ULL;
+    for (; i + 32 <= n; i += 32) {
+        memcpy(w, s + i, 32);
+        a = (a ^ w[0]) * k1;
+        b = (b ^ w[1]) * k2;
+        c = (c ^ w[2]) * k1;
+        d = (d ^ w[3]) * k2;
         a ^= a >> 32;
         b ^= b >> 29;
+        c ^= c >> 31;
+        d ^= d >> 33;
+    }
+    if (i + 16 <= n) {
+        memcpy(w, s + i, 16);
+        a = (a ^ w[0]) * k1;
+        b = (b ^ w[1]) * k2;
+        i += 16;
     }
     if (i + 8 <= n) {
-        memcpy(&w, s + i, 8);
-        a = (a ^ w) * 0xff51afd7ed558ccdULL;
+        memcpy(w, s + i, 8);
+        c = (c ^ w[0]) * k1;
         i += 8;
     }
-    w = 0;
-    memcpy(&w, s + i, n - i);
-    b = (b ^ w) * 0xff51afd7ed558ccdULL;
-    uint64_t h = (a ^ (b >> 31) ^ (b << 33)) * 0xc4ceb9fe1a85ec53ULL;
+    /*
+     * The last bytes: the 8 that end the text when there are 8 (read
+     * again in part, no matter), since a copy of a variable length into w
+     * makes its load wait for the bytes' stores.
+     */
+    w[0] = 0;
+    if (n >= 8)
+        memcpy(w, s + n - 8, 8);
+    else
+        memcpy(w, s + i, n - i);
+    d = (d ^ w[0]) * k1;
+    uint64_t h = (a ^ (b >> 31) ^ (b << 33) ^ c ^ (d >> 29) ^ (d << 35)) * k2;
     return h ^ (h >> 29);
 }
 
-/* pfs_dlog_parse, remembering where the fields of each message text lie. */
+/*
+ * pfs_dlog_match, remembering where the fields of each message text lie.
+ * The memo is only a cache of a pure function of the text: whoever owns it
+ * (the main thread, or the reading thread of a pipeline) gets the same
+ * match as without it.
+ */
 _Static_assert(PLOG_MEMO_TEXT < 256 && PFS_DL_KIND_COUNT < 256, "memo slots keep bytes");
-static enum pfs_dlog_kind parse(struct plog_reader *r, const char *msg, size_t n,
-                                struct pfs_dlog_ev *ev)
+static int memo_fits(const struct plog_memo *memo, size_t n)
 {
-    if (!r->memo || n == 0 || n > PLOG_MEMO_TEXT)
-        return pfs_dlog_parse(r->parser, msg, n, ev);
-    uint64_t h = memo_hash(msg, n);
-    struct plog_memo *m = &r->memo[h & (PLOG_MEMO_SLOTS - 1)];
-    struct pfs_dlog_match mt;
+    return memo && n > 0 && n <= PLOG_MEMO_TEXT;
+}
+
+/* memo_match with the text's memo_hash h, when memo_fits. */
+static enum pfs_dlog_kind memo_match_h(struct plog_memo *memo, struct pfs_dlog_parser *parser,
+                                       const char *msg, size_t n, uint64_t h,
+                                       struct pfs_dlog_match *mt)
+{
+    struct plog_memo *m = &memo[h & (PLOG_MEMO_SLOTS - 1)];
     if (m->len == n && m->hash == h && memcmp(m->text, msg, n) == 0) {
-        if (m->kind == PFS_DL_NONE)
-            return PFS_DL_NONE;
-        mt.kind = (enum pfs_dlog_kind)m->kind;
-        mt.nfields = m->nfields;
+        mt->kind = (enum pfs_dlog_kind)m->kind;
+        mt->nfields = m->nfields;
         for (int i = 0; i < m->nfields; i++) {
-            mt.off[i] = m->off[i];
-            mt.len[i] = m->flen[i];
+            mt->off[i] = m->off[i];
+            mt->len[i] = m->flen[i];
         }
-        pfs_dlog_fill(r->parser, &mt, msg, ev);
-        return mt.kind;
+        return mt->kind;
     }
-    enum pfs_dlog_kind k = pfs_dlog_match(r->parser, msg, n, &mt);
+    enum pfs_dlog_kind k = pfs_dlog_match(parser, msg, n, mt);
     m->hash = h;
     m->len = (uint16_t)n;
     m->kind = (uint8_t)k;
-    m->nfields = (uint8_t)mt.nfields;
-    for (int i = 0; i < mt.nfields; i++) {
-        m->off[i] = (uint8_t)mt.off[i]; /* within the text: n <= PLOG_MEMO_TEXT */
-        m->flen[i] = (uint8_t)mt.len[i];
+    m->nfields = (uint8_t)mt->nfields;
+    for (int i = 0; i < mt->nfields; i++) {
+        m->off[i] = (uint8_t)mt->off[i]; /* within the text: n <= PLOG_MEMO_TEXT */
+        m->flen[i] = (uint8_t)mt->len[i];
     }
     memcpy(m->text, msg, n);
+    return k;
+}
+
+static enum pfs_dlog_kind memo_match(struct plog_memo *memo, struct pfs_dlog_parser *parser,
+                                     const char *msg, size_t n, struct pfs_dlog_match *mt)
+{
+    if (!memo_fits(memo, n))
+        return pfs_dlog_match(parser, msg, n, mt);
+    return memo_match_h(memo, parser, msg, n, memo_hash(msg, n), mt);
+}
+
+/* pfs_dlog_parse through the reader's memo. */
+static enum pfs_dlog_kind parse(struct plog_reader *r, const char *msg, size_t n,
+                                struct pfs_dlog_ev *ev)
+{
+    struct pfs_dlog_match mt;
+    enum pfs_dlog_kind k = memo_match(r->memo, r->parser, msg, n, &mt);
     if (k != PFS_DL_NONE)
         pfs_dlog_fill(r->parser, &mt, msg, ev);
     return k;
@@ -414,12 +456,14 @@ static void hold_pending(struct plog_reader *r, struct plog_stream *s, const cha
     memcpy(s->pending_level, level, 4);
 }
 
-/* One DLoad record: parsed, or held for a wrapped tail. */
-static int record(struct plog_reader *r, uint32_t si, const struct rec *rc, const char *end,
-                  const struct plog_syslog *sl, struct plog_ref ref, struct plog_event *out)
+/*
+ * The level and time of a DLoad record in stream si: the level glued to
+ * the previous line stands in for a headless record's, the header's time
+ * for a record without one.
+ */
+static int64_t record_time(struct plog_reader *r, struct plog_stream *s, const struct rec *rc,
+                           const struct plog_syslog *sl, char *level)
 {
-    struct plog_stream *s = &r->streams[si];
-    char level[4];
     int64_t usec = rc->usec;
     if (rc->level[0]) {
         memcpy(level, rc->level, 4);
@@ -432,7 +476,16 @@ static int record(struct plog_reader *r, uint32_t si, const struct rec *rc, cons
     }
     if (usec < 0)
         usec = sl->usec;
-    int64_t t = stream_time(r, s, usec, sl);
+    return stream_time(r, s, usec, sl);
+}
+
+/* One DLoad record: parsed, or held for a wrapped tail. */
+static int record(struct plog_reader *r, uint32_t si, const struct rec *rc, const char *end,
+                  const struct plog_syslog *sl, struct plog_ref ref, struct plog_event *out)
+{
+    struct plog_stream *s = &r->streams[si];
+    char level[4];
+    int64_t t = record_time(r, s, rc, sl, level);
     size_t n = (size_t)(end - rc->msg);
     enum pfs_dlog_kind k = parse_msg(r, s, rc->msg, n, &out->ev);
     if (k == PFS_DL_NONE) {
@@ -622,4 +675,124 @@ void plog_reader_end_src(struct plog_reader *r, uint32_t src)
     for (size_t i = 0; i < r->nstreams; i++)
         if (r->streams[i].src == src)
             drop_pending(r, &r->streams[i]);
+}
+
+/* ---- the two halves of a pipeline (pipe.c) ---- */
+
+int plog_prescan_init(struct plog_prescan *p, char *err, size_t errcap)
+{
+    /* A parser of its own: a match writes into the parser's match data. */
+    p->parser = pfs_dlog_parser_new(err, errcap);
+    p->memo = calloc(PLOG_MEMO_SLOTS, sizeof *p->memo);
+    return p->parser ? 0 : -1;
+}
+
+void plog_prescan_free(struct plog_prescan *p)
+{
+    pfs_dlog_parser_free(p->parser);
+    free(p->memo);
+    memset(p, 0, sizeof *p);
+}
+
+/* Keeps what plog_read_pre needs of a line's one record, but its match. */
+static int pre_keep(const char *line, const struct scan *sc, const char *msg, size_t n,
+                    struct plog_pre *pre)
+{
+    size_t host_off = sc->sl.host ? (size_t)(sc->sl.host - line) : 0;
+    size_t msg_off = (size_t)(msg - line);
+    if (host_off > UINT8_MAX || sc->sl.host_len > UINT8_MAX || msg_off > UINT16_MAX)
+        return 0;
+    pre->had_header = (uint8_t)sc->had_header;
+    pre->has_host = sc->sl.host != NULL;
+    pre->host_off = (uint8_t)host_off;
+    pre->host_len = (uint8_t)sc->sl.host_len;
+    pre->sl_usec = sc->sl.usec;
+    pre->sl_day = sc->sl.day;
+    pre->sl_year = sc->sl.year;
+    pre->usec = sc->rc.usec;
+    memcpy(pre->level, sc->rc.level, 4);
+    pre->msg_off = (uint16_t)msg_off;
+    pre->msg_len = (uint8_t)n;
+    return 1;
+}
+
+uint64_t plog_prescan_find(struct plog_prescan *p, const char *line, size_t len,
+                           struct plog_pre *pre)
+{
+    pre->fast = 0;
+    struct scan sc;
+    scan_line(line, len, &sc);
+    if (!sc.d)
+        return 0; /* blank, or no record: stream state decides, plog_read_line does it */
+    const char *d2;
+    struct rec next;
+    const char *rend = record_end(sc.d, sc.end, &sc.rc, &d2, &next);
+    size_t n = (size_t)(rend - sc.rc.msg);
+    /* glued records and glued levels change the stream: plog_read_line */
+    if (d2 || n == 0 || n > UINT8_MAX || glued_level(sc.rc.msg, n))
+        return 0;
+    pre->fast = (uint8_t)pre_keep(line, &sc, sc.rc.msg, n, pre);
+    if (!pre->fast || !memo_fits(p->memo, n))
+        return 0;
+    uint64_t h = memo_hash(sc.rc.msg, n);
+#ifdef __GNUC__
+    /* the slot is needed by plog_prescan_match, some lines later */
+    __builtin_prefetch(&p->memo[h & (PLOG_MEMO_SLOTS - 1)]);
+#endif
+    return h;
+}
+
+void plog_prescan_match(struct plog_prescan *p, const char *line, uint64_t hash,
+                        struct plog_pre *pre)
+{
+    if (!pre->fast)
+        return;
+    const char *msg = line + pre->msg_off;
+    struct pfs_dlog_match mt;
+    enum pfs_dlog_kind k = memo_fits(p->memo, pre->msg_len)
+                               ? memo_match_h(p->memo, p->parser, msg, pre->msg_len, hash, &mt)
+                               : pfs_dlog_match(p->parser, msg, pre->msg_len, &mt);
+    /* no known shape: may wait for a wrapped tail, plog_read_line */
+    pre->fast = k != PFS_DL_NONE;
+    pre->kind = (uint8_t)k;
+    pre->nfields = (uint8_t)mt.nfields;
+    for (int i = 0; i < mt.nfields; i++) {
+        pre->foff[i] = (uint8_t)mt.off[i]; /* within the message: its length <= UINT8_MAX */
+        pre->flen[i] = (uint8_t)mt.len[i];
+    }
+}
+
+int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                  size_t len, const struct plog_pre *pre, struct plog_event *out)
+{
+    if (!pre->fast)
+        return plog_read_line(r, src, lineno, line, len, NULL, out);
+    /* What plog_read_line does for a line of one record that parses. */
+    r->stats.lines++;
+    r->stats.bytes += len + 1;
+    r->stats.syslog_lines += pre->had_header;
+    struct plog_ref ref = {src, lineno};
+    const char *hname = pre->has_host ? line + pre->host_off : "";
+    uint32_t si = find_stream(r, src, hname, pre->has_host ? pre->host_len : 0);
+    if (si == PLOG_NONE)
+        return 0;
+    struct plog_stream *s = &r->streams[si];
+    drop_pending(r, s);
+    r->stats.dload_lines++;
+    struct plog_syslog sl = {hname, pre->host_len, pre->sl_usec, pre->sl_day, pre->sl_year, 0};
+    struct rec rc = {NULL, NULL, pre->usec, {0}};
+    memcpy(rc.level, pre->level, 4);
+    char level[4];
+    int64_t t = record_time(r, s, &rc, &sl, level);
+    /* not cleared as a whole: gcc would make it a slow "rep stos" */
+    struct pfs_dlog_match mt;
+    mt.kind = (enum pfs_dlog_kind)pre->kind;
+    mt.nfields = pre->nfields;
+    for (int i = 0; i < pre->nfields; i++) {
+        mt.off[i] = pre->foff[i];
+        mt.len[i] = pre->flen[i];
+    }
+    pfs_dlog_fill(r->parser, &mt, line + pre->msg_off, &out->ev);
+    fill(out, si, t, ref, level);
+    return 1;
 }
