@@ -325,6 +325,16 @@ static void *reading_thread(void *arg)
 
 /* ---- the main thread ---- */
 
+/* Frees what start allocated; the thread, lock and condition are gone. */
+static void free_pipe(struct plog_pipe *p)
+{
+    for (int i = 0; i < PIPE_BLOCKS; i++)
+        free(p->blocks[i].buf);
+    plog_prescan_free(&p->ps);
+    plog_prescan_free(&p->ps_main);
+    free(p);
+}
+
 struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name, size_t block,
                                   size_t long_cap)
 {
@@ -342,9 +352,7 @@ struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name
     char err[256];
     if (plog_prescan_init(&p->ps, err, sizeof err) != 0 ||
         plog_prescan_init(&p->ps_main, err, sizeof err) != 0) {
-        plog_prescan_free(&p->ps);
-        plog_prescan_free(&p->ps_main);
-        free(p);
+        free_pipe(p);
         return NULL;
     }
     int ok = 1;
@@ -361,11 +369,7 @@ struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name
         }
         pthread_mutex_destroy(&p->mu);
     }
-    for (int i = 0; i < PIPE_BLOCKS; i++)
-        free(p->blocks[i].buf);
-    plog_prescan_free(&p->ps);
-    plog_prescan_free(&p->ps_main);
-    free(p);
+    free_pipe(p);
     return NULL;
 }
 
@@ -454,9 +458,5 @@ void plog_pipe_stop(struct plog_pipe *p)
     pthread_join(p->thread, NULL);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
-    for (int i = 0; i < PIPE_BLOCKS; i++)
-        free(p->blocks[i].buf);
-    plog_prescan_free(&p->ps);
-    plog_prescan_free(&p->ps_main);
-    free(p);
+    free_pipe(p);
 }
