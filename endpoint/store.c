@@ -99,36 +99,3 @@ void store_discard(struct store *s)
         unlink(s->tmp);
     s->tmp[0] = '\0';
 }
-
-int store_hash_file(const char *path, uint8_t out[PFS_SHA256_DIGEST], uint64_t *size, char *err,
-                    size_t errcap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct pfs_sha256 c;
-    pfs_sha256_init(&c);
-    uint8_t buf[65536];
-    uint64_t total = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errcap, "%s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (n == 0)
-            break;
-        pfs_sha256_update(&c, buf, (size_t)n);
-        total += (uint64_t)n;
-    }
-    close(fd);
-    pfs_sha256_final(&c, out);
-    if (size)
-        *size = total;
-    return 0;
-}

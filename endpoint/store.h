@@ -49,8 +49,4 @@ void store_discard(struct store *s);
 /* 1 while a temp file is open. */
 int store_active(const struct store *s);
 
-/* The SHA-256 and size of an existing file. 0, or -1 with err. */
-int store_hash_file(const char *path, uint8_t out[PFS_SHA256_DIGEST], uint64_t *size, char *err,
-                    size_t errcap);
-
 #endif
