@@ -19,11 +19,6 @@ void store_init(struct store *s)
     s->fd = -1;
 }
 
-int store_active(const struct store *s)
-{
-    return s->fd >= 0;
-}
-
 int store_open(struct store *s, const char *dir, const char *name, char *err, size_t errcap)
 {
     store_init(s);

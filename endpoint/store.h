@@ -46,7 +46,4 @@ int store_commit(struct store *s, char *err, size_t errcap);
 /* Closes and removes the temp file (no-op when idle). */
 void store_discard(struct store *s);
 
-/* 1 while a temp file is open. */
-int store_active(const struct store *s);
-
 #endif
