@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -288,6 +289,19 @@ static void close_input(struct input *in)
 }
 
 /*
+ * A file that one read of cap bytes takes whole gives a reading thread
+ * nothing to overlap with, and starting one (its blocks, its parsers)
+ * costs more than reading the file: pipes, stdin and big files get one.
+ */
+static int worth_a_thread(int fd, size_t cap)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 1;
+    return (uint64_t)st.st_size > cap;
+}
+
+/*
  * Opens an input with read buffers of cap bytes; piped: read on a thread
  * of its own when one can be started (the same lines either way).
  */
@@ -305,7 +319,7 @@ static int open_input(struct input *in, const char *name, size_t cap, int piped,
         return fail(err, ecap, name, "out of memory");
     /* next_line cuts a line at the larger of its buffer and LINE_CAP */
     size_t long_cap = cap > LINE_CAP ? cap : LINE_CAP;
-    if (piped)
+    if (piped && worth_a_thread(in->fd, cap))
         in->pipe = plog_pipe_start(pipe_fill, in, name, cap, long_cap);
     in->buf = in->pipe ? NULL : malloc(cap);
     if (!in->pipe && !in->buf)
