@@ -131,8 +131,11 @@ static int split5424(const char *line, size_t len, size_t i, struct plog_syslog 
             i++;
             while (i < len && line[i] != ']')
                 i += line[i] == '\\' && i + 1 < len ? 2 : 1;
-            if (i < len)
-                i++;
+            /* An element never closed would swallow the message: not a
+             * header then, so the line is counted as not placed. */
+            if (i >= len)
+                return 0;
+            i++;
         }
     }
     if (i < len && line[i] == ' ')

@@ -328,6 +328,31 @@ static void test_rfc5424_headers(void **state)
     tl_free(t);
 }
 
+/*
+ * Broken headers: a PRI that never closes or a cut-off header is a line not
+ * placed, counted; a structured-data element that never closes does not
+ * swallow the DLoad record behind it; the next good line is read as usual.
+ */
+static void test_malformed_syslog_headers(void **state)
+{
+    (void)state;
+    struct tl *t = tl_new();
+    tl_text(t, "<190\n"
+               "<190>Nov\n"
+               "<190>1 2024-11-26T02:19:23Z h app 1 - [x@1 y=\"z INF 02:19:23.411925 DLoad: XID080027F8 TxBdcst Ad 1: ClaimRoot(tent)\n"
+               "<190>1 - - - - - - \n"
+               "<190>Nov 26 02:19:22 10.1.1.3 INF 02:19:23.411925 DLoad: XID080027FA TxBdcst Ad 2: ClaimRoot(tent)\n");
+    assert_int_equal(t->r.stats.lines, 5);
+    assert_int_equal(t->r.stats.unparsed_lines, 2);
+    assert_int_equal(t->r.stats.dload_lines, 2);
+    assert_int_equal(t->nev, 2);
+    assert_int_equal(t->ev[0].ev.kind, PFS_DL_AD);
+    assert_int_equal(t->ev[0].ev.xid, 0x080027F8u);
+    assert_int_equal(t->ev[1].ev.xid, 0x080027FAu);
+    assert_string_equal(t->r.streams[t->ev[1].stream].host, "10.1.1.3");
+    tl_free(t);
+}
+
 /* A line whose own time is missing takes the header's; dates count the days. */
 static void test_header_time_and_date(void **state)
 {
@@ -406,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_megabyte_line),
         cmocka_unit_test(test_rfc3164_host_names_the_phone),
         cmocka_unit_test(test_rfc5424_headers),
+        cmocka_unit_test(test_malformed_syslog_headers),
         cmocka_unit_test(test_header_time_and_date),
         cmocka_unit_test(test_sender_names_the_phone),
         cmocka_unit_test(test_seed_excerpt),
