@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "outbuf.h"
+#include "row.h"
 #include "sha256.h"
 
 /* ---- access ---- */
@@ -88,23 +89,7 @@ static inline uint32_t get_be(const uint8_t *p, size_t n)
     }
 }
 
-/* The integer kinds, U8 .. FLAGS, are contiguous in enum pfs_kind. */
-static inline int is_int(const struct pfs_field *f)
-{
-    return f->kind <= PFS_K_FLAGS;
-}
-
 /* ---- struct members, by the row's store offset ---- */
-
-static inline uint32_t load_int(const void *base, const struct pfs_field *f)
-{
-    const char *p = (const char *)base + f->store;
-    switch (f->size) {
-    case 1: { uint8_t x; memcpy(&x, p, 1); return x; }
-    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-    default: { uint32_t x; memcpy(&x, p, 4); return x; }
-    }
-}
 
 static void store_ptr(void *base, const struct pfs_field *f, const uint8_t *v)
 {
@@ -117,35 +102,6 @@ static void store_str(void *base, const struct pfs_field *f, const uint8_t *p, u
     struct pfs_str s = {(const char *)p, n};
     if (f->store != PFS_NOSTORE)
         memcpy((char *)base + f->store, &s, sizeof s);
-}
-
-static inline size_t entry_len(const struct pfs_field *f)
-{
-    size_t n = 0;
-    for (unsigned i = 0; i < f->nsub; i++)
-        n += f->sub[i].size;
-    return n;
-}
-
-/* Wire bytes of the first n rows, as the values in m make them. */
-static size_t rows_len(const struct pfs_msg *m, const struct pfs_field *rows, unsigned n)
-{
-    size_t len = 0;
-    for (unsigned i = 0; i < n; i++) {
-        const struct pfs_field *f = &rows[i];
-        switch (f->kind) {
-        case PFS_K_STR: {
-            struct pfs_str s;
-            memcpy(&s, (const char *)m + f->store, sizeof s);
-            len += 1u + s.len;
-            break;
-        }
-        case PFS_K_HINTS: len += load_int(m, &rows[f->count]) * entry_len(f); break;
-        case PFS_K_PAYLOAD: len += load_int(m, &rows[f->count]); break;
-        default: len += f->size; break;
-        }
-    }
-    return len;
 }
 
 /* ---- reporting ---- */
@@ -186,6 +142,11 @@ static inline int str_rule(enum pfs_strrule r, const uint8_t *p, size_t n)
         return n ? PFS_OK : PFS_E_TLV;
     default: return PFS_OK;
     }
+}
+
+int pfs_row_strrule(enum pfs_strrule r, const uint8_t *p, size_t n)
+{
+    return str_rule(r, p, n);
 }
 
 /* ---- one field ---- */
@@ -254,7 +215,7 @@ HOT int walk_int(struct walker *w, const struct pfs_field *f, void *base, enum p
 
 HOT int walk_hints(struct walker *w, const struct pfs_field *f, void *base, uint32_t count)
 {
-    size_t at = w->off, one = entry_len(f);
+    size_t at = w->off, one = pfs_row_entry_len(f);
     /* The count row's range bounds count by PFS_MAX_HINTS before we get here. */
     if (count > PFS_MAX_HINTS)
         return fail(w, PFS_E_FIELD, at, f);
@@ -283,14 +244,14 @@ static int walk_field(struct walker *w, const struct pfs_field *f, const struct 
                       void *base, enum pfs_section sec, unsigned index, int short_err)
 {
     size_t at = w->off;
-    if (is_int(f))
+    if (pfs_row_is_int(f))
         return walk_int(w, f, base, sec, index, short_err);
     switch (f->kind) {
     case PFS_K_STR: return walk_str(w, f, base, sec, index, short_err);
-    case PFS_K_HINTS: return walk_hints(w, f, base, load_int(base, &rows[f->count]));
+    case PFS_K_HINTS: return walk_hints(w, f, base, pfs_row_int(base, &rows[f->count]));
     case PFS_K_PAYLOAD:
     case PFS_K_SHA256: {
-        size_t n = f->kind == PFS_K_SHA256 ? f->size : load_int(base, &rows[f->count]);
+        size_t n = f->kind == PFS_K_SHA256 ? f->size : pfs_row_int(base, &rows[f->count]);
         if (!fits(w, n))
             return fail(w, short_err, at, f);
         const uint8_t *p = w->buf + at;
@@ -351,10 +312,10 @@ HOT int walk_rows(struct walker *w, const struct pfs_msgdef *d, const struct pfs
 #pragma GCC unroll 12
     for (unsigned i = 0; i < n; i++) {
         const struct pfs_field *f = &rows[i];
-        int rc = is_int(f)              ? walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
+        int rc = pfs_row_is_int(f)              ? walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
                  : f->kind == PFS_K_STR ? walk_str(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
                  : f->kind == PFS_K_HINTS
-                     ? walk_hints(w, f, w->m, load_int(w->m, &rows[f->count]))
+                     ? walk_hints(w, f, w->m, pfs_row_int(w->m, &rows[f->count]))
                      : walk_field(w, f, rows, w->m, PFS_SEC_BODY, 0,
                                                      PFS_E_LENGTH);
         if (rc)
@@ -362,7 +323,7 @@ HOT int walk_rows(struct walker *w, const struct pfs_msgdef *d, const struct pfs
     }
     unsigned at = 0;
     int rc = d->rule ? d->rule(w->m, &at) : PFS_OK;
-    return rc ? fail(w, rc, PFS_HDR_LEN + rows_len(w->m, rows, at), &rows[at]) : PFS_OK;
+    return rc ? fail(w, rc, PFS_HDR_LEN + pfs_rows_len(w->m, rows, at), &rows[at]) : PFS_OK;
 }
 
 /*
@@ -448,10 +409,23 @@ int pfs_walk(const uint8_t *buf, size_t len, unsigned flags, struct pfs_msg *m, 
     return PFS_OK;
 }
 
+int pfs_tlv_area_check(const uint8_t *p, size_t n)
+{
+    if (n && !p)
+        return PFS_E_TLV;
+    struct walker w = {p, n, 0, NULL, NULL, NULL, NULL};
+    for (unsigned i = 0; w.off < w.end; i++) {
+        int rc = walk_tlv(&w, i);
+        if (rc)
+            return rc;
+    }
+    return PFS_OK;
+}
+
 size_t pfs_body_len(const struct pfs_msg *m)
 {
     const struct pfs_msgdef *d = pfs_msgdef_of(m->type);
-    return d ? rows_len(m, d->fields, d->nfields) : 0;
+    return d ? pfs_rows_len(m, d->fields, d->nfields) : 0;
 }
 
 /* ---- one item as text ---- */
