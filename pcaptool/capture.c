@@ -23,6 +23,7 @@
 
 #include "arena.h"
 #include "netparse.h"
+#include "pfs_table.h"
 #include "tcpstream.h"
 #include "tftp.h"
 
@@ -88,11 +89,7 @@ int cap_addr_same_host(const struct cap_addr *a, const struct cap_addr *b)
 
 const char *cap_type_doc_name(unsigned type)
 {
-    static const char *const names[] = {
-        NULL, "CLAIM", "AD", "JOIN", "ACCEPT", "REFUSE", "XFRCMD",
-        "DATA", "XFREND", "VERDICT", "ABORT", "LEAVE",
-    };
-    return type < sizeof names / sizeof names[0] ? names[type] : NULL;
+    return pfs_val_name(pfs_type_vals, type);
 }
 
 const char *cap_fault_name(int err)
