@@ -57,7 +57,7 @@ static void print_ends(struct dump_printer *p, const struct cap_event *ev, const
 
 /* ---- JSON ---- */
 
-static __attribute__((unused)) void json_str(FILE *out, const char *s, size_t n)
+static void json_str(FILE *out, const char *s, size_t n)
 {
     fputc('"', out);
     for (size_t i = 0; i < n; i++) {
@@ -70,6 +70,108 @@ static __attribute__((unused)) void json_str(FILE *out, const char *s, size_t n)
             fputc(c, out);
     }
     fputc('"', out);
+}
+
+/* ---- the fields of a message, from libpfs's table walk ---- */
+
+#define MAX_ITEMS 512   /* fields kept per message; a message of tiny TLVs may have more */
+
+struct walk_items {
+    struct pfs_item it[MAX_ITEMS];
+    size_t n;
+    int cut;            /* more fields than MAX_ITEMS */
+};
+
+static void keep_item(void *ctx, const struct pfs_item *it)
+{
+    struct walk_items *w = ctx;
+    if (w->n < MAX_ITEMS)
+        w->it[w->n++] = *it;
+    else
+        w->cut = 1;
+}
+
+/* The dissector's filter key without "pfs.": "strength", "hint.xid". */
+static const char *item_key(const struct pfs_item *it)
+{
+    const char *k = it->field->key;
+    return strncmp(k, "pfs.", 4) == 0 ? k + 4 : k;
+}
+
+/* Fields that add nothing to a listing: reserved bytes; the header's type is the line's type. */
+static int item_shown(const struct pfs_item *it)
+{
+    return it->field->kind != PFS_K_RESERVED &&
+           !(it->section == PFS_SEC_HEADER && strcmp(item_key(it), "type") == 0);
+}
+
+static void json_value(FILE *out, const struct pfs_item *it)
+{
+    char text[160];
+    switch (it->field->kind) {
+    case PFS_K_U8: case PFS_K_U16: case PFS_K_U32: case PFS_K_PORT: case PFS_K_ENUM:
+    case PFS_K_FLAGS: case PFS_K_HINTS: case PFS_K_PAYLOAD: case PFS_K_TLV:
+        fprintf(out, "%" PRIu32, it->value);
+        break;
+    case PFS_K_STR: case PFS_K_TEXT:
+        json_str(out, (const char *)it->bytes, it->value);
+        break;
+    default:
+        pfs_item_format(text, sizeof text, it);
+        json_str(out, text, strlen(text));
+        break;
+    }
+}
+
+/* Keys in first-seen order; a key seen more than once (hints, TLVs) gets an array. */
+static void json_fields(FILE *out, const struct walk_items *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        const struct pfs_item *it = &w->it[i];
+        if (!item_shown(it))
+            continue;
+        const char *key = item_key(it);
+        int seen = 0, more = 0;
+        for (size_t j = 0; j < w->n && !seen; j++)
+            seen = j < i && strcmp(item_key(&w->it[j]), key) == 0;
+        if (seen)
+            continue;
+        for (size_t j = i + 1; j < w->n && !more; j++)
+            more = strcmp(item_key(&w->it[j]), key) == 0;
+        fputc(',', out);
+        json_str(out, key, strlen(key));
+        fputc(':', out);
+        if (!more) {
+            json_value(out, it);
+            continue;
+        }
+        fputc('[', out);
+        for (size_t j = i, first = 1; j < w->n; j++)
+            if (strcmp(item_key(&w->it[j]), key) == 0) {
+                if (!first)
+                    fputc(',', out);
+                json_value(out, &w->it[j]);
+                first = 0;
+            }
+        fputc(']', out);
+    }
+}
+
+static void text_fields(FILE *out, const struct walk_items *w)
+{
+    char text[160];
+    for (size_t i = 0; i < w->n; i++) {
+        const struct pfs_item *it = &w->it[i];
+        if (!item_shown(it))
+            continue;
+        pfs_item_format(text, sizeof text, it);
+        if (it->section == PFS_SEC_HINT || it->section == PFS_SEC_TLV)
+            fprintf(out, "    %s[%u]: %s\n", item_key(it), it->index, text);
+        else
+            fprintf(out, "    %s: %s\n", item_key(it), text);
+    }
+    if (w->cut)
+        fprintf(out, "    (more than %d fields: the rest not shown)\n", MAX_ITEMS);
 }
 
 /* ---- PFS messages ---- */
@@ -88,10 +190,56 @@ static void print_plain_pfs(struct dump_printer *p, const struct cap_event *ev)
     }
 }
 
+static void print_json_pfs(struct dump_printer *p, const struct cap_event *ev,
+                           const struct walk_items *w, const struct pfs_fault *fault)
+{
+    const struct cap_pfs *m = &ev->u.pfs;
+    char s[CAP_ADDR_STRLEN], d[CAP_ADDR_STRLEN];
+    fprintf(p->out, "{\"frame\":%" PRIu64 ",\"time\":%" PRId64 ".%09u,\"src\":\"%s\",\"dst\":\"%s\","
+                    "\"transport\":\"%s\",\"type\":",
+            ev->frame, ev->ts.sec, ev->ts.nsec, cap_addr_str(&ev->src, s, sizeof s),
+            cap_addr_str(&ev->dst, d, sizeof d), m->transport == CAP_TCP ? "tcp" : "udp");
+    const char *tn = m->len >= 4 ? cap_type_doc_name(m->data[3]) : NULL;
+    if (tn)
+        fprintf(p->out, "\"%s\"", tn);
+    else if (m->len >= 4)
+        fprintf(p->out, "%u", m->data[3]);
+    else
+        fputs("null", p->out);
+    if (m->err != PFS_OK)
+        fprintf(p->out, ",\"error\":\"%s\",\"error_offset\":%zu", cap_fault_name(m->err),
+                fault->off);
+    fputs(",\"frames\":[", p->out);
+    for (size_t i = 0; i < m->nframes; i++)
+        fprintf(p->out, "%s%" PRIu64, i ? "," : "", m->frames[i]);
+    fputc(']', p->out);
+    json_fields(p->out, w);
+    fputs("}\n", p->out);
+}
+
 static void print_pfs(struct dump_printer *p, const struct cap_event *ev)
 {
+    if (!p->verbose && !p->json) {
+        print_time(p, &ev->ts);
+        print_plain_pfs(p, ev);
+        return;
+    }
+    static struct walk_items w;   /* large; one message at a time */
+    struct pfs_fault fault = {0};
+    w.n = 0;
+    w.cut = 0;
+    pfs_walk(ev->u.pfs.data, ev->u.pfs.len, 0, NULL, keep_item, &w, &fault);
+    if (p->json) {
+        print_json_pfs(p, ev, &w, &fault);
+        return;
+    }
     print_time(p, &ev->ts);
     print_plain_pfs(p, ev);
+    text_fields(p->out, &w);
+    if (ev->u.pfs.err != PFS_OK)
+        fprintf(p->out, "    fault at offset %zu%s%s: %s\n", fault.off,
+                fault.field ? " in " : "", fault.field ? item_key(&(struct pfs_item){.field = fault.field}) : "",
+                pfs_strerror(ev->u.pfs.err));
 }
 
 /* ---- TFTP and stream notes ---- */
