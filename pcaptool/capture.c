@@ -336,7 +336,14 @@ static struct cap_reader *setup(struct cap_reader *r, const struct cap_options *
     }
     const char *f = o->filter ? o->filter : CAP_DEFAULT_FILTER;
     if (*f) {
-        if (pcap_compile(r->pc, &r->prog, f, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        /* BPF offsets stop at the first VLAN tag: match tagged frames too. */
+        char both[2200];
+        const char *expr = f;
+        if (r->st.linktype == DLT_EN10MB && strlen(f) < 1000) {
+            snprintf(both, sizeof both, "(%s) or (vlan and (%s))", f, f);
+            expr = both;
+        }
+        if (pcap_compile(r->pc, &r->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
             snprintf(err, errlen, "%s: filter \"%s\": %s", r->name, f, pcap_geterr(r->pc));
             cap_close(r);
             return NULL;
