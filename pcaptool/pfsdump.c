@@ -14,6 +14,8 @@
 
 #include "capture.h"
 #include "dump.h"
+#include "session.h"
+#include "summary.h"
 
 enum exit_code {
     EXIT_PFS = 0,       /* PFS messages read (or a report made) */
@@ -171,6 +173,30 @@ static int run_dump(const struct config *c, struct cap_reader *r)
     return EXIT_PFS;
 }
 
+static int run_summary(const struct config *c, struct cap_reader *r)
+{
+    struct ses s;
+    ses_init(&s);
+    struct cap_event ev;
+    int rc;
+    while ((rc = cap_next(r, &ev)) > 0)
+        ses_event(&s, &ev);
+    ses_finish(&s);
+    const char *src = c->file ? c->file : c->iface;
+    if (c->json)
+        summary_json(stdout, src, cap_stats(r), &s);
+    else
+        summary_text(stdout, src, cap_stats(r), &s);
+    uint64_t msgs = s.udp_msgs + s.tcp_msgs;
+    ses_free(&s);
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "pfsdump: %s\n", cap_error(r));
+        return EXIT_READ;
+    }
+    return msgs ? EXIT_PFS : EXIT_NO_PFS;
+}
+
 int main(int argc, char **argv)
 {
     struct config c;
@@ -188,7 +214,7 @@ int main(int argc, char **argv)
     }
     g_reader = r;
     catch_signals();
-    int code = run_dump(&c, r);
+    int code = c.mode == MODE_SUMMARY ? run_summary(&c, r) : run_dump(&c, r);
     g_reader = NULL;
     cap_close(r);
     if (fflush(stdout) != 0 || ferror(stdout)) {
