@@ -14,6 +14,7 @@
 
 #include "capture.h"
 #include "dump.h"
+#include "infer.h"
 #include "session.h"
 #include "summary.h"
 
@@ -197,6 +198,28 @@ static int run_summary(const struct config *c, struct cap_reader *r)
     return msgs ? EXIT_PFS : EXIT_NO_PFS;
 }
 
+static int run_infer(const struct config *c, struct cap_reader *r)
+{
+    struct infer *in = infer_new();
+    if (!in) {
+        fprintf(stderr, "pfsdump: out of memory\n");
+        return EXIT_READ;
+    }
+    struct cap_event ev;
+    int rc;
+    while ((rc = cap_next(r, &ev)) > 0)
+        infer_event(in, &ev);
+    int any = infer_any(in);
+    infer_report(in, stdout, c->json);
+    infer_free(in);
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "pfsdump: %s\n", cap_error(r));
+        return EXIT_READ;
+    }
+    return any ? EXIT_PFS : EXIT_NO_PFS;
+}
+
 int main(int argc, char **argv)
 {
     struct config c;
@@ -214,7 +237,8 @@ int main(int argc, char **argv)
     }
     g_reader = r;
     catch_signals();
-    int code = c.mode == MODE_SUMMARY ? run_summary(&c, r) : run_dump(&c, r);
+    int code = c.mode == MODE_SUMMARY ? run_summary(&c, r)
+               : c.mode == MODE_INFER ? run_infer(&c, r) : run_dump(&c, r);
     g_reader = NULL;
     cap_close(r);
     if (fflush(stdout) != 0 || ferror(stdout)) {
