@@ -145,6 +145,15 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The capture read to its end without a PFS message: say so, exit 3. */
+static int no_pfs(const struct config *c, struct cap_reader *r)
+{
+    fprintf(stderr, "pfsdump: %s: no PFS message in %llu frames (filter \"%s\")\n",
+            c->file ? c->file : c->iface, (unsigned long long)cap_stats(r)->frames,
+            c->filter ? c->filter : CAP_DEFAULT_FILTER);
+    return EXIT_NO_PFS;
+}
+
 static int run_dump(const struct config *c, struct cap_reader *r)
 {
     static const enum time_fmt tf[] = {TIME_CLOCK, TIME_NONE, TIME_EPOCH, TIME_DELTA,
@@ -164,14 +173,7 @@ static int run_dump(const struct config *c, struct cap_reader *r)
         fprintf(stderr, "pfsdump: %s\n", cap_error(r));
         return EXIT_READ;
     }
-    if (msgs == 0) {
-        const struct cap_stats *st = cap_stats(r);
-        fprintf(stderr, "pfsdump: %s: no PFS message in %llu frames (filter \"%s\")\n",
-                c->file ? c->file : c->iface, (unsigned long long)st->frames,
-                c->filter ? c->filter : CAP_DEFAULT_FILTER);
-        return EXIT_NO_PFS;
-    }
-    return EXIT_PFS;
+    return msgs ? EXIT_PFS : no_pfs(c, r);
 }
 
 static int run_summary(const struct config *c, struct cap_reader *r)
@@ -195,7 +197,7 @@ static int run_summary(const struct config *c, struct cap_reader *r)
         fprintf(stderr, "pfsdump: %s\n", cap_error(r));
         return EXIT_READ;
     }
-    return msgs ? EXIT_PFS : EXIT_NO_PFS;
+    return msgs ? EXIT_PFS : no_pfs(c, r);
 }
 
 static int run_infer(const struct config *c, struct cap_reader *r)
@@ -217,7 +219,7 @@ static int run_infer(const struct config *c, struct cap_reader *r)
         fprintf(stderr, "pfsdump: %s\n", cap_error(r));
         return EXIT_READ;
     }
-    return any ? EXIT_PFS : EXIT_NO_PFS;
+    return any ? EXIT_PFS : no_pfs(c, r);
 }
 
 int main(int argc, char **argv)

@@ -778,6 +778,27 @@ static int gen_follow(const char *dir)
     return close_gen(&g);
 }
 
+/* Inputs with nothing to show: no packets, no PFS, a link type pfsdump does not read. */
+static int gen_empty(const char *dir)
+{
+    struct gen g;
+    if (open_gen(&g, dir, "bad-empty", DLT_EN10MB) < 0 || close_gen(&g) < 0)
+        return -1;
+    if (open_gen(&g, dir, "bad-nopfs", DLT_EN10MB) < 0)
+        return -1;
+    struct ep dns_c = {IP(10, 0, 0, 2), 53000, 0}, dns_s = {IP(10, 0, 0, 1), 53, 0};
+    static const uint8_t q[] = "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00";
+    udp(&g, &dns_c, &dns_s, q, sizeof q - 1);
+    if (close_gen(&g) < 0)
+        return -1;
+    if (open_gen(&g, dir, "bad-linktype", 189 /* DLT_USB_LINUX */) < 0)
+        return -1;
+    uint8_t usb[48] = {0};
+    struct pcap_pkthdr ph = {{1764000000, 0}, sizeof usb, sizeof usb};
+    pcap_dump((u_char *)g.d, &ph, usb);
+    return close_gen(&g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -786,7 +807,7 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
     if (gen_cuts(dir) < 0 || gen_reasm(dir) < 0 || gen_lost(dir) < 0 || gen_links(dir) < 0 ||
-        gen_faults(dir) < 0 || gen_follow(dir) < 0)
+        gen_faults(dir) < 0 || gen_follow(dir) < 0 || gen_empty(dir) < 0)
         return 1;
     return 0;
 }
