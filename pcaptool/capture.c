@@ -353,6 +353,16 @@ static struct cap_reader *setup(struct cap_reader *r, const struct cap_options *
     return r;
 }
 
+/* libpcap's reason a savefile does not open, as one clause naming the file. */
+static void open_error(char *err, size_t errlen, const char *name, const char *pe)
+{
+    if (strstr(pe, "unknown file format") || strstr(pe, "truncated dump file") ||
+        strstr(pe, "bad dump file format"))
+        snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", name, pe);
+    else
+        snprintf(err, errlen, "%s: %s", name, pe);
+}
+
 struct cap_reader *cap_open_file(const char *path, const struct cap_options *o, char *err,
                                  size_t errlen)
 {
@@ -379,11 +389,28 @@ struct cap_reader *cap_open_file(const char *path, const struct cap_options *o, 
     char pe[PCAP_ERRBUF_SIZE] = "";
     r->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pe);
     if (!r->pc) {
-        if (strstr(pe, "unknown file format") || strstr(pe, "truncated dump file") ||
-            strstr(pe, "bad dump file format"))
-            snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pe);
-        else
-            snprintf(err, errlen, "%s: %s", path, pe);
+        open_error(err, errlen, path, pe);
+        cap_close(r);
+        return NULL;
+    }
+    r->st.nanosecond = 1;
+    return setup(r, o, err, errlen);
+}
+
+struct cap_reader *cap_open_fp(FILE *fp, const char *name, const struct cap_options *o,
+                               char *err, size_t errlen)
+{
+    struct cap_reader *r = reader_new(name);
+    if (!r) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        fclose(fp);
+        return NULL;
+    }
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    r->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
+    if (!r->pc) {
+        open_error(err, errlen, name, pe);
+        fclose(fp);
         cap_close(r);
         return NULL;
     }

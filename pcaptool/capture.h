@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pfs.h"
 
@@ -154,6 +155,14 @@ void cap_options_init(struct cap_options *o);
  */
 struct cap_reader *cap_open_file(const char *path, const struct cap_options *o,
                                  char *err, size_t errlen);
+
+/*
+ * cap_open_fp - the same from an open stream (a pipe, a memory file); name
+ * is what messages call it. The reader owns fp from here on, and closes it
+ * in cap_close() or when opening fails.
+ */
+struct cap_reader *cap_open_fp(FILE *fp, const char *name, const struct cap_options *o,
+                               char *err, size_t errlen);
 
 /*
  * cap_open_live - capture on an interface (needs root or CAP_NET_RAW).
