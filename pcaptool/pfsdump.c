@@ -237,6 +237,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "pfsdump: %s\n", err);
         return EXIT_READ;
     }
+    if (c.iface)   /* as tcpdump does: the capture is running from here on */
+        fprintf(stderr, "pfsdump: listening on %s, link-type %s, filter \"%s\"\n", c.iface,
+                cap_stats(r)->linkname, c.filter ? c.filter : CAP_DEFAULT_FILTER);
     g_reader = r;
     catch_signals();
     int code = c.mode == MODE_SUMMARY ? run_summary(&c, r)
