@@ -120,11 +120,16 @@ static void m_xfrend(struct msg *m, uint32_t xid, uint32_t size)
     fin(m);
 }
 
-static void m_verdict(struct msg *m, uint32_t xid, uint32_t bytes)
+static void m_verdict_of(struct msg *m, uint32_t xid, unsigned verdict, uint32_t bytes)
 {
     hdr(m, 9, 0, xid, HIER);
-    u8(m, 1); u8(m, 0); u16(m, 0); u32(m, bytes);
+    u8(m, verdict); u8(m, 0); u16(m, 0); u32(m, bytes);
     fin(m);
+}
+
+static void m_verdict(struct msg *m, uint32_t xid, uint32_t bytes)
+{
+    m_verdict_of(m, xid, 1, bytes);
 }
 
 static void m_reason(struct msg *m, unsigned type, uint32_t xid, unsigned reason)
@@ -401,6 +406,11 @@ static void expect_note(struct gen *g, const char *kind, const struct ep *s, uin
     addr_text(s, a, sizeof a);
     fprintf(g->expect, "{\"note\":\"%s\",\"src\":\"%s\",\"bytes\":%llu}\n", kind, a,
             (unsigned long long)bytes);
+}
+
+static void expect_problem(struct gen *g, const char *what)
+{
+    fprintf(g->expect, "{\"problem\":\"%s\"}\n", what);
 }
 
 /* ---- the files ---- */
@@ -768,6 +778,7 @@ static int gen_follow(const char *dir)
     udp(&g, &cl2, &srv69, rrq2, sizeof rrq2);
     static const uint8_t err[] = "\0\5\0\1File not found";
     udp(&g, &srv2, &cl2, err, sizeof err);
+    expect_problem(&g, "tftp-error");
 
     /* a foreign payload on 4051: a reader reports it, as a bad magic */
     static const uint8_t junk[] = "\x13\x37 not a PFS message at all";
@@ -799,6 +810,64 @@ static int gen_empty(const char *dir)
     return close_gen(&g);
 }
 
+/*
+ * What --summary must point at: two roots, an Ad gap, a third child, a
+ * hash failure, an abort, and a TFTP fetch by a member beside its root.
+ */
+static int gen_problems(const char *dir)
+{
+    struct gen g;
+    if (open_gen(&g, dir, "problems", DLT_EN10MB) < 0)
+        return -1;
+    struct msg m;
+    struct ep a = {IP(10, 0, 0, 2), 4051, 0}, b = {IP(10, 0, 0, 9), 4051, 0};
+    m_claim(&m, 1, 0x0a000002, 2, 0, IP(10, 0, 0, 2), 4051);
+    udp_msg(&g, &a, &BCAST, &m, NULL);
+    m_claim(&m, 1, 0x0a000009, 2, 0, IP(10, 0, 0, 9), 4051);
+    udp_msg(&g, &b, &BCAST, &m, NULL);
+    expect_problem(&g, "two-roots");
+    m_claim(&m, 2, 0x0a000009, 1, 1, IP(10, 0, 0, 9), 4051);
+    udp_msg(&g, &b, &BCAST, &m, NULL);
+    m_claim(&m, 2, 0x0a000009, 1, 3, IP(10, 0, 0, 9), 4051);
+    udp_msg(&g, &b, &BCAST, &m, NULL);
+    expect_problem(&g, "ad-gap");
+    /* three children accepted at once by XID0A000002 */
+    static struct tcp t[3];
+    for (int k = 0; k < 3; k++) {
+        struct ep c = {IP(10, 0, 0, 3 + (unsigned)k), (uint16_t)(41000 + k), 0};
+        tcp_init(&t[k], c, PARENT, 100u * (unsigned)k, 7);
+        m_join(&m, 0x0a000003u + (unsigned)k);
+        queue(&t[k], 0, &m);
+        m_accept(&m, 0x0a000002);
+        queue(&t[k], 1, &m);
+        handshake(&g, &t[k]);
+        send_acked(&g, &t[k], 0, 0, t[k].s[0].len);
+        send_acked(&g, &t[k], 1, 0, t[k].s[1].len);
+    }
+    expect_problem(&g, "third-child");
+    m_verdict_of(&m, 0x0a000003, 2, 10);
+    size_t at = t[0].s[0].len;
+    queue(&t[0], 0, &m);
+    send_acked(&g, &t[0], 0, at, m.n);
+    expect_problem(&g, "hash-failure");
+    m_reason(&m, 10, 0x0a000002, 5);
+    at = t[1].s[1].len;
+    queue(&t[1], 1, &m);
+    send_acked(&g, &t[1], 1, at, m.n);
+    expect_problem(&g, "abort");
+    for (int k = 0; k < 3; k++) {
+        close_conn(&g, &t[k]);
+        expect_side(&g, &t[k], 0, 0);
+        expect_side(&g, &t[k], 1, 0);
+    }
+    /* XID0A000005 (10.0.0.5) fetches the file over TFTP although 0A000002 is root */
+    struct ep cl = {IP(10, 0, 0, 5), 50005, 0}, srv69 = {IP(10, 9, 9, 9), 69, 0};
+    static const uint8_t rrq[] = "\0\1/dnld/x.sbn\0octet";
+    udp(&g, &cl, &srv69, rrq, sizeof rrq);
+    expect_problem(&g, "tftp-fallback");
+    return close_gen(&g);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -807,7 +876,8 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[1];
     if (gen_cuts(dir) < 0 || gen_reasm(dir) < 0 || gen_lost(dir) < 0 || gen_links(dir) < 0 ||
-        gen_faults(dir) < 0 || gen_follow(dir) < 0 || gen_empty(dir) < 0)
+        gen_faults(dir) < 0 || gen_follow(dir) < 0 || gen_empty(dir) < 0 ||
+        gen_problems(dir) < 0)
         return 1;
     return 0;
 }

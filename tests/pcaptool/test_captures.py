@@ -27,8 +27,9 @@ def key(o, with_type):
 
 def check(path, expect_path):
     want = [json.loads(line) for line in open(expect_path)]
-    msgs = [w for w in want if "note" not in w]
+    msgs = [w for w in want if "note" not in w and "problem" not in w]
     notes = [w for w in want if "note" in w]
+    problems = sorted(w["problem"] for w in want if "problem" in w)
     rc, out, err = run(["-r", path, "--json"])
     assert rc == 0, f"{path}: exit {rc}: {err}"
     got = [json.loads(line) for line in out.splitlines()]
@@ -52,6 +53,11 @@ def check(path, expect_path):
             pat = (rf"^TCP {re.escape(n['src'])} > \S+: \[capture starts mid-stream: "
                    rf"framed again at stream offset \d+ after {n['bytes']} bytes\]")
         assert re.search(pat, out, re.M), f"{path}: no line for {n}:\n{out}"
+    rc, out, err = run(["-r", path, "--summary", "--json"])
+    assert rc == 0, f"{path}: --summary exit {rc}: {err}"
+    found = sorted(p["what"] for p in json.loads(out)["problems"]
+                   if p["what"] not in ("gap", "mid-stream", "malformed"))
+    assert found == problems, f"{path}: --summary problems {found}, want {problems}"
     return len(got)
 
 
