@@ -82,6 +82,11 @@ char *cap_addr_str(const struct cap_addr *a, char *buf, size_t len)
     return buf;
 }
 
+double cap_seconds(const struct cap_time *from, const struct cap_time *to)
+{
+    return (double)(to->sec - from->sec) + ((double)to->nsec - (double)from->nsec) / 1e9;
+}
+
 int cap_addr_same_host(const struct cap_addr *a, const struct cap_addr *b)
 {
     return a->family == b->family && memcmp(a->addr, b->addr, a->family == 6 ? 16 : 4) == 0;
@@ -107,15 +112,9 @@ const char *cap_fault_name(int err)
 
 static struct cap_event *push(struct cap_reader *r, enum cap_event_kind kind)
 {
-    if (r->qn == r->qcap) {
-        size_t nc = r->qcap ? r->qcap * 2 : 16;
-        struct cap_event *nq = realloc(r->q, nc * sizeof *nq);
-        if (!nq) {
-            r->oom = 1;
-            return NULL;
-        }
-        r->q = nq;
-        r->qcap = nc;
+    if (arr_grow(&r->q, &r->qcap, r->qn + 1, sizeof *r->q) < 0) {
+        r->oom = 1;
+        return NULL;
     }
     struct cap_event *ev = &r->q[r->qn++];
     memset(ev, 0, sizeof *ev);

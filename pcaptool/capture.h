@@ -205,6 +205,9 @@ void cap_close(struct cap_reader *r);
 /* "10.0.0.1:4051" or "[fe80::1]:4051"; with port 0 the address alone. */
 char *cap_addr_str(const struct cap_addr *a, char *buf, size_t len);
 
+/* Seconds from one capture time to another (negative when to is earlier). */
+double cap_seconds(const struct cap_time *from, const struct cap_time *to);
+
 /* Equal addresses (ports ignored). */
 int cap_addr_same_host(const struct cap_addr *a, const struct cap_addr *b);
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonout.h"
 #include "pfs_table.h"
 
 /* ---- time ---- */
@@ -53,23 +54,6 @@ static void print_ends(struct dump_printer *p, const struct cap_event *ev, const
     char s[CAP_ADDR_STRLEN], d[CAP_ADDR_STRLEN];
     fprintf(p->out, "%s %s > %s: ", proto, cap_addr_str(&ev->src, s, sizeof s),
             cap_addr_str(&ev->dst, d, sizeof d));
-}
-
-/* ---- JSON ---- */
-
-static void json_str(FILE *out, const char *s, size_t n)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
 }
 
 /* ---- the fields of a message, from libpfs's table walk ---- */
@@ -114,11 +98,11 @@ static void json_value(FILE *out, const struct pfs_item *it)
         fprintf(out, "%" PRIu32, it->value);
         break;
     case PFS_K_STR: case PFS_K_TEXT:
-        json_str(out, (const char *)it->bytes, it->value);
+        json_string(out, (const char *)it->bytes, it->value);
         break;
     default:
         pfs_item_format(text, sizeof text, it);
-        json_str(out, text, strlen(text));
+        json_string(out, text, strlen(text));
         break;
     }
 }
@@ -139,7 +123,7 @@ static void json_fields(FILE *out, const struct walk_items *w)
         for (size_t j = i + 1; j < w->n && !more; j++)
             more = strcmp(item_key(&w->it[j]), key) == 0;
         fputc(',', out);
-        json_str(out, key, strlen(key));
+        json_string(out, key, strlen(key));
         fputc(':', out);
         if (!more) {
             json_value(out, it);

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "arena.h"
+#include "jsonout.h"
 #include "tftp.h"
 
 #define XFER_MIN_BYTES 200
@@ -66,28 +68,9 @@ struct infer {
     struct ifile *files; size_t nfiles, cfiles;
 };
 
-static int grow(void *arr, size_t *cap, size_t n, size_t elem)
-{
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void **p = arr;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = nc;
-    return 0;
-}
-
 struct infer *infer_new(void)
 {
     return calloc(1, sizeof(struct infer));
-}
-
-static double secs(const struct cap_time *a, const struct cap_time *b)
-{
-    return (double)(b->sec - a->sec) + ((double)b->nsec - (double)a->nsec) / 1e9;
 }
 
 static void on_datagram(struct infer *in, const struct cap_event *ev)
@@ -97,15 +80,15 @@ static void on_datagram(struct infer *in, const struct cap_event *ev)
         if (cap_addr_same_host(&in->b[i].addr, &ev->src))
             b = &in->b[i];
     if (!b) {
-        if (grow(&in->b, &in->cb, in->nb, sizeof *in->b) < 0)
+        if (arr_grow(&in->b, &in->cb, in->nb + 1, sizeof *in->b) < 0)
             return;
         b = &in->b[in->nb++];
         memset(b, 0, sizeof *b);
         b->addr = ev->src;
         b->addr.port = 0;
         b->first = ev->ts;
-    } else if (grow(&b->gaps, &b->cgaps, b->ngaps, sizeof *b->gaps) == 0) {
-        b->gaps[b->ngaps++] = secs(&b->last, &ev->ts);
+    } else if (arr_grow(&b->gaps, &b->cgaps, b->ngaps + 1, sizeof *b->gaps) == 0) {
+        b->gaps[b->ngaps++] = cap_seconds(&b->last, &ev->ts);
     }
     b->last = ev->ts;
     b->datagrams++;
@@ -113,7 +96,7 @@ static void on_datagram(struct infer *in, const struct cap_event *ev)
 
 static void on_close(struct infer *in, const struct cap_event *ev)
 {
-    if (grow(&in->c, &in->cc, in->nc, sizeof *in->c) < 0)
+    if (arr_grow(&in->c, &in->cc, in->nc + 1, sizeof *in->c) < 0)
         return;
     struct iconn *c = &in->c[in->nc++];
     c->child = ev->u.conn.client;
@@ -131,7 +114,7 @@ static void on_tftp(struct infer *in, const struct cap_event *ev)
     if (t->fault || !t->transfer)
         return;
     if (t->opcode == TFTP_RRQ) {
-        if (grow(&in->f, &in->cf, in->nf, sizeof *in->f) < 0)
+        if (arr_grow(&in->f, &in->cf, in->nf + 1, sizeof *in->f) < 0)
             return;
         struct ifetch *f = &in->f[in->nf++];
         memset(f, 0, sizeof *f);
@@ -183,7 +166,7 @@ static void build_files(struct infer *in)
             if (strcmp(in->files[k].name, base_name(f->name)) == 0)
                 x = &in->files[k];
         if (!x) {
-            if (grow(&in->files, &in->cfiles, in->nfiles, sizeof *in->files) < 0)
+            if (arr_grow(&in->files, &in->cfiles, in->nfiles + 1, sizeof *in->files) < 0)
                 return;
             x = &in->files[in->nfiles++];
             memset(x, 0, sizeof *x);
@@ -211,7 +194,7 @@ static int fits(uint64_t bytes, uint64_t size)
 static int cmp_start(const void *a, const void *b)
 {
     const struct iconn *x = a, *y = b;
-    double d = secs(&y->start, &x->start);
+    double d = cap_seconds(&y->start, &x->start);
     return d < 0 ? -1 : d > 0;
 }
 
@@ -328,7 +311,7 @@ static void tree_text(FILE *out, const struct infer *in, int file, const struct 
         if (c->file != file || !cap_addr_same_host(&c->parent, node))
             continue;
         fprintf(out, "        %*s%s  %" PRIu64 " bytes in %.3f s\n", depth * 2, "", host(&c->child, h),
-                c->down, secs(&c->start, &c->end));
+                c->down, cap_seconds(&c->start, &c->end));
         tree_text(out, in, file, &c->child, depth + 1);
     }
 }
@@ -374,7 +357,7 @@ static void report_text(struct infer *in, FILE *out)
         char sv[CAP_ADDR_STRLEN];
         clock_of(&f->start, t1, sizeof t1);
         fprintf(out, "  %s %s fetched %s from %s: %" PRIu64 " bytes in %.3f s\n", t1,
-                host(&f->client, h), f->name, host(&f->server, sv), f->bytes, secs(&f->start, &f->end));
+                host(&f->client, h), f->name, host(&f->server, sv), f->bytes, cap_seconds(&f->start, &f->end));
     }
 }
 
@@ -389,7 +372,7 @@ struct tl_item {
 static int cmp_tl(const void *a, const void *b)
 {
     const struct tl_item *x = a, *y = b;
-    double d = secs(&y->t, &x->t);
+    double d = cap_seconds(&y->t, &x->t);
     return d < 0 ? -1 : d > 0;
 }
 
@@ -417,7 +400,7 @@ static struct tl_item *timeline(const struct infer *in, size_t *n)
         snprintf(tl[k++].text, sizeof tl[0].text, "%s connects to %s: %s%s, %" PRIu64 " bytes in %.3f s",
                  host(&c->child, h), host(&c->parent, p), is_xfer(c) ? "transfer of " : "no transfer",
                  c->file >= 0 ? in->files[c->file].name : is_xfer(c) ? "an unknown file" : "",
-                 c->down, secs(&c->start, &c->end));
+                 c->down, cap_seconds(&c->start, &c->end));
     }
     for (size_t i = 0; i < in->nf; i++) {
         tl[k].t = in->f[i].start;
@@ -431,21 +414,6 @@ static struct tl_item *timeline(const struct infer *in, size_t *n)
 }
 
 /* ---- JSON ---- */
-
-static void jstr(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
 
 static void jtime(FILE *out, const struct cap_time *t)
 {
@@ -478,7 +446,7 @@ static void report_json(struct infer *in, FILE *out)
             if (!same_subnet(&f->fetcher, &nets[s]))
                 continue;
             fprintf(out, "%s{\"file\":", n++ ? "," : "");
-            jstr(out, f->name);
+            json_cstr(out, f->name);
             fprintf(out, ",\"bytes\":%" PRIu64 ",\"root\":\"%s\",\"tftp_fetches\":%u,\"edges\":[",
                     f->bytes, host(&f->fetcher, h), f->fetches);
             for (size_t i = 0, e = 0; i < in->nc; i++) {
@@ -488,7 +456,7 @@ static void report_json(struct infer *in, FILE *out)
                 fprintf(out, "%s{\"child\":\"%s\",\"parent\":\"%s\",\"bytes\":%" PRIu64 ",\"start\":",
                         e++ ? "," : "", host(&c->child, h), host(&c->parent, p), c->down);
                 jtime(out, &c->start);
-                fprintf(out, ",\"seconds\":%.6f}", secs(&c->start, &c->end));
+                fprintf(out, ",\"seconds\":%.6f}", cap_seconds(&c->start, &c->end));
             }
             fputs("]}", out);
         }
@@ -499,10 +467,10 @@ static void report_json(struct infer *in, FILE *out)
         const struct ifetch *f = &in->f[i];
         fprintf(out, "%s{\"client\":\"%s\",\"server\":\"%s\",\"file\":", i ? "," : "",
                 host(&f->client, h), host(&f->server, p));
-        jstr(out, f->name);
+        json_cstr(out, f->name);
         fprintf(out, ",\"bytes\":%" PRIu64 ",\"start\":", f->bytes);
         jtime(out, &f->start);
-        fprintf(out, ",\"seconds\":%.6f}", secs(&f->start, &f->end));
+        fprintf(out, ",\"seconds\":%.6f}", cap_seconds(&f->start, &f->end));
     }
     fputs("],\"timeline\":[", out);
     size_t n;
@@ -511,7 +479,7 @@ static void report_json(struct infer *in, FILE *out)
         fprintf(out, "%s{\"time\":", i ? "," : "");
         jtime(out, &tl[i].t);
         fprintf(out, ",\"kind\":\"%s\",\"text\":", tl[i].kind);
-        jstr(out, tl[i].text);
+        json_cstr(out, tl[i].text);
         fputc('}', out);
     }
     free(tl);

@@ -14,22 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
 #include "pfs_table.h"
 
+/* Room for element n; a failure is remembered (the report says memory ran out). */
 static int grow(struct ses *s, void *arr, size_t *cap, size_t n, size_t elem)
 {
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 16;
-    void **p = arr;
-    void *np = realloc(*p, nc * elem);
-    if (!np) {
+    if (arr_grow(arr, cap, n + 1, elem) < 0) {
         s->oom = 1;
         return -1;
     }
-    memset((char *)np + *cap * elem, 0, (nc - *cap) * elem);
-    *p = np;
-    *cap = nc;
     return 0;
 }
 

@@ -9,14 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonout.h"
 #include "pfs_table.h"
 
 static const char *const SEV[] = {"error", "warning", "note"};
-
-static double secs(const struct cap_time *a, const struct cap_time *b)
-{
-    return (double)(b->sec - a->sec) + ((double)b->nsec - (double)a->nsec) / 1e9;
-}
 
 static void utc(const struct cap_time *t, char *buf, size_t len)
 {
@@ -32,21 +28,6 @@ static const char *type_name(unsigned t)
 {
     const char *n = cap_type_doc_name(t);
     return n ? n : "unknown";
-}
-
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
 }
 
 static const struct ses_member *member_of(const struct ses_hier *x, uint32_t xid)
@@ -79,7 +60,7 @@ static void tree(FILE *out, const struct ses *s, const struct ses_hier *x, uint3
     if (m && m->fetched)
         fputs(" tftp", out);
     if (t) {
-        double d = secs(&t->start, &t->end);
+        double d = cap_seconds(&t->start, &t->end);
         fprintf(out, "  %" PRIu64 " bytes in %.3f s", t->data, d);
         const char *v = t->verdict ? pfs_val_name(pfs_verdict_vals, (unsigned)t->verdict) : NULL;
         fprintf(out, "  %s", v ? v : "no verdict");
@@ -122,7 +103,7 @@ static void text_xfers(FILE *out, const struct ses *s)
         const struct ses_xfer *t = &s->xfers[i];
         if (!t->accepted)
             continue;
-        double d = secs(&t->start, &t->end);
+        double d = cap_seconds(&t->start, &t->end);
         const char *v = t->verdict ? pfs_val_name(pfs_verdict_vals, (unsigned)t->verdict) : NULL;
         fprintf(out, "  XID%08X > XID%08X H=%08X %" PRIu64 "/%" PRIu64 " bytes %.3f s %.1f KB/s %s\n",
                 t->parent, t->child, t->h, t->data, t->size, d,
@@ -136,7 +117,7 @@ static void text_tftp(FILE *out, const struct ses *s)
     for (size_t i = 0; i < s->ntftps; i++) {
         const struct ses_tftp *t = &s->tftps[i];
         char a[CAP_ADDR_STRLEN], b[CAP_ADDR_STRLEN];
-        double d = secs(&t->start, &t->end);
+        double d = cap_seconds(&t->start, &t->end);
         fprintf(out, "  %s < %s %s %" PRIu64 " bytes %.3f s %.1f KB/s %s\n",
                 cap_addr_str(&t->client, a, sizeof a), cap_addr_str(&t->server, b, sizeof b),
                 t->file, t->bytes, d, d > 0 ? (double)t->bytes / d / 1000.0 : 0.0,
@@ -154,7 +135,7 @@ void summary_text(FILE *out, const char *source, const struct cap_stats *st, con
     fprintf(out, "Frames:            %" PRIu64 " (%" PRIu64 " bytes), %" PRIu64 " PFS or TFTP\n",
             st->frames, st->bytes, st->admitted);
     fprintf(out, "First frame:       %s\nLast frame:        %s\nDuration:          %.3f s\n", a, b,
-            secs(&st->first, &st->last));
+            cap_seconds(&st->first, &st->last));
     fprintf(out, "PFS messages:      %" PRIu64 " (UDP %" PRIu64 ", TCP %" PRIu64 "), %" PRIu64 " malformed\n",
             s->udp_msgs + s->tcp_msgs, s->udp_msgs, s->tcp_msgs, s->malformed);
     fputs("  by type:        ", out);
@@ -200,9 +181,9 @@ static void json_hiers(FILE *out, const struct ses *s)
     for (size_t i = 0; i < s->nhiers; i++) {
         const struct ses_hier *x = &s->hiers[i];
         fprintf(out, "%s{\"h\":\"%08X\",\"model\":", i ? "," : "", x->h);
-        json_str(out, x->model);
+        json_cstr(out, x->model);
         fputs(",\"file\":", out);
-        json_str(out, x->file);
+        json_cstr(out, x->file);
         fputs(",\"roots\":[", out);
         for (unsigned r = 0; r < x->nroots; r++)
             fprintf(out, "%s\"%08X\"", r ? "," : "", x->roots[r]);
@@ -218,7 +199,7 @@ static void json_hiers(FILE *out, const struct ses *s)
                     m->fetched ? "true" : "false", m->children);
             const char *v = m->verdict ? pfs_val_name(pfs_verdict_vals, (unsigned)m->verdict) : NULL;
             if (v)
-                json_str(out, v);
+                json_cstr(out, v);
             else
                 fputs("null", out);
             fputc('}', out);
@@ -243,7 +224,7 @@ static void json_rest(FILE *out, const struct ses *s)
             continue;
         fprintf(out, "%s{\"h\":\"%08X\",\"parent\":\"%08X\",\"child\":\"%08X\",\"size\":%" PRIu64
                      ",\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"verdict\":%d}",
-                n++ ? "," : "", t->h, t->parent, t->child, t->size, t->data, secs(&t->start, &t->end),
+                n++ ? "," : "", t->h, t->parent, t->child, t->size, t->data, cap_seconds(&t->start, &t->end),
                 t->verdict);
     }
     fputs("],\"tftp\":[", out);
@@ -252,11 +233,11 @@ static void json_rest(FILE *out, const struct ses *s)
         char a[CAP_ADDR_STRLEN], b[CAP_ADDR_STRLEN];
         fprintf(out, "%s{\"client\":\"%s\",\"server\":\"%s\",\"file\":", i ? "," : "",
                 cap_addr_str(&t->client, a, sizeof a), cap_addr_str(&t->server, b, sizeof b));
-        json_str(out, t->file);
+        json_cstr(out, t->file);
         fprintf(out, ",\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"complete\":%s,\"error\":", t->bytes,
-                secs(&t->start, &t->end), t->done ? "true" : "false");
+                cap_seconds(&t->start, &t->end), t->done ? "true" : "false");
         if (t->error)
-            json_str(out, t->errmsg);
+            json_cstr(out, t->errmsg);
         else
             fputs("null", out);
         fputc('}', out);
@@ -265,7 +246,7 @@ static void json_rest(FILE *out, const struct ses *s)
     for (size_t i = 0; i < s->nprobs; i++) {
         fprintf(out, "%s{\"severity\":\"%s\",\"what\":\"%s\",\"frame\":%" PRIu64 ",\"text\":",
                 i ? "," : "", SEV[s->probs[i].sev], s->probs[i].what, s->probs[i].frame);
-        json_str(out, s->probs[i].text);
+        json_cstr(out, s->probs[i].text);
         fputc('}', out);
     }
     fputc(']', out);
@@ -274,7 +255,7 @@ static void json_rest(FILE *out, const struct ses *s)
 void summary_json(FILE *out, const char *source, const struct cap_stats *st, const struct ses *s)
 {
     fputs("{\"file\":", out);
-    json_str(out, source);
+    json_cstr(out, source);
     fprintf(out, ",\"linktype\":\"%s\",\"frames\":%" PRIu64 ",\"bytes\":%" PRIu64
                  ",\"first\":%" PRId64 ".%09u,\"last\":%" PRId64 ".%09u,\"truncated\":%s",
             st->linkname, st->frames, st->bytes, st->first.sec, st->first.nsec, st->last.sec,

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 /* Transfers kept at most; the oldest is forgotten first. */
 #define TFTP_KEEP 4096
 
@@ -125,14 +127,8 @@ struct tftp_xfer *tftp_request(struct tftp_table *t, const struct cap_addr *clie
         t->n--;
     }
     if (!x) {
-        if (t->n == t->cap) {
-            size_t nc = t->cap ? t->cap * 2 : 16;
-            struct tftp_xfer *nx = realloc(t->x, nc * sizeof *nx);
-            if (!nx)
-                return NULL;
-            t->x = nx;
-            t->cap = nc;
-        }
+        if (arr_grow(&t->x, &t->cap, t->n + 1, sizeof *t->x) < 0)
+            return NULL;
         x = &t->x[t->n++];
     }
     memset(x, 0, sizeof *x);

@@ -468,6 +468,27 @@ static void transfer(struct tcp *t, unsigned ndata, unsigned datalen)
     queue(t, 0, &m);
 }
 
+/* A transfer conversation begins: the handshake, then the child's JOIN. */
+static size_t begin_transfer(struct gen *g, struct tcp *t, struct ep child, struct ep parent,
+                             uint32_t isn_c, uint32_t isn_s, unsigned ndata, unsigned datalen)
+{
+    tcp_init(t, child, parent, isn_c, isn_s);
+    transfer(t, ndata, datalen);
+    handshake(g, t);
+    send_acked(g, t, 0, 0, t->s[0].starts[1]);
+    return t->s[1].len;
+}
+
+/* ... and ends: the child acknowledges the parent's bytes, sends its VERDICT, both close. */
+static void end_transfer(struct gen *g, struct tcp *t)
+{
+    t->acked[1] = t->s[1].len;
+    send_acked(g, t, 0, t->s[0].starts[1], t->s[0].len - t->s[0].starts[1]);
+    close_conn(g, t);
+    expect_side(g, t, 0, 0);
+    expect_side(g, t, 1, 0);
+}
+
 /* The server's stream cut in two at every byte boundary, one connection each. */
 static int gen_cuts(const char *dir)
 {
@@ -475,29 +496,16 @@ static int gen_cuts(const char *dir)
     if (open_gen(&g, dir, "cuts", DLT_EN10MB) < 0)
         return -1;
     static struct tcp t;
-    struct tcp probe;
-    memset(&probe, 0, sizeof probe);
-    size_t total;
-    {
-        static struct tcp p;
-        tcp_init(&p, CHILD, PARENT, 1, 1);
-        transfer(&p, 2, 40);
-        total = p.s[1].len;
-    }
-    (void)probe;
+    tcp_init(&t, CHILD, PARENT, 1, 1);
+    transfer(&t, 2, 40);
+    size_t total = t.s[1].len;
     for (size_t cut = 1; cut < total; cut++) {
         struct ep c = CHILD;
         c.port = (uint16_t)(20000 + cut);
-        tcp_init(&t, c, PARENT, (uint32_t)(1000 * cut), 77);
-        transfer(&t, 2, 40);
-        handshake(&g, &t);
-        send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
+        begin_transfer(&g, &t, c, PARENT, (uint32_t)(1000 * cut), 77, 2, 40);
         send_acked(&g, &t, 1, 0, cut);
         send_acked(&g, &t, 1, cut, total - cut);
-        send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-        close_conn(&g, &t);
-        expect_side(&g, &t, 0, 0);
-        expect_side(&g, &t, 1, 0);
+        end_transfer(&g, &t);
     }
     return close_gen(&g);
 }
@@ -512,63 +520,34 @@ static int gen_reasm(const char *dir)
     if (open_gen(&g, dir, "reasm", DLT_EN10MB) < 0)
         return -1;
     static struct tcp t;
-    size_t L;
+    struct ep c = CHILD;
 
-    /* 1: the whole server stream in a single segment (several messages share it) */
-    tcp_init(&t, CHILD, PARENT, 5, 0xfffffff0u);   /* server sequence wraps at once */
-    transfer(&t, 3, 200);
-    L = t.s[1].len;
-    handshake(&g, &t);
-    send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
+    /* 1: the whole server stream in a single segment (several messages share it);
+     * the server's sequence wraps at once */
+    size_t L = begin_transfer(&g, &t, c, PARENT, 5, 0xfffffff0u, 3, 200);
     send_acked(&g, &t, 1, 0, L);
-    send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-    close_conn(&g, &t);
-    expect_side(&g, &t, 0, 0);
-    expect_side(&g, &t, 1, 0);
+    end_transfer(&g, &t);
 
     /* 2: small segments of 7 bytes, each sent twice (retransmission) */
-    struct ep c = CHILD;
     c.port = 40002;
-    tcp_init(&t, c, PARENT, 0x7ffffff0u, 0xffffff00u);
-    transfer(&t, 3, 100);
-    L = t.s[1].len;
-    handshake(&g, &t);
-    send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
+    L = begin_transfer(&g, &t, c, PARENT, 0x7ffffff0u, 0xffffff00u, 3, 100);
     for (size_t off = 0; off < L; off += 7) {
         size_t n = L - off < 7 ? L - off : 7;
         seg(&g, &t, 1, off, n, 0x08);
         seg(&g, &t, 1, off, n, 0x08);
     }
-    t.acked[1] = L;
-    send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-    close_conn(&g, &t);
-    expect_side(&g, &t, 0, 0);
-    expect_side(&g, &t, 1, 0);
+    end_transfer(&g, &t);
 
     /* 3: overlapping segments: 50 bytes forward, 20 back each time */
     c.port = 40003;
-    tcp_init(&t, c, PARENT, 9, 0xffffffffu);
-    transfer(&t, 2, 300);
-    L = t.s[1].len;
-    handshake(&g, &t);
-    send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
-    for (size_t off = 0; off < L; off += 30) {
-        size_t n = L - off < 50 ? L - off : 50;
-        seg(&g, &t, 1, off, n, 0x08);
-    }
-    t.acked[1] = L;
-    send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-    close_conn(&g, &t);
-    expect_side(&g, &t, 0, 0);
-    expect_side(&g, &t, 1, 0);
+    L = begin_transfer(&g, &t, c, PARENT, 9, 0xffffffffu, 2, 300);
+    for (size_t off = 0; off < L; off += 30)
+        seg(&g, &t, 1, off, L - off < 50 ? L - off : 50, 0x08);
+    end_transfer(&g, &t);
 
     /* 4: reordered: segments of 64 bytes sent in pairs, the second first */
     c.port = 40004;
-    tcp_init(&t, c, PARENT, 12345, 0xfffffe00u);
-    transfer(&t, 4, 150);
-    L = t.s[1].len;
-    handshake(&g, &t);
-    send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
+    L = begin_transfer(&g, &t, c, PARENT, 12345, 0xfffffe00u, 4, 150);
     for (size_t off = 0; off < L; off += 128) {
         size_t n1 = L - off < 64 ? L - off : 64;
         size_t off2 = off + n1, n2 = off2 >= L ? 0 : (L - off2 < 64 ? L - off2 : 64);
@@ -576,11 +555,7 @@ static int gen_reasm(const char *dir)
             seg(&g, &t, 1, off2, n2, 0x08);
         seg(&g, &t, 1, off, n1, 0x08);
     }
-    t.acked[1] = L;
-    send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-    close_conn(&g, &t);
-    expect_side(&g, &t, 0, 0);
-    expect_side(&g, &t, 1, 0);
+    end_transfer(&g, &t);
     return close_gen(&g);
 }
 
@@ -591,21 +566,14 @@ static int gen_lost(const char *dir)
     if (open_gen(&g, dir, "lost", DLT_EN10MB) < 0)
         return -1;
     static struct tcp t;
-    tcp_init(&t, CHILD, PARENT, 100, 200);
-    transfer(&t, 6, 100);
-    size_t L = t.s[1].len;
-    handshake(&g, &t);
-    send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
+    size_t L = begin_transfer(&g, &t, CHILD, PARENT, 100, 200, 6, 100);
     /* server: ACCEPT+XFRCMD+DATA0 in order, then DATA1's middle is lost */
     size_t d1 = t.s[1].starts[3], d2 = t.s[1].starts[4];
     send_acked(&g, &t, 1, 0, d1 + 20);
     size_t lost_from = d1 + 20, lost_to = d2 + 30;   /* into DATA2: it is lost too */
     t.acked[1] = lost_to;   /* the child got them: the capture did not */
     send_acked(&g, &t, 1, lost_to, L - lost_to);
-    send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-    close_conn(&g, &t);
-    expect_side(&g, &t, 0, 0);
-    expect_side(&g, &t, 1, 0);
+    end_transfer(&g, &t);
     expect_note(&g, "gap", &t.s[1].ep, lost_to - lost_from);
     if (close_gen(&g) < 0)
         return -1;
@@ -744,15 +712,9 @@ static int gen_follow(const char *dir)
     udp_msg(&g, &par, &BCAST, &m, NULL);
     static struct tcp t;
     struct ep sv = {IP(10, 0, 0, 2), 4500, 0};
-    tcp_init(&t, CHILD, sv, 1, 2);
-    transfer(&t, 1, 64);
-    handshake(&g, &t);
-    send_acked(&g, &t, 0, 0, t.s[0].starts[1]);
-    send_acked(&g, &t, 1, 0, t.s[1].len);
-    send_acked(&g, &t, 0, t.s[0].starts[1], t.s[0].len - t.s[0].starts[1]);
-    close_conn(&g, &t);
-    expect_side(&g, &t, 0, 0);
-    expect_side(&g, &t, 1, 0);
+    size_t L = begin_transfer(&g, &t, CHILD, sv, 1, 2, 1, 64);
+    send_acked(&g, &t, 1, 0, L);
+    end_transfer(&g, &t);
 
     /* TFTP: RRQ with blksize and tsize, OACK, two DATA blocks, ACKs; then an ERROR */
     struct ep cl = {IP(10, 0, 0, 2), 50000, 0}, srv69 = {IP(10, 9, 9, 9), 69, 0};

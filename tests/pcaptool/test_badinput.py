@@ -4,13 +4,11 @@ not a capture, an empty file, a capture without packets or without PFS,
 an unknown link type, a missing file, a folder, a bad filter, bad usage.
 Each ends with one line naming the file and the documented exit code."""
 import os
-import shutil
 import subprocess
-import sys
-import tempfile
+
+from testlib import generated, run_test
 
 PFSDUMP = os.environ["PFSDUMP"]
-GEN = os.environ["GEN_CAPTURES"]
 
 
 def run(args, **kw):
@@ -27,9 +25,7 @@ def one_line_error(r, code, *words):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="pfsdump-bad-")
-    try:
-        subprocess.run([GEN, tmp], check=True)
+    with generated("pfsdump-bad-") as tmp:
         good = os.path.join(tmp, "reasm.pcap")
         data = open(good, "rb").read()
 
@@ -87,13 +83,7 @@ def main():
             r = subprocess.run([PFSDUMP, "-r", good], stdout=full_dev, stderr=subprocess.PIPE, text=True)
         assert r.returncode == 1 and "standard output" in r.stderr, r.stderr
         print("ok: every bad input gives one line and its exit code")
-    finally:
-        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)

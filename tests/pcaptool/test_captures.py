@@ -6,13 +6,11 @@ pcap and in pcapng."""
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
-import tempfile
+
+from testlib import generated, run_test
 
 PFSDUMP = os.environ["PFSDUMP"]
-GEN = os.environ["GEN_CAPTURES"]
 
 
 def run(args):
@@ -62,9 +60,7 @@ def check(path, expect_path):
 
 
 def main():
-    tmp = tempfile.mkdtemp(prefix="pfsdump-captures-")
-    try:
-        subprocess.run([GEN, tmp], check=True)
+    with generated("pfsdump-captures-") as tmp:
         names = sorted(f[:-7] for f in os.listdir(tmp)
                        if f.endswith(".expect") and not f.startswith("bad-"))
         assert len(names) >= 12, names
@@ -82,13 +78,7 @@ def main():
             r = subprocess.run([PFSDUMP, "-r", "-", "--json"], stdin=f, capture_output=True)
         assert r.returncode == 0 and r.stdout.count(b"\n") > 10, r.stderr
         print(f"{total} messages in {len(names)} captures agree with the generator")
-    finally:
-        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 import tempfile
 
+from testlib import run_test
+
 PFSDUMP = os.environ["PFSDUMP"]
 SRC = os.environ["PFS_SRC"]
 
@@ -81,8 +83,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)

@@ -7,9 +7,10 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
+
+from testlib import run_test
 
 PFSDUMP = os.environ["PFSDUMP"]
 ADDR, PORT = "127.0.142.1", 4242
@@ -63,8 +64,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)

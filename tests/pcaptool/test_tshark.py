@@ -13,8 +13,9 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
+
+from testlib import run_test
 
 PFSDUMP = os.environ["PFSDUMP"]
 GEN = os.environ["GEN_CAPTURES"]
@@ -200,8 +201,4 @@ def main():
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except AssertionError as e:
-        print(f"FAIL: {e}")
-        sys.exit(1)
+    run_test(main)
