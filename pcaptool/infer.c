@@ -200,7 +200,8 @@ static int cmp_start(const void *a, const void *b)
 
 static void assign(struct infer *in)
 {
-    qsort(in->c, in->nc, sizeof *in->c, cmp_start);
+    if (in->nc)
+        qsort(in->c, in->nc, sizeof *in->c, cmp_start);
     for (size_t i = 0; i < in->nc; i++) {
         struct iconn *c = &in->c[i];
         if (!is_xfer(c))
