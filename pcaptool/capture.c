@@ -263,9 +263,10 @@ static void handle_tftp(struct cap_reader *r, const struct net_pkt *p)
     }
 }
 
-static int is_tftp(struct cap_reader *r, const struct net_pkt *p)
+/* Port 69 when the filter admits it, or a transfer a request opened. */
+static int is_tftp(struct cap_reader *r, const struct net_pkt *p, int matched)
 {
-    return p->dst.port == TFTP_PORT || p->src.port == TFTP_PORT ||
+    return (matched && (p->dst.port == TFTP_PORT || p->src.port == TFTP_PORT)) ||
            tftp_lookup(&r->tftp, &p->src, &p->dst) != NULL;
 }
 
@@ -280,7 +281,7 @@ static void handle_frame(struct cap_reader *r, const struct pcap_pkthdr *h, cons
         return;
     }
     if (p.proto == CAP_UDP) {
-        if (is_tftp(r, &p)) {
+        if (is_tftp(r, &p, matched)) {
             r->st.admitted++;
             handle_tftp(r, &p);
         } else if (matched) {
