@@ -58,7 +58,7 @@ static void print_ends(struct dump_printer *p, const struct cap_event *ev, const
 
 /* ---- the fields of a message, from libpfs's table walk ---- */
 
-#define MAX_ITEMS 512   /* fields kept per message; a message of tiny TLVs may have more */
+#define MAX_ITEMS 256   /* fields kept per message (on the stack); a message of tiny TLVs may have more */
 
 struct walk_items {
     struct pfs_item it[MAX_ITEMS];
@@ -76,10 +76,14 @@ static void keep_item(void *ctx, const struct pfs_item *it)
 }
 
 /* The dissector's filter key without "pfs.": "strength", "hint.xid". */
+static const char *field_key(const struct pfs_field *f)
+{
+    return strncmp(f->key, "pfs.", 4) == 0 ? f->key + 4 : f->key;
+}
+
 static const char *item_key(const struct pfs_item *it)
 {
-    const char *k = it->field->key;
-    return strncmp(k, "pfs.", 4) == 0 ? k + 4 : k;
+    return field_key(it->field);
 }
 
 /* Fields that add nothing to a listing: reserved bytes; the header's type is the line's type. */
@@ -198,6 +202,8 @@ static void print_json_pfs(struct dump_printer *p, const struct cap_event *ev,
         fprintf(p->out, "%s%" PRIu64, i ? "," : "", m->frames[i]);
     fputc(']', p->out);
     json_fields(p->out, w);
+    if (w->cut)
+        fprintf(p->out, ",\"fields_cut\":%d", MAX_ITEMS);
     fputs("}\n", p->out);
 }
 
@@ -208,7 +214,7 @@ static void print_pfs(struct dump_printer *p, const struct cap_event *ev)
         print_plain_pfs(p, ev);
         return;
     }
-    static struct walk_items w;   /* large; one message at a time */
+    struct walk_items w;
     struct pfs_fault fault = {0};
     w.n = 0;
     w.cut = 0;
@@ -221,9 +227,8 @@ static void print_pfs(struct dump_printer *p, const struct cap_event *ev)
     print_plain_pfs(p, ev);
     text_fields(p->out, &w);
     if (ev->u.pfs.err != PFS_OK)
-        fprintf(p->out, "    fault at offset %zu%s%s: %s\n", fault.off,
-                fault.field ? " in " : "", fault.field ? item_key(&(struct pfs_item){.field = fault.field}) : "",
-                pfs_strerror(ev->u.pfs.err));
+        fprintf(p->out, "    fault at offset %zu%s%s: %s\n", fault.off, fault.field ? " in " : "",
+                fault.field ? field_key(fault.field) : "", pfs_strerror(ev->u.pfs.err));
 }
 
 /* ---- TFTP and stream notes ---- */
