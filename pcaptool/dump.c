@@ -86,11 +86,28 @@ static const char *item_key(const struct pfs_item *it)
     return field_key(it->field);
 }
 
-/* Fields that add nothing to a listing: reserved bytes; the header's type is the line's type. */
+/* Every field but the header's type, which is the line's (and the object's) type. */
 static int item_shown(const struct pfs_item *it)
 {
-    return it->field->kind != PFS_K_RESERVED &&
-           !(it->section == PFS_SEC_HEADER && strcmp(item_key(it), "type") == 0);
+    return !(it->section == PFS_SEC_HEADER && strcmp(item_key(it), "type") == 0);
+}
+
+/* Reserved bytes as hex digits: they should be 0, and a listing shows when they are not. */
+static void hex_bytes(char *out, size_t cap, const struct pfs_item *it)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < it->len && n + 3 <= cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", it->bytes[i]);
+}
+
+/* One field's value as text; reserved bytes in hex. */
+static void item_text(char *out, size_t cap, const struct pfs_item *it)
+{
+    if (it->field->kind == PFS_K_RESERVED)
+        hex_bytes(out, cap, it);
+    else
+        pfs_item_format(out, cap, it);
 }
 
 static void json_value(FILE *out, const struct pfs_item *it)
@@ -105,7 +122,7 @@ static void json_value(FILE *out, const struct pfs_item *it)
         json_string(out, (const char *)it->bytes, it->value);
         break;
     default:
-        pfs_item_format(text, sizeof text, it);
+        item_text(text, sizeof text, it);
         json_string(out, text, strlen(text));
         break;
     }
@@ -152,7 +169,7 @@ static void text_fields(FILE *out, const struct walk_items *w)
         const struct pfs_item *it = &w->it[i];
         if (!item_shown(it))
             continue;
-        pfs_item_format(text, sizeof text, it);
+        item_text(text, sizeof text, it);
         if (it->section == PFS_SEC_HINT || it->section == PFS_SEC_TLV)
             fprintf(out, "    %s[%u]: %s\n", item_key(it), it->index, text);
         else
