@@ -425,16 +425,21 @@ const char *pfs_errword(int err)
 
 /* ---- helpers ---- */
 
+static uint32_t fnv1a(uint32_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x01000193u; /* FNV-1a 32 prime */
+    return h;
+}
+
 uint32_t pfs_hier_id(const char *model, const char *file)
 {
-    uint32_t h = 0x811c9dc5u; /* FNV-1a 32 offset basis */
-    const uint32_t prime = 0x01000193u;
-    for (const char *s = model ? model : ""; *s; s++)
-        h = (h ^ (uint8_t)*s) * prime;
-    h = (h ^ 0u) * prime; /* the separator byte */
-    for (const char *s = file ? file : ""; *s; s++)
-        h = (h ^ (uint8_t)*s) * prime;
-    return h;
+    uint32_t h = fnv1a(0x811c9dc5u, model ? model : ""); /* FNV-1a 32 offset basis */
+    h = (h ^ 0u) * 0x01000193u;                          /* the separator byte */
+    /* A bare name is the file /dnld/NAME (§1): one file, one hierarchy. */
+    if (file && *file && *file != '/')
+        h = fnv1a(h, PFS_DNLD_PREFIX);
+    return fnv1a(h, file ? file : "");
 }
 
 struct pfs_str pfs_str_of(const char *s)

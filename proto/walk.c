@@ -371,7 +371,7 @@ static int walk_tlv(struct walker *w, unsigned index)
         return PFS_OK;
     }
     if (len < def->min_len || len > def->max_len || str_rule(def->value->strrule, v, len))
-        return fail(w, PFS_E_TLV, at, &rows[0]);
+        return fail(w, PFS_E_TLV, at + 2, def->value);
     uint32_t value = def->value->kind == PFS_K_TEXT ? len : get_be(v, len);
     report(w, def->value, PFS_SEC_TLV, index, at + 2, len, value, v);
     return PFS_OK;
