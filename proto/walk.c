@@ -294,7 +294,9 @@ static int walk_header(struct walker *w, size_t len, unsigned flags)
         if (rc)
             return rc;
     }
-    /* A message sent only by UDP must fit in one datagram. */
+    /* A datagram, and a message sent only by UDP, fit in one Ethernet frame. */
+    if ((flags & PFS_WALK_UDP) && len > PFS_UDP_MAX)
+        return fail(w, PFS_E_SIZE, PFS_UDP_MAX, NULL);
     const struct pfs_msgdef *d = pfs_msgdef_of(w->m->type);
     if (d->transport == PFS_TR_UDP && w->m->length > PFS_UDP_MAX)
         return fail(w, PFS_E_SIZE, 6, &rows[4]);
