@@ -1,10 +1,14 @@
 /*
- * walk.c - the one decoder: read a message row by row (pfs_table.h).
+ * walk.c - the one decoder: read a message row by row (pfs_table.h), and
+ * the table's accessors, the string rules (model, path) and the one-item
+ * printer.
  *
  * Every field is read through a bounds check against the message's end
  * and checked as soon as it is read, in wire order, so the first fault in
  * the bytes is the one reported (docs/protocol.md §5). A caller's callback
  * sees each field once it is read and checked; pfs_decode passes none.
+ * The rows come from table_rows.h in this file, so the compiler turns each
+ * body's walk into straight code (one case per type in walk_body).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -128,6 +132,65 @@ static inline void report(struct walker *w, const struct pfs_field *f, enum pfs_
 static inline int in_range(const struct pfs_field *f, uint32_t v)
 {
     return !f->ranged || (v >= f->min && v <= f->max);
+}
+
+/* ---- the rules of a string (docs/protocol.md §1) ---- */
+
+int pfs_check_model(const char *s, size_t len)
+{
+    if (len > PFS_MODEL_MAX)
+        return PFS_E_STRLEN;
+    if (len == 0 || !s)
+        return PFS_E_MODEL;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return PFS_E_MODEL;
+    return PFS_OK;
+}
+
+static int path_char_ok(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-' || c == '+' || c == '/';
+}
+
+/* One component between slashes: not empty, not "." nor "..". */
+static int component_ok(const char *c, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (c[0] == '.' && (n == 1 || (n == 2 && c[1] == '.')))
+        return 0;
+    return 1;
+}
+
+int pfs_check_path(const char *s, size_t len)
+{
+    if (len > PFS_PATH_MAX)
+        return PFS_E_STRLEN;
+    if (len == 0 || !s)
+        return PFS_E_PATH;
+    for (size_t i = 0; i < len; i++)
+        if (!path_char_ok(s[i]))
+            return PFS_E_PATH;
+    size_t start = 0;
+    const size_t pre = sizeof PFS_DNLD_PREFIX - 1;
+    if (s[0] == '/') {
+        /* The one absolute prefix a peer may name; anything else could escape. */
+        if (len < pre || memcmp(s, PFS_DNLD_PREFIX, pre) != 0)
+            return PFS_E_PATH;
+        start = pre;
+    }
+    /* Every component from start on, including the last (no trailing '/'). */
+    size_t c = start;
+    for (size_t i = start; i <= len; i++) {
+        if (i == len || s[i] == '/') {
+            if (!component_ok(s + c, i - c))
+                return PFS_E_PATH;
+            c = i + 1;
+        }
+    }
+    return PFS_OK;
 }
 
 static inline int str_rule(enum pfs_strrule r, const uint8_t *p, size_t n)
