@@ -415,10 +415,10 @@ static int walk_body(struct walker *w, const struct pfs_msgdef *d)
     }
 }
 
-static int walk_tlv(struct walker *w, unsigned index)
+HOT int walk_tlv(struct walker *w, unsigned index)
 {
-    size_t n, at = w->off;
-    const struct pfs_field *rows = pfs_tlv_fields(&n);
+    size_t at = w->off;
+    const struct pfs_field *rows = tlv_rows;
     if (!fits(w, 2))
         return fail(w, PFS_E_TLV, at, &rows[0]);
     uint8_t type = w->buf[at], len = w->buf[at + 1];
@@ -430,7 +430,10 @@ static int walk_tlv(struct walker *w, unsigned index)
     report(w, &rows[0], PFS_SEC_TLV, index, at, 2u + len, type, v);
     report(w, &rows[1], PFS_SEC_TLV, index, at, 1, type, w->buf + at);
     report(w, &rows[2], PFS_SEC_TLV, index, at + 1, 1, len, w->buf + at + 1);
-    const struct pfs_tlvdef *def = pfs_tlvdef_of(type);
+    const struct pfs_tlvdef *def = NULL;
+    for (size_t i = 0; i < NROWS(tlvdef_rows); i++)
+        if (tlvdef_rows[i].type == type)
+            def = &tlvdef_rows[i];
     if (!def) {
         report(w, &rows[3], PFS_SEC_TLV, index, at + 2, len, len, v);
         return PFS_OK;
