@@ -15,6 +15,7 @@
 #include "pfs_table.h"
 #include "table_rows.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,11 +102,15 @@ static void store_ptr(void *base, const struct pfs_field *f, const uint8_t *v)
         memcpy((char *)base + f->store, &v, sizeof v);
 }
 
+/* Member by member: a local struct's padding would carry garbage into m. */
 static void store_str(void *base, const struct pfs_field *f, const uint8_t *p, uint8_t n)
 {
-    struct pfs_str s = {(const char *)p, n};
-    if (f->store != PFS_NOSTORE)
-        memcpy((char *)base + f->store, &s, sizeof s);
+    if (f->store == PFS_NOSTORE)
+        return;
+    char *dst = (char *)base + f->store;
+    const char *cp = (const char *)p;
+    memcpy(dst + offsetof(struct pfs_str, p), &cp, sizeof cp);
+    memcpy(dst + offsetof(struct pfs_str, len), &n, sizeof n);
 }
 
 /* ---- reporting ---- */
