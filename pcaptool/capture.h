@@ -6,7 +6,9 @@
  * stream), decoded TFTP packets, TCP connections opening and closing, and
  * what the capture could not show (gaps in a stream, a mid-stream start).
  *
- *   struct cap_reader *r = cap_open_file("up.pcap", NULL, &opt, err, sizeof err);
+ *   struct cap_options opt;
+ *   cap_options_init(&opt);
+ *   struct cap_reader *r = cap_open_file("up.pcap", &opt, err, sizeof err);
  *   struct cap_event ev;
  *   int rc;
  *   while ((rc = cap_next(r, &ev)) > 0)
@@ -17,9 +19,9 @@
  * Which packets count: the BPF filter (default CAP_DEFAULT_FILTER) picks
  * them; TCP connections to a port a CLAIM or AD advertised, and the
  * transfer ports a TFTP read request opens, are followed even when the
- * filter does not name them (as the dissector does). UDP port 69 and its
- * transfers are TFTP; every other admitted UDP datagram and TCP stream is
- * read as PFS.
+ * filter does not name them (as the dissector does). UDP port 69 (when
+ * the filter admits it) and the transfers it opens are TFTP; every other
+ * admitted UDP datagram and TCP stream is read as PFS.
  *
  * Everything an event points to (bytes, frame lists, strings) stays valid
  * until the next cap_next() or cap_close() on the same reader.
