@@ -5,7 +5,9 @@ an unknown link type, a missing file, a folder, a bad filter, bad usage.
 Each ends with one line naming the file and the documented exit code."""
 import os
 import subprocess
+import sys
 
+sys.dont_write_bytecode = True   # the source tree stays as it is
 from testlib import generated, run_test
 
 PFSDUMP = os.environ["PFSDUMP"]

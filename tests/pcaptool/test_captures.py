@@ -7,7 +7,9 @@ import json
 import os
 import re
 import subprocess
+import sys
 
+sys.dont_write_bytecode = True   # the source tree stays as it is
 from testlib import generated, run_test
 
 PFSDUMP = os.environ["PFSDUMP"]

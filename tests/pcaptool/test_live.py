@@ -7,9 +7,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
+sys.dont_write_bytecode = True   # the source tree stays as it is
 from testlib import run_test
 
 PFSDUMP = os.environ["PFSDUMP"]

@@ -13,8 +13,10 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 
+sys.dont_write_bytecode = True   # the source tree stays as it is
 from testlib import run_test
 
 PFSDUMP = os.environ["PFSDUMP"]
