@@ -114,7 +114,7 @@ static void conn_unlink(struct tcp_table *t, struct tcp_conn *c)
 
 static void dir_free(struct tcp_dir *d)
 {
-    free(d->buf);
+    free(d->mem);
     free(d->refs);
     while (d->pending) {
         struct tcp_seg *s = d->pending;
@@ -156,7 +156,7 @@ static int chain_frames(const uint8_t *b, size_t avail, int final)
 
 static void consume(struct tcp_dir *d, size_t n)
 {
-    memmove(d->buf, d->buf + n, d->have - n);
+    d->buf += n;   /* framing moves the view; append() compacts once per segment */
     d->have -= n;
     d->base += n;
     size_t k = 0;
@@ -264,8 +264,14 @@ static void frame_dir(struct tcp_table *t, struct tcp_conn *c, int dir, int fina
 
 static int append(struct tcp_dir *d, const uint8_t *data, size_t len, uint64_t frame)
 {
-    if (arr_grow(&d->buf, &d->cap, d->have + len, 1) < 0 ||
-        arr_grow(&d->refs, &d->crefs, d->nrefs + 1, sizeof *d->refs) < 0)
+    if (d->buf != d->mem) {
+        memmove(d->mem, d->buf, d->have);
+        d->buf = d->mem;
+    }
+    if (arr_grow(&d->mem, &d->cap, d->have + len, 1) < 0)
+        return -1;
+    d->buf = d->mem;
+    if (arr_grow(&d->refs, &d->crefs, d->nrefs + 1, sizeof *d->refs) < 0)
         return -1;
     memcpy(d->buf + d->have, data, len);
     d->have += len;
