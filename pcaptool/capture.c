@@ -260,6 +260,7 @@ static void handle_tftp(struct cap_reader *r, const struct net_pkt *p)
     if (x) {
         t->transfer = x->id;
         t->xfer_file = copy(r, x->file, strlen(x->file) + 1, 0);
+        tftp_track(&r->tftp, x, t);
     }
 }
 

@@ -136,6 +136,7 @@ struct tftp_xfer *tftp_request(struct tftp_table *t, const struct cap_addr *clie
     x->client = *client;
     x->server = *server;
     x->server.port = 0;
+    x->blksize = 512;
     size_t fl = strlen(file);
     if (fl >= sizeof x->file)
         fl = sizeof x->file - 1;
@@ -161,6 +162,34 @@ struct tftp_xfer *tftp_lookup(struct tftp_table *t, const struct cap_addr *src,
             return x;
     }
     return NULL;
+}
+
+int tftp_track(struct tftp_table *t, struct tftp_xfer *x, const struct cap_tftp *pkt)
+{
+    if (pkt->fault)
+        return 0;
+    if (pkt->opcode == TFTP_OACK) {
+        for (unsigned i = 0; i < pkt->nopts; i++)
+            if (strcmp(pkt->opts[i].name, "blksize") == 0) {
+                unsigned long v = strtoul(pkt->opts[i].value, NULL, 10);
+                x->blksize = v >= 8 && v <= 65464 ? (unsigned)v : x->blksize;
+            }
+        return 0;
+    }
+    if (pkt->opcode == TFTP_DATA && pkt->data_len < x->blksize) {
+        x->last_sent = 1;
+        x->last_block = pkt->block;
+        return 0;
+    }
+    int over = pkt->opcode == TFTP_ERROR ||
+               (pkt->opcode == TFTP_ACK && x->last_sent && pkt->block == x->last_block);
+    if (!over)
+        return 0;
+    /* Forgotten, so that the table (searched for every datagram) holds live transfers only. */
+    size_t i = (size_t)(x - t->x);
+    memmove(t->x + i, t->x + i + 1, (t->n - i - 1) * sizeof *t->x);
+    t->n--;
+    return 1;
 }
 
 void tftp_table_free(struct tftp_table *t)
