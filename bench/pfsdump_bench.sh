@@ -14,7 +14,9 @@
 #   tshark -n -r F -d udp.port==4240,pfs -d tcp.port==4240,pfs
 #   pfsdump -r F -f 'port 4240 or port 69'
 #   pfsdump --summary -r F -f 'port 4240 or port 69'
-# Times come from hyperfine (3 runs after a warm-up). tshark runs as nobody
+# Times come from hyperfine (5 runs after a warm-up): wall time, and the
+# CPU time (user + system) of the command, which tells more on a shared
+# machine. tshark runs as nobody
 # when we are root (root's tshark ignores plugin folders), reading the file
 # by name from a folder nobody can read.
 #
@@ -65,7 +67,7 @@ if [ -f "$plugin" ]; then
 fi
 
 # Every tool's output goes to a file: that is the work a reader pays for.
-hyperfine -N --warmup 1 --runs 3 --export-json "$tmp/times.json" \
+hyperfine -N --warmup 1 --runs 5 --export-json "$tmp/times.json" \
     -n tcpdump "sh -c 'tcpdump -n -r $tmp/big.pcap \"$filter\" > $tmp/tcpdump.out 2>/dev/null'" \
     -n pfsdump "sh -c '$pfsdump -r $tmp/big.pcap -f \"$filter\" > $tmp/pfsdump.out'" \
     -n pfsdump-summary "sh -c '$pfsdump --summary -r $tmp/big.pcap -f \"$filter\" > $tmp/summary.out'" \
@@ -79,9 +81,12 @@ python3 - "$tmp/times.json" "$frames" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
 frames = int(sys.argv[2])
-anchor = next(r["mean"] for r in res if r["command"] == "tcpdump")
-print("| command | mean time | packets/s | time vs tcpdump |")
-print("| --- | ---: | ---: | ---: |")
+# Wall time, and CPU time (user + system), which a shared machine disturbs less.
+anchor = next(r for r in res if r["command"] == "tcpdump")
+cpu = lambda r: r["user"] + r["system"]
+print("| command | mean time | packets/s | time vs tcpdump | CPU (user+sys) | CPU vs tcpdump |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for r in res:
-    print(f"| {r['command']} | {r['mean']:.3f} s | {frames / r['mean']:,.0f} | {r['mean'] / anchor:.2f}x |")
+    print(f"| {r['command']} | {r['mean']:.3f} s | {frames / r['mean']:,.0f} | "
+          f"{r['mean'] / anchor['mean']:.2f}x | {cpu(r):.3f} s | {cpu(r) / cpu(anchor):.2f}x |")
 PY
