@@ -2,7 +2,8 @@
 # test_cli.py PFSLAB - checks pfslab itself, without a working pfsd: the
 # command line, the firmware it makes, and that it stops everything it
 # started (on its safety timeout, on Ctrl-C, and when an endpoint fails).
-# Stand-in endpoints are tiny shell scripts; the TFTP server is the real one.
+# Stand-in endpoints are tiny shell scripts; the TFTP server is the real
+# in.tftpd (as a normal user through tftp_nosetgroups.so, from build/lib).
 #
 # SPDX-License-Identifier: GPL-2.0-or-later
 
@@ -60,11 +61,36 @@ def test_cli(tmp):
     os.makedirs(busy)
     open(os.path.join(busy, "x"), "w").close()
     rc, _, err = pfslab(["--phones", "2", "--out", busy, "--pfsd", "/bin/true"])
-    expect(rc == 1 and busy in err and len(err.strip().splitlines()) == 1,
-           "a non-empty --out: exit 1, one line naming it")
+    expect(rc == 2 and busy in err and len(err.strip().splitlines()) == 1,
+           "a non-empty --out: exit 2 (usage), one line naming it")
     rc, _, err = pfslab(["--phones", "2", "--out", os.path.join(tmp, "np"),
                          "--pfsd", os.path.join(tmp, "no-such-pfsd")])
     expect(rc == 1 and "no-such-pfsd" in err, "a missing pfsd: exit 1 naming it")
+    expect(not os.path.exists(os.path.join(tmp, "np")), "a missing pfsd: no --out folder made")
+    test_sizes(tmp)
+    rc, _, err = pfslab(["--phones", "2", "--out", os.path.join(tmp, "nt"), "--pfsd", "/bin/true",
+                         "--tftpd", os.path.join(tmp, "no-such-tftpd")])
+    expect(rc == 1 and "no-such-tftpd" in err and "tftpd-hpa" in err and
+           len(err.strip().splitlines()) == 1, "a missing in.tftpd: exit 1, one line naming it")
+    expect(not os.path.exists(os.path.join(tmp, "nt")), "a missing in.tftpd: no --out folder made")
+
+
+def test_sizes(tmp):
+    """--size-mb must fit the protocol: no component over 64 MiB."""
+    for size in ("200", "168.5", "0", "-1", "nan", "inf"):
+        rc, _, err = pfslab(["--phones", "2", "--out", os.path.join(tmp, "sz"), "--size-mb", size,
+                             "--pfsd", "/bin/true"])
+        expect(rc == 2 and len(err.strip().splitlines()) == 1 and f"--size-mb {size}" in err,
+               f"--size-mb {size}: exit 2, one line")
+        if size == "200":
+            expect("64 MiB" in err and "jar" in err, f"--size-mb 200 names the 64 MiB limit: {err}")
+    # The largest size that fits passes the check (and stops at the missing pfsd).
+    rc, _, err = pfslab(["--phones", "2", "--out", os.path.join(tmp, "sz"), "--size-mb", "168.4",
+                         "--pfsd", os.path.join(tmp, "no-such-pfsd")])
+    expect(rc == 1 and "no-such-pfsd" in err, f"--size-mb 168.4 is accepted ({err.strip()})")
+    mod = load_module()
+    sizes = mod.component_sizes(int(168.4 * 1024 * 1024))
+    expect(max(sizes) <= 64 * 1024 * 1024, f"168.4 MiB makes no file over 64 MiB ({max(sizes)})")
 
 
 def make(mod, tmp, seed, size_mb, name):
@@ -178,10 +204,40 @@ def test_stops_everything(tmp):
                            "--size-mb", "0.1", "-q"])
     expect(rc == 1 and "Address already in use" in err and "exited 3" in err,
            "a failing endpoint: exit 1 with its own error line")
+    test_server_gone(tmp)
+
+
+def test_server_gone(tmp):
+    """in.tftpd dies while the endpoints run; they fail with nothing on
+    stderr, as pfsd does when a fetch fails (the reason is in its log):
+    pfslab's one line names the dead server and the logged reason."""
+    flag = os.path.join(tmp, "tftpd-killed")
+    fake, pids = fake_pfsd(tmp, f"""log=; while [ $# -gt 0 ]; do [ "$1" = --log ] && log=$2; shift; done
+while [ ! -e {flag} ]; do sleep 0.05; done
+echo 'ERR 10:00:00.000001 DLoad: XID00000002 TFTP failed x.loads: port_9_unreachable_(ICMP)' >> "$log"
+exit 1""")
+    out_dir = os.path.join(tmp, "t4")
+    p = subprocess.Popen([sys.executable, PFSLAB, "--phones", "2", "--out", out_dir, "--pfsd", fake,
+                          "--size-mb", "0.1", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(read_pids(pids)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    servers = tftp_servers_of(out_dir)
+    expect(len(servers) == 1, f"one in.tftpd serves the lab ({servers})")
+    for pid in servers:
+        os.kill(pid, signal.SIGKILL)
+    open(flag, "w").close()
+    _, err = p.communicate(timeout=120)
+    err = err.decode()
+    line = [ln for ln in err.splitlines() if "exited" in ln]
+    expect(p.returncode == 1 and len(line) == 1 and "in.tftpd on 127.0.0.1:" in line[0] and
+           "exited on signal SIGKILL while the lab ran" in line[0] and
+           "TFTP failed x.loads: port_9_unreachable" in line[0] and "DLoad:" not in line[0],
+           f"a lost TFTP server: one line names it and the logged reason ({line})")
 
 
 def tftp_servers_of(out_dir):
-    """Processes still serving out_dir/tftpboot (in.tftpd or the built-in server)."""
+    """in.tftpd processes serving out_dir/tftpboot."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
