@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # test_cli.py PFSLAB - checks pfslab itself, without a working pfsd: the
-# command line, the firmware it makes, and that it stops everything it
-# started (on its safety timeout, on Ctrl-C, and when an endpoint fails).
+# command line, the firmware it makes, that it stops everything it started
+# (on its safety timeout, on Ctrl-C, when an endpoint fails, when in.tftpd
+# dies) and its verdict (fallbacks, second roots, --strict, the capture's
+# drop count).
 # Stand-in endpoints are tiny shell scripts; the TFTP server is the real
 # in.tftpd (as a normal user through tftp_nosetgroups.so, from build/lib).
 #
@@ -11,6 +13,7 @@ import argparse
 import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -236,6 +239,115 @@ exit 1""")
            f"a lost TFTP server: one line names it and the logged reason ({line})")
 
 
+STAND_IN = r"""
+# A stand-in pfsd for pfslab's verdict: takes the files straight from the
+# lab's tftpboot and writes the summary a pfsd would, in the role PLAN gives.
+import json, os, shutil, sys
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+d, xid, plan = args["--dir"], args["--xid"], os.environ["PLAN"]
+boot = os.path.join(os.path.dirname(os.path.dirname(d)), "tftpboot")
+root = xid[:4] + "0002"  # the endpoint on 127.0.0.2
+files = []
+with open(os.path.join(boot, args["--load"])) as f:
+    names = [args["--load"]] + [ln.split()[1] for ln in f if ln.startswith("FILE ")]
+for name in names:
+    shutil.copy(os.path.join(boot, name), d)
+    with open(os.path.join(d, name), "rb") as f:
+        import hashlib
+        data = f.read()
+    e = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+         "source": "peer", "parent": root, "children": [], "verified": True, "seconds": 0.5,
+         "tries": 0, "fallback": None}
+    if xid == root:
+        e.update(source="tftp", parent=None)
+    elif xid.endswith("0003") and name.startswith("jar") and plan != "clean":
+        e.update(source="tftp", parent=None, fallback="stall" if plan == "fallback" else None)
+    files.append(e)
+with open(args["--summary"], "w") as f:
+    json.dump({"xid": xid, "ip": args["--addr"], "exit": 0, "files": files}, f)
+"""
+
+
+def stand_in(tmp):
+    path = os.path.join(tmp, "stand-in-pfsd")
+    with open(path, "w") as f:
+        f.write(f"#!{sys.executable}\n{STAND_IN}")
+    os.chmod(path, 0o755)
+    return path
+
+
+def lab_run(tmp, name, plan, extra=()):
+    out = os.path.join(tmp, name)
+    r = subprocess.run([sys.executable, PFSLAB, "--phones", "3", "--out", out, "--pfsd",
+                        stand_in(tmp), "--size-mb", "0.1", "-q"] + list(extra),
+                       capture_output=True, timeout=120, env=dict(os.environ, PLAN=plan))
+    with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+        report = json.load(f)
+    return r.returncode, r.stdout.decode(), r.stderr.decode(), report, out
+
+
+def jar(report):
+    return next(f for f in report["files"] if f["name"].startswith("jar"))
+
+
+def test_verdict(tmp):
+    rc, out, err, rep, _ = lab_run(tmp, "v1", "clean", ["--strict"])
+    expect(rc == 0 and rep["ok"] and rep["strict"] and rep["problems"] == [] and
+           rep["warnings"] == [], f"a clean run passes --strict ({rc}, {err.strip()})")
+    expect(all(len(f["roots"]) == 1 and f["fallbacks"] == [] and f["tftp_fetches"] == 1
+               for f in rep["files"]), "a clean run: one root, one TFTP fetch, no fallback per file")
+    rc, out, err, rep, _ = lab_run(tmp, "v2", "fallback")
+    x3 = rep["endpoints"][1]["xid"]
+    want = f"jar41.9-4-2SR2-2S.sbn: 1 TFTP fallback: XID{x3} (stall)"
+    expect(rc == 0 and rep["ok"] and rep["warnings"] == [want] and want in out and
+           "--strict would fail it" in out, "a fallback without --strict: exit 0, printed with its reason")
+    expect(jar(rep)["fallbacks"] == [{"xid": x3, "reason": "stall"}] and
+           jar(rep)["tftp_fetches"] == 2 and len(jar(rep)["roots"]) == 1,
+           "summary.json records the fallback, its reason and the second TFTP fetch")
+    rc, out, err, rep, _ = lab_run(tmp, "v3", "fallback", ["--strict"])
+    expect(rc == 1 and not rep["ok"] and rep["problems"] == [want] and "FAILED" in out,
+           f"a fallback with --strict: exit 1 naming it ({rep['problems']})")
+    rc, out, err, rep, _ = lab_run(tmp, "v4", "two-roots", ["--strict"])
+    roots = jar(rep)["roots"]
+    expect(rc == 1 and len(roots) == 2 and rep["problems"] == [
+        f"jar41.9-4-2SR2-2S.sbn: 2 roots (XID{roots[0]} XID{roots[1]})"] and "2 roots" in out,
+        f"a second root with --strict: exit 1 naming both ({rep['problems']})")
+    rc, out, err, rep, _ = lab_run(tmp, "v5", "two-roots")
+    expect(rc == 0 and len(rep["warnings"]) == 1, "a second root without --strict: exit 0, a warning")
+    test_capture(tmp)
+
+
+def test_capture(tmp):
+    """The capture's statistics land in summary.json; without root the
+    capture is skipped with one line."""
+    rc, out, err, rep, d = lab_run(tmp, "c1", "clean", ["--strict", "--pcap",
+                                                         os.path.join(tmp, "c1.pcap")])
+    cap = rep["lab"]["capture"]
+    if os.geteuid() == 0:
+        expect(rc == 0 and isinstance(cap, dict) and cap["dropped"] == 0 and
+               isinstance(cap["received"], int) and isinstance(cap["captured"], int),
+               f"as root: dumpcap's counts in summary.json ({cap})")
+        expect(f"capture: {cap['captured']} packets written, 0 dropped" in out,
+               "as root: the capture's counts are printed")
+    else:
+        skipped = [ln for ln in err.splitlines() if "capture" in ln]
+        expect(rc == 0 and cap is None and len(skipped) == 1 and "no capture" in skipped[0],
+               f"not root: the capture is skipped with one line ({skipped})")
+    mod = load_module()
+    text = ("Capturing on 'Loopback: lo'\nFile: x.pcap\n\rPackets captured: 988\n"
+            "Packets received/dropped on interface 'Loopback: lo': 1000/12 "
+            "(pcap:10/dumpcap:2/flushed:0/ps_ifdrop:0) (98.8%)\n")
+    st = mod.capture_stats(text)
+    expect(st == {"captured": 988, "received": 1000, "dropped": 12, "pcap_dropped": 10,
+                  "dumpcap_dropped": 2, "flushed": 0, "ifdrop": 0},
+           f"dumpcap's final statistics are read ({st})")
+    lab = {"pcap": "x.pcap", "capture": st}
+    expect(mod.capture_warnings(lab) == ["capture: 12 of 1000 packets dropped (pcap 10, "
+                                         "dumpcap 2, flushed 0)"], "dropped packets are a warning")
+    expect(mod.capture_warnings({"pcap": "x.pcap", "capture": None}) != [],
+           "a capture without statistics is a warning")
+
+
 def tftp_servers_of(out_dir):
     """in.tftpd processes serving out_dir/tftpboot."""
     found = []
@@ -258,6 +370,7 @@ def main():
         test_cli(tmp)
         test_firmware(tmp)
         test_stops_everything(tmp)
+        test_verdict(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"test_cli: {len(failures)} failures")
