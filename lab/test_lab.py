@@ -30,6 +30,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 import check_lab  # noqa: E402
+from labtest import env_bin  # noqa: E402
 
 SAFETY = 300
 failures = []
@@ -40,13 +41,6 @@ def expect(cond, msg):
     if not cond:
         failures.append(msg)
     return cond
-
-
-def env_bin(name):
-    path = os.environ.get(name)
-    if not path or not os.access(path, os.X_OK):
-        raise SystemExit(f"test_lab: {name}={path!r} is not an executable (run through ctest)")
-    return path
 
 
 def python_for(user_is_root):
@@ -114,20 +108,20 @@ def case_nobody(a, tmp):
 
 
 def tftpd_of(out, parent):
-    """The in.tftpd pfslab (pid parent) started for out, or None."""
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
+    """The in.tftpd that pfslab (pid parent) started for out, or None."""
+    try:
+        with open(f"/proc/{parent}/task/{parent}/children") as f:
+            kids = [int(x) for x in f.read().split()]
+    except OSError:
+        return None
+    for pid in kids:
         try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
                 argv = f.read().split(b"\0")
-            with open(f"/proc/{d}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
-        if ppid == parent and argv and argv[0].endswith(b"in.tftpd") and \
-                os.path.join(out, "tftpboot").encode() in argv:
-            return int(d)
+        if argv[0].endswith(b"in.tftpd") and os.path.join(out, "tftpboot").encode() in argv:
+            return pid
     return None
 
 
