@@ -213,9 +213,9 @@ static void drain_icmp(struct tftp_xfer *x)
             return;
         if (!about_server(x, dst))
             continue; /* e.g. a stray we sent ERROR 5 to is gone: not our problem */
+        /* Short enough for a log's reason field (31 characters). */
         if (e == ECONNREFUSED)
-            fail(x, TFTP_ERR_UNREACHABLE, e, "port %u unreachable (ICMP): no TFTP server there",
-                 dst.port);
+            fail(x, TFTP_ERR_UNREACHABLE, e, "port %u unreachable (ICMP)", dst.port);
         else
             fail(x, TFTP_ERR_UNREACHABLE, e, "%s (ICMP)", strerror(e));
     }

@@ -494,7 +494,7 @@ static void test_server_port_vanishes(void **state)
         pump(s);
     assert_int_equal(tftp_state(s->x), TFTP_FAILED);
     assert_int_equal(tftp_error(s->x)->code, TFTP_ERR_UNREACHABLE);
-    assert_non_null(strstr(tftp_error(s->x)->detail, "unreachable (ICMP): no TFTP server there"));
+    assert_non_null(strstr(tftp_error(s->x)->detail, "unreachable (ICMP)"));
     end(s);
 }
 
