@@ -258,9 +258,11 @@ for name in names:
     e = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
          "source": "peer", "parent": root, "children": [], "verified": True, "seconds": 0.5,
          "tries": 0, "fallback": None}
-    if xid == root:
+    if plan == "anchor" and name == args["--load"]:
+        e.update(source="anchor", parent=None)
+    elif xid == root:
         e.update(source="tftp", parent=None)
-    elif xid.endswith("0003") and name.startswith("jar") and plan != "clean":
+    elif xid.endswith("0003") and name.startswith("jar") and plan in ("fallback", "two-roots"):
         e.update(source="tftp", parent=None, fallback="stall" if plan == "fallback" else None)
     files.append(e)
 with open(args["--summary"], "w") as f:
@@ -314,6 +316,12 @@ def test_verdict(tmp):
         f"a second root with --strict: exit 1 naming both ({rep['problems']})")
     rc, out, err, rep, _ = lab_run(tmp, "v5", "two-roots")
     expect(rc == 0 and len(rep["warnings"]) == 1, "a second root without --strict: exit 0, a warning")
+    # The TFTP server as trust anchor: every endpoint fetched the .loads itself.
+    rc, out, err, rep, _ = lab_run(tmp, "v6", "anchor", ["--strict"])
+    loads = rep["files"][0]
+    expect(rc == 0 and rep["problems"] == [] and loads["anchor_fetches"] == 3 and
+           loads["roots"] == [] and loads["tftp_fetches"] == 0 and " anchor " in out,
+           f"the trust anchor's .loads has no root and passes --strict ({rep['problems']})")
     test_capture(tmp)
 
 
