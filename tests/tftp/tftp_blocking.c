@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 
 /* 0 when the transfer ran to its end, -1 when poll itself failed. */
@@ -30,7 +31,6 @@ static int run(struct tftp_xfer *x)
 int tftp_fetch(const struct tftp_req *req, struct tftp_stats *st, struct tftp_error *err)
 {
     struct tftp_xfer *x = tftp_start(req, err);
-    int rc = -1;
     if (!x) {
         if (st) {
             memset(st, 0, sizeof *st);
@@ -38,22 +38,18 @@ int tftp_fetch(const struct tftp_req *req, struct tftp_stats *st, struct tftp_er
         }
         return -1;
     }
-    if (run(x) != 0) {
-        if (err) {
-            *err = *tftp_error(x);
-            err->code = TFTP_ERR_SYSTEM;
-            err->sys_errno = errno;
-            strcpy(err->detail, "poll failed");
-        }
-    } else if (tftp_state(x) == TFTP_DONE) {
-        rc = 0;
-    } else if (err) {
+    int polled = run(x), e = errno;
+    int rc = polled == 0 && tftp_state(x) == TFTP_DONE ? 0 : -1;
+    if (err) {
         *err = *tftp_error(x);
+        if (polled != 0) {
+            err->code = TFTP_ERR_SYSTEM;
+            err->sys_errno = e;
+            snprintf(err->detail, sizeof err->detail, "poll: %s", strerror(e));
+        }
     }
     if (st)
         tftp_stats(x, st);
-    if (rc == 0 && err)
-        *err = *tftp_error(x);
     tftp_free(x);
     return rc;
 }
