@@ -104,10 +104,17 @@ static uint32_t mention(struct plog_model *m, uint32_t xid, uint32_t ip)
     return i;
 }
 
-static int names_self(enum pfs_dlog_kind k)
+/* The kind's row says whether {xid} is the phone whose log this is. */
+static unsigned kind_flags(enum pfs_dlog_kind k)
 {
-    return k != PFS_DL_LISTEN && k != PFS_DL_TRACE && k != PFS_DL_STATE &&
-           k != PFS_DL_CONFIRMED && k != PFS_DL_NONE;
+    const struct pfs_dlog_kind_info *i = pfs_dlog_info(k);
+    return i ? i->flags : 0;
+}
+
+static enum pfs_dlog_scope kind_scope(enum pfs_dlog_kind k)
+{
+    const struct pfs_dlog_kind_info *i = pfs_dlog_info(k);
+    return i ? i->scope : PFS_SC_PHONE;
 }
 
 /* Folds an anonymous phone (lines before any XID) into the phone with an XID. */
@@ -152,7 +159,7 @@ static uint32_t self_phone(struct plog_model *m, const struct plog_event *e,
         return PLOG_NONE;
     }
     uint32_t cur = m->stream_phone[e->stream] ? m->stream_phone[e->stream] - 1 : PLOG_NONE;
-    if (!names_self(e->ev.kind)) {
+    if (!(kind_flags(e->ev.kind) & PFS_DLF_SELF)) {
         if (cur == PLOG_NONE) {
             cur = new_phone(m);
             if (cur == PLOG_NONE)
@@ -496,7 +503,7 @@ static int settled(const struct plog_node *n)
 static struct plog_node *xid_target(struct plog_model *m, uint32_t ph, const struct plog_event *e)
 {
     struct plog_phone *p = &m->phones[ph];
-    int new_claim = e->ev.kind == PFS_DL_CLAIM && strcmp(e->ev.state, "tent") == 0;
+    int new_claim = e->ev.kind == PFS_DL_CLAIM && pfs_dlog_word(e->ev.state) == PFS_W_TENT;
     if (!p->has_pending) {
         const struct plog_node *cur = current_node(m, p);
         if (cur && !(new_claim && settled(cur)))
@@ -515,15 +522,24 @@ static struct plog_node *xid_target(struct plog_model *m, uint32_t ph, const str
 
 /* ---- events ---- */
 
-static int repetitive(enum pfs_dlog_kind k)
-{
-    return k == PFS_DL_AD || k == PFS_DL_TIMEOUT || k == PFS_DL_TRACE || k == PFS_DL_PROGRESS ||
-           k == PFS_DL_LISTEN || k == PFS_DL_RX_CLAIM || k == PFS_DL_DROP;
-}
+/*
+ * What one event is applied to: the phone whose log it is, the hierarchy
+ * its line is about (PLOG_NONE when it names none) and the node it
+ * changes: the phone's node there, or its election not yet tied to a
+ * hierarchy (pending). Phone lines have no node.
+ */
+struct step {
+    const struct plog_event *e;
+    uint32_t ph, hi;
+    struct plog_node *n;
+    int pending;
+};
+
+typedef void (*kind_fn)(struct plog_model *m, const struct step *s);
 
 static void record_event(struct plog_model *m, uint32_t hi, uint32_t ph, const struct plog_event *e)
 {
-    if (repetitive(e->ev.kind))
+    if (kind_flags(e->ev.kind) & PFS_DLF_REPEAT)
         return;
     struct plog_evrec rec = {e->t, ph, e->ev.kind, e->ref};
     if (hi == PLOG_NONE) {
@@ -539,133 +555,201 @@ static void record_event(struct plog_model *m, uint32_t hi, uint32_t ph, const s
         h->dropped_events++;
 }
 
-static void on_xid_only(struct plog_model *m, uint32_t ph, const struct plog_event *e)
+static void confirm(struct plog_elect *el, int64_t t)
 {
-    const struct pfs_dlog_ev *ev = &e->ev;
-    struct plog_node *n = xid_target(m, ph, e);
-    int pending = n == &m->pending[ph];
-    if (e->t > n->t_last)
-        n->t_last = e->t;
-    n->last_ref = e->ref;
-    switch (ev->kind) {
-    case PFS_DL_CLAIM:
-        if (!n->el.claimed) {
-            n->el.claimed = 1;
-            n->el.t_claim = e->t;
-            n->el.claim_ref = e->ref;
-            n->el.strength = ev->strength;
-        }
-        if (strcmp(ev->state, "conf") == 0 && !n->el.confirmed) {
-            n->el.confirmed = 1;
-            n->el.t_conf = e->t;
-        }
-        break;
-    case PFS_DL_AD:
-        n->el.ads++;
-        if (!pending)
-            m->hiers[n->hier].ads++;
-        break;
-    case PFS_DL_TIMEOUT:
-        n->el.timeouts++;
-        if (!pending)
-            m->hiers[n->hier].timeouts++;
-        break;
-    case PFS_DL_CONFIRMED:
-        if (!n->el.confirmed) {
-            n->el.confirmed = 1;
-            n->el.t_conf = e->t;
-        }
-        break;
-    case PFS_DL_ROOT_TFTP:
-        n->root_tftp = 1;
-        n->root_tftp_ref = e->ref;
-        n->tftp_fetch = 1;
-        if (n->source == SRC_NONE)
-            n->source = SRC_TFTP;
-        break;
-    case PFS_DL_RX_CLAIM: mention(m, ev->peer, ev->pip); break;
-    case PFS_DL_YIELD:
-        n->el.yielded = 1;
-        if (n->is_root) {
-            /* a confirmed root heard a stronger one: two roots, healed */
-            uint32_t to = mention(m, ev->peer, ev->pip); /* n is a node: does not move */
-            n->is_root = 0;
-            n->root_yielded = 1;
-            n->yield_ref = e->ref;
-            n->yielded_to = to;
-        } else {
-            mention(m, ev->peer, ev->pip);
-        }
-        break;
-    case PFS_DL_PARENT:
-        n->tries++;
-        mention(m, ev->peer, ev->pip);
-        break;
-    case PFS_DL_REFUSED:
-        if (!n->refused++)
-            n->refused_ref = e->ref;
-        copy_word(n->refused_reason, sizeof n->refused_reason, ev->reason);
-        mention(m, ev->peer, ev->pip);
-        break;
-    case PFS_DL_STATE:
-        n->has_state = 1;
-        n->state_parent = ev->parent;
-        n->state_fd0 = ev->fd0;
-        n->state_fd1 = ev->fd1;
-        n->state_full = ev->full;
-        break;
-    default: break;
-    }
-    record_event(m, pending ? PLOG_NONE : n->hier, ph, e);
-}
-
-/* The hierarchy an event names, by H or by file (and the phone's model). */
-static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_event *e)
-{
-    const struct pfs_dlog_ev *ev = &e->ev;
-    const char *model = m->phones[ph].model;
-    switch (ev->kind) {
-    case PFS_DL_HROOT:
-    case PFS_DL_HIER:
-        if (ev->model[0] && strcmp(ev->model, "-") != 0)
-            copy_word(m->phones[ph].model, sizeof m->phones[ph].model, ev->model);
-        return hier_named(m, ev->h, m->phones[ph].model, ev->file);
-    case PFS_DL_FILE_DONE: {
-        uint32_t i = plog_map_get(&m->by_h, ev->h);
-        return i != PLOG_NONE ? i : hier_named(m, ev->h, model, ev->file);
-    }
-    case PFS_DL_JOINED:
-    case PFS_DL_CHILD_ADD:
-    case PFS_DL_CHILD_NO:
-    case PFS_DL_CHILD_LOST:
-    case PFS_DL_PARENT_LOST:
-    case PFS_DL_LEAVE: return hier_by_h(m, ev->h, model);
-    case PFS_DL_XFR_TX:
-    case PFS_DL_XFR_RX:
-    case PFS_DL_PROGRESS:
-    case PFS_DL_RX_DONE:
-    case PFS_DL_TX_DONE:
-    case PFS_DL_TFTP_RRQ:
-    case PFS_DL_TFTP_DONE:
-    case PFS_DL_TFTP_FAIL:
-    case PFS_DL_HASH_OK:
-    case PFS_DL_HASH_BAD:
-    case PFS_DL_FALLBACK: {
-        /* the file of the hierarchy the phone is in, most often */
-        const struct plog_node *cur = current_node(m, &m->phones[ph]);
-        if (cur && strcmp(m->hiers[cur->hier].file, base_name(ev->file)) == 0)
-            return cur->hier;
-        return hier_by_name(m, model, ev->file);
-    }
-    default: return PLOG_NONE;
+    if (!el->confirmed) {
+        el->confirmed = 1;
+        el->t_conf = t;
     }
 }
 
-static int binds(enum pfs_dlog_kind k)
+/* ---- the election: lines that name no hierarchy ---- */
+
+static void on_claim(struct plog_model *m, const struct step *s)
 {
-    return k == PFS_DL_HROOT || k == PFS_DL_HIER || k == PFS_DL_JOINED || k == PFS_DL_FALLBACK ||
-           k == PFS_DL_XFR_RX || k == PFS_DL_TFTP_RRQ || k == PFS_DL_RX_DONE ||
-           k == PFS_DL_TFTP_DONE || k == PFS_DL_FILE_DONE;
+    (void)m;
+    struct plog_node *n = s->n;
+    if (!n->el.claimed) {
+        n->el.claimed = 1;
+        n->el.t_claim = s->e->t;
+        n->el.claim_ref = s->e->ref;
+        n->el.strength = s->e->ev.strength;
+    }
+    if (pfs_dlog_word(s->e->ev.state) == PFS_W_CONF)
+        confirm(&n->el, s->e->t);
+}
+
+static void on_ad(struct plog_model *m, const struct step *s)
+{
+    s->n->el.ads++;
+    if (!s->pending)
+        m->hiers[s->n->hier].ads++;
+}
+
+static void on_timeout(struct plog_model *m, const struct step *s)
+{
+    s->n->el.timeouts++;
+    if (!s->pending)
+        m->hiers[s->n->hier].timeouts++;
+}
+
+static void on_confirmed(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    confirm(&s->n->el, s->e->t);
+}
+
+static void on_root_tftp(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    struct plog_node *n = s->n;
+    n->root_tftp = 1;
+    n->root_tftp_ref = s->e->ref;
+    n->tftp_fetch = 1;
+    if (n->source == SRC_NONE)
+        n->source = SRC_TFTP;
+}
+
+static void on_rx_claim(struct plog_model *m, const struct step *s)
+{
+    mention(m, s->e->ev.peer, s->e->ev.pip);
+}
+
+static void on_yield(struct plog_model *m, const struct step *s)
+{
+    struct plog_node *n = s->n; /* a node or the pending one: mention does not move it */
+    uint32_t to = mention(m, s->e->ev.peer, s->e->ev.pip);
+    n->el.yielded = 1;
+    if (n->is_root) {
+        /* a confirmed root heard a stronger one: two roots, healed */
+        n->is_root = 0;
+        n->root_yielded = 1;
+        n->yield_ref = s->e->ref;
+        n->yielded_to = to;
+    }
+}
+
+static void on_parent(struct plog_model *m, const struct step *s)
+{
+    s->n->tries++;
+    mention(m, s->e->ev.peer, s->e->ev.pip);
+}
+
+static void on_refused(struct plog_model *m, const struct step *s)
+{
+    struct plog_node *n = s->n;
+    if (!n->refused++)
+        n->refused_ref = s->e->ref;
+    copy_word(n->refused_reason, sizeof n->refused_reason, s->e->ev.reason);
+    mention(m, s->e->ev.peer, s->e->ev.pip);
+}
+
+/* ---- the phone itself ---- */
+
+static void on_start(struct plog_model *m, const struct step *s)
+{
+    struct plog_phone *p = &m->phones[s->ph];
+    const struct pfs_dlog_ev *ev = &s->e->ev;
+    if (ev->model[0])
+        copy_word(p->model, sizeof p->model, ev->model);
+    p->ip = ev->ip;
+    copy_word(p->load, sizeof p->load, ev->file);
+}
+
+static void on_listen(struct plog_model *m, const struct step *s)
+{
+    m->phones[s->ph].listens++;
+}
+
+static void on_trace(struct plog_model *m, const struct step *s)
+{
+    m->phones[s->ph].traces++;
+}
+
+static void on_drop(struct plog_model *m, const struct step *s)
+{
+    m->phones[s->ph].drops += (uint64_t)(s->e->ev.n > 0 ? s->e->ev.n : 0);
+}
+
+/* ---- the tree: roots, joins, children, who sends to whom ---- */
+
+/* own_parent and peer_child may add nodes and move s->n: they come last. */
+
+static void on_hroot(struct plog_model *m, const struct step *s)
+{
+    struct plog_node *n = s->n;
+    n->is_root = 1;
+    n->el.confirmed = 1;
+    if (!n->root_ref.line)
+        n->root_ref = s->e->ref;
+    if (s->e->ev.ip)
+        m->phones[s->ph].ip = s->e->ev.ip;
+}
+
+static void on_joined(struct plog_model *m, const struct step *s)
+{
+    const struct plog_event *e = s->e;
+    s->n->joined = 1;
+    own_parent(m, s->hi, s->ph, mention(m, e->ev.peer, e->ev.pip), e->ref, e->t);
+}
+
+/* A parent's line names its child: attached, or sent the file. */
+static void on_child(struct plog_model *m, const struct step *s)
+{
+    const struct plog_event *e = s->e;
+    peer_child(m, s->hi, s->ph, mention(m, e->ev.peer, e->ev.pip), e->ref, e->t);
+}
+
+static void on_child_refused(struct plog_model *m, const struct step *s)
+{
+    mention(m, s->e->ev.peer, s->e->ev.pip);
+}
+
+static void child_failed(struct plog_node *n, const struct plog_event *e)
+{
+    if (!n->child_lost++)
+        n->lost_ref = e->ref;
+    copy_word(n->lost_reason, sizeof n->lost_reason, e->ev.reason);
+}
+
+static void on_child_lost(struct plog_model *m, const struct step *s)
+{
+    child_failed(s->n, s->e);
+    peer_child_gone(m, s->hi, s->ph, mention(m, s->e->ev.peer, s->e->ev.pip));
+}
+
+/* A parent sent a child the file: its verdict says whether the child took it. */
+static void on_tx_done(struct plog_model *m, const struct step *s)
+{
+    if (pfs_dlog_word(s->e->ev.reason) == PFS_W_OK)
+        on_child(m, s);
+    else
+        on_child_lost(m, s);
+}
+
+static void on_parent_lost(struct plog_model *m, const struct step *s)
+{
+    const struct plog_event *e = s->e;
+    struct plog_node *n = s->n;
+    if (!n->parent_lost++)
+        n->lost_ref = e->ref;
+    copy_word(n->lost_reason, sizeof n->lost_reason, e->ev.reason);
+    n->in_xfr = 0;
+    mention(m, e->ev.peer, e->ev.pip);
+    own_parent(m, s->hi, s->ph, PLOG_NONE, e->ref, e->t);
+}
+
+static void on_xfr_rx(struct plog_model *m, const struct step *s)
+{
+    const struct plog_event *e = s->e;
+    struct plog_node *n = s->n;
+    n->in_xfr = 1;
+    n->t_xfr = e->t;
+    n->xfr_ref = e->ref;
+    n->total = e->ev.total;
+    n->bytes = 0;
+    /* src is where the parent got the file; peer is the parent */
+    own_parent(m, s->hi, s->ph, mention(m, e->ev.peer, e->ev.pip), e->ref, e->t);
 }
 
 static void set_done(struct plog_node *n, const struct plog_event *e, enum plog_source src)
@@ -683,211 +767,251 @@ static void set_done(struct plog_node *n, const struct plog_event *e, enum plog_
     n->done_ref = e->ref;
 }
 
-/* Lines that shape the tree: roots, joins, children, who sends to whom. */
-static void on_tree_event(struct plog_model *m, uint32_t ph, uint32_t hi, struct plog_node *n,
-                          const struct plog_event *e)
+static void on_rx_done(struct plog_model *m, const struct step *s)
 {
-    /* own_parent and peer_child may add nodes and move n: they come last */
-    const struct pfs_dlog_ev *ev = &e->ev;
-    switch (ev->kind) {
-    case PFS_DL_HROOT:
-        n->is_root = 1;
-        n->el.confirmed = 1;
-        if (!n->root_ref.line)
-            n->root_ref = e->ref;
-        if (ev->ip)
-            m->phones[ph].ip = ev->ip;
-        break;
-    case PFS_DL_JOINED:
-        n->joined = 1;
-        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
-    case PFS_DL_CHILD_ADD:
-    case PFS_DL_XFR_TX: peer_child(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t); break;
-    case PFS_DL_CHILD_NO: mention(m, ev->peer, ev->pip); break;
-    case PFS_DL_CHILD_LOST:
-    case PFS_DL_TX_DONE: {
-        int ok = ev->kind == PFS_DL_TX_DONE &&
-                 (strcmp(ev->reason, "ok") == 0 || strcmp(ev->reason, "OK") == 0);
-        if (!ok) {
-            if (!n->child_lost++)
-                n->lost_ref = e->ref;
-            copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
-        }
-        uint32_t child = mention(m, ev->peer, ev->pip);
-        if (ok)
-            peer_child(m, hi, ph, child, e->ref, e->t);
-        else
-            peer_child_gone(m, hi, ph, child);
-        break;
-    }
-    case PFS_DL_PARENT_LOST:
-        if (!n->parent_lost++)
-            n->lost_ref = e->ref;
-        copy_word(n->lost_reason, sizeof n->lost_reason, ev->reason);
-        n->in_xfr = 0;
-        mention(m, ev->peer, ev->pip);
-        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
-        break;
-    case PFS_DL_XFR_RX:
-        n->in_xfr = 1;
-        n->t_xfr = e->t;
-        n->xfr_ref = e->ref;
-        n->total = ev->total;
-        n->bytes = 0;
-        /* src is where the parent got the file; peer is the parent */
-        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
-    case PFS_DL_RX_DONE:
-        set_done(n, e, SRC_PEER);
-        own_parent(m, hi, ph, mention(m, ev->peer, ev->pip), e->ref, e->t);
-        break;
-    case PFS_DL_FALLBACK:
-        n->fallback = 1;
-        n->fallback_ref = e->ref;
-        copy_word(n->reason, sizeof n->reason, ev->reason);
-        own_parent(m, hi, ph, PLOG_NONE, e->ref, e->t);
-        break;
-    default: break;
-    }
+    const struct plog_event *e = s->e;
+    set_done(s->n, e, SRC_PEER);
+    own_parent(m, s->hi, s->ph, mention(m, e->ev.peer, e->ev.pip), e->ref, e->t);
 }
 
-/* Lines about the file itself: fetching it, checking it, holding it. */
-static void on_file_event(struct plog_node *n, const struct plog_event *e)
+static void on_fallback(struct plog_model *m, const struct step *s)
 {
-    const struct pfs_dlog_ev *ev = &e->ev;
-    switch (ev->kind) {
-    case PFS_DL_PROGRESS:
-        n->progress++;
-        n->bytes = ev->bytes;
-        if (ev->total)
-            n->total = ev->total;
-        break;
-    case PFS_DL_TFTP_RRQ:
-        n->tftp_fetch = 1;
-        n->in_xfr = 1;
-        n->t_xfr = e->t;
-        n->xfr_ref = n->tftp_ref = e->ref;
-        n->bytes = 0;
-        break;
-    case PFS_DL_TFTP_DONE:
-        n->tftp_fetch = 1;
-        set_done(n, e, SRC_TFTP);
-        break;
-    case PFS_DL_TFTP_FAIL:
-        n->in_xfr = 0;
-        if (!n->tftp_fail++)
-            n->tftp_fail_ref = e->ref;
-        n->got_after_fail = 0;
-        copy_word(n->fail_reason, sizeof n->fail_reason, ev->reason);
-        break;
-    case PFS_DL_HASH_OK:
-        n->has_file = 1;
-        if (n->tftp_fail || n->hash_bad)
-            n->got_after_fail = 1;
-        break;
-    case PFS_DL_HASH_BAD:
-        n->has_file = 0;
-        n->in_xfr = 0;
-        if (!n->hash_bad++)
-            n->hash_ref = e->ref;
-        n->got_after_fail = 0;
-        break;
-    case PFS_DL_FILE_DONE:
-        n->has_file = 1;
+    const struct plog_event *e = s->e;
+    struct plog_node *n = s->n;
+    n->fallback = 1;
+    n->fallback_ref = e->ref;
+    copy_word(n->reason, sizeof n->reason, e->ev.reason);
+    own_parent(m, s->hi, s->ph, PLOG_NONE, e->ref, e->t);
+}
+
+/* ---- the file itself: fetching it, checking it, holding it ---- */
+
+static void on_progress(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    struct plog_node *n = s->n;
+    n->progress++;
+    n->bytes = s->e->ev.bytes;
+    if (s->e->ev.total)
+        n->total = s->e->ev.total;
+}
+
+static void on_tftp_rrq(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    struct plog_node *n = s->n;
+    n->tftp_fetch = 1;
+    n->in_xfr = 1;
+    n->t_xfr = s->e->t;
+    n->xfr_ref = n->tftp_ref = s->e->ref;
+    n->bytes = 0;
+}
+
+static void on_tftp_done(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    s->n->tftp_fetch = 1;
+    set_done(s->n, s->e, SRC_TFTP);
+}
+
+static void on_tftp_fail(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    struct plog_node *n = s->n;
+    n->in_xfr = 0;
+    if (!n->tftp_fail++)
+        n->tftp_fail_ref = s->e->ref;
+    n->got_after_fail = 0;
+    copy_word(n->fail_reason, sizeof n->fail_reason, s->e->ev.reason);
+}
+
+static void on_hash_ok(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    struct plog_node *n = s->n;
+    n->has_file = 1;
+    if (n->tftp_fail || n->hash_bad)
         n->got_after_fail = 1;
-        set_done(n, e, strcmp(ev->src, "tftp") == 0 ? SRC_TFTP : SRC_PEER);
-        break;
-    case PFS_DL_LEAVE: n->left = 1; break;
-    default: break;
-    }
 }
 
-static void on_hier_event(struct plog_model *m, uint32_t ph, uint32_t hi, const struct plog_event *e)
+static void on_hash_bad(struct plog_model *m, const struct step *s)
 {
-    enum pfs_dlog_kind k = e->ev.kind;
-    int claim_tied = binds(k) && m->phones[ph].has_pending && m->pending[ph].el.claimed;
-    if (k == PFS_DL_HIER || claim_tied)
-        enter(m, hi, ph, e->t);
-    uint32_t ni = node_get(m, hi, ph, e->t);
+    (void)m;
+    struct plog_node *n = s->n;
+    n->has_file = 0;
+    n->in_xfr = 0;
+    if (!n->hash_bad++)
+        n->hash_ref = s->e->ref;
+    n->got_after_fail = 0;
+}
+
+static void on_file_done(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    s->n->has_file = 1;
+    s->n->got_after_fail = 1;
+    set_done(s->n, s->e, pfs_dlog_word(s->e->ev.src) == PFS_W_TFTP ? SRC_TFTP : SRC_PEER);
+}
+
+static void on_leave(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    s->n->left = 1;
+}
+
+static void on_node_state(struct plog_model *m, const struct step *s)
+{
+    (void)m;
+    const struct pfs_dlog_ev *ev = &s->e->ev;
+    struct plog_node *n = s->n;
+    n->has_state = 1;
+    n->state_parent = ev->parent;
+    n->state_fd0 = ev->fd0;
+    n->state_fd1 = ev->fd1;
+    n->state_full = ev->full;
+}
+
+static void apply_nearby(struct plog_model *m, struct step *s, kind_fn fn);
+
+/* A state dump before any hierarchy is the phone's; later, its node's. */
+static void on_state(struct plog_model *m, const struct step *s)
+{
+    struct plog_phone *p = &m->phones[s->ph];
+    const struct pfs_dlog_ev *ev = &s->e->ev;
+    if (p->cur_node != PLOG_NONE || p->has_pending) {
+        struct step near = *s;
+        apply_nearby(m, &near, on_node_state);
+        return;
+    }
+    p->has_state = 1;
+    p->state_parent = ev->parent;
+    p->state_fd0 = ev->fd0;
+    p->state_fd1 = ev->fd1;
+    p->state_full = ev->full;
+}
+
+/*
+ * What each kind does, by kind. Which hierarchy and node a line is about
+ * comes first, from the kind's row of the grammar (its scope); a kind
+ * without a handler here still places its phone and its evidence. Kinds
+ * are below PFS_DL_KIND_COUNT: the reader makes no other.
+ */
+static const kind_fn handlers[PFS_DL_KIND_COUNT] = {
+    [PFS_DL_LISTEN] = on_listen,       [PFS_DL_TRACE] = on_trace,
+    [PFS_DL_STATE] = on_state,         [PFS_DL_CLAIM] = on_claim,
+    [PFS_DL_TIMEOUT] = on_timeout,     [PFS_DL_AD] = on_ad,
+    [PFS_DL_CONFIRMED] = on_confirmed, [PFS_DL_HROOT] = on_hroot,
+    [PFS_DL_ROOT_TFTP] = on_root_tftp, [PFS_DL_START] = on_start,
+    [PFS_DL_RX_CLAIM] = on_rx_claim,   [PFS_DL_YIELD] = on_yield,
+    [PFS_DL_PARENT] = on_parent,       [PFS_DL_JOINED] = on_joined,
+    [PFS_DL_REFUSED] = on_refused,     [PFS_DL_CHILD_ADD] = on_child,
+    [PFS_DL_CHILD_NO] = on_child_refused, [PFS_DL_CHILD_LOST] = on_child_lost,
+    [PFS_DL_PARENT_LOST] = on_parent_lost, [PFS_DL_XFR_TX] = on_child,
+    [PFS_DL_XFR_RX] = on_xfr_rx,       [PFS_DL_PROGRESS] = on_progress,
+    [PFS_DL_RX_DONE] = on_rx_done,     [PFS_DL_TX_DONE] = on_tx_done,
+    [PFS_DL_TFTP_RRQ] = on_tftp_rrq,   [PFS_DL_TFTP_DONE] = on_tftp_done,
+    [PFS_DL_TFTP_FAIL] = on_tftp_fail, [PFS_DL_HASH_OK] = on_hash_ok,
+    [PFS_DL_HASH_BAD] = on_hash_bad,   [PFS_DL_FALLBACK] = on_fallback,
+    [PFS_DL_FILE_DONE] = on_file_done,
+    [PFS_DL_LEAVE] = on_leave,         [PFS_DL_DROP] = on_drop,
+};
+
+/* A line that names no hierarchy: the phone's election, or its latest node. */
+static void apply_nearby(struct plog_model *m, struct step *s, kind_fn fn)
+{
+    const struct plog_event *e = s->e;
+    s->n = xid_target(m, s->ph, e);
+    s->pending = s->n == &m->pending[s->ph];
+    s->hi = s->pending ? PLOG_NONE : s->n->hier;
+    if (e->t > s->n->t_last)
+        s->n->t_last = e->t;
+    s->n->last_ref = e->ref;
+    if (fn)
+        fn(m, s);
+    record_event(m, s->hi, s->ph, e);
+}
+
+/* The hierarchy a line names, as its kind's scope says: by H, by file, or both. */
+static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_event *e)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    struct plog_phone *p = &m->phones[ph];
+    switch (kind_scope(ev->kind)) {
+    case PFS_SC_NAMED:
+        if (ev->model[0])
+            copy_word(p->model, sizeof p->model, ev->model);
+        return hier_named(m, ev->h, p->model, ev->file);
+    case PFS_SC_BY_H_FILE: {
+        uint32_t i = plog_map_get(&m->by_h, ev->h);
+        return i != PLOG_NONE ? i : hier_named(m, ev->h, p->model, ev->file);
+    }
+    case PFS_SC_BY_H: return hier_by_h(m, ev->h, p->model);
+    case PFS_SC_BY_FILE: {
+        /* the file of the hierarchy the phone is in, most often */
+        const struct plog_node *cur = current_node(m, p);
+        if (cur && strcmp(m->hiers[cur->hier].file, base_name(ev->file)) == 0)
+            return cur->hier;
+        return hier_by_name(m, p->model, ev->file);
+    }
+    case PFS_SC_PHONE:
+    case PFS_SC_NEARBY: break;
+    }
+    return PLOG_NONE;
+}
+
+/* A line about hierarchy s->hi: the phone enters it, or its node changes. */
+static void apply_hier(struct plog_model *m, struct step *s)
+{
+    const struct plog_event *e = s->e;
+    unsigned flags = kind_flags(e->ev.kind);
+    int binds = (flags & PFS_DLF_BINDS) != 0;
+    int claim_tied = binds && m->phones[s->ph].has_pending && m->pending[s->ph].el.claimed;
+    int enters = (flags & PFS_DLF_ENTERS) || claim_tied;
+    if (enters)
+        enter(m, s->hi, s->ph, e->t);
+    uint32_t ni = node_get(m, s->hi, s->ph, e->t);
     if (ni == PLOG_NONE)
         return;
-    if (binds(k)) {
-        bind_pending(m, ph, ni);
-        m->phones[ph].cur_node = ni;
+    if (binds) {
+        bind_pending(m, s->ph, ni);
+        m->phones[s->ph].cur_node = ni;
     }
-    struct plog_node *n = &m->nodes[ni];
-    if (k == PFS_DL_HIER || claim_tied)
+    struct plog_node *n = s->n = &m->nodes[ni];
+    if (enters)
         n->entered = 1;
     if (e->t > n->t_last)
         n->t_last = e->t;
     if (e->t < n->t_first)
         n->t_first = e->t;
     n->last_ref = e->ref;
-    on_file_event(n, e);
-    on_tree_event(m, ph, hi, n, e);
-    record_event(m, hi, ph, e);
-}
-
-static void on_phone_event(struct plog_model *m, uint32_t ph, const struct plog_event *e)
-{
-    struct plog_phone *p = &m->phones[ph];
-    const struct pfs_dlog_ev *ev = &e->ev;
-    switch (ev->kind) {
-    case PFS_DL_START:
-        if (strcmp(ev->model, "-") != 0)
-            copy_word(p->model, sizeof p->model, ev->model);
-        p->ip = ev->ip;
-        copy_word(p->load, sizeof p->load, ev->file);
-        break;
-    case PFS_DL_LISTEN: p->listens++; break;
-    case PFS_DL_TRACE: p->traces++; break;
-    case PFS_DL_DROP: p->drops += (uint64_t)(ev->n > 0 ? ev->n : 0); break;
-    case PFS_DL_STATE:
-        if (p->cur_node == PLOG_NONE && !p->has_pending) {
-            p->has_state = 1;
-            p->state_parent = ev->parent;
-            p->state_fd0 = ev->fd0;
-            p->state_fd1 = ev->fd1;
-            p->state_full = ev->full;
-        } else {
-            on_xid_only(m, ph, e);
-        }
-        break;
-    default: break;
-    }
+    kind_fn fn = handlers[e->ev.kind];
+    if (fn)
+        fn(m, s);
+    record_event(m, s->hi, s->ph, e);
 }
 
 void plog_model_apply(struct plog_model *m, const struct plog_event *e,
                       const struct plog_reader *r)
 {
-    uint32_t ph = self_phone(m, e, r);
-    if (ph == PLOG_NONE)
+    struct step s = {e, self_phone(m, e, r), PLOG_NONE, NULL, 0};
+    if (s.ph == PLOG_NONE)
         return;
-    uint32_t hi = PLOG_NONE;
-    switch (e->ev.kind) {
-    case PFS_DL_START:
-    case PFS_DL_LISTEN:
-    case PFS_DL_TRACE:
-    case PFS_DL_DROP:
-    case PFS_DL_STATE: on_phone_event(m, ph, e); break;
-    case PFS_DL_CLAIM:
-    case PFS_DL_AD:
-    case PFS_DL_TIMEOUT:
-    case PFS_DL_CONFIRMED:
-    case PFS_DL_ROOT_TFTP:
-    case PFS_DL_RX_CLAIM:
-    case PFS_DL_YIELD:
-    case PFS_DL_PARENT:
-    case PFS_DL_REFUSED: on_xid_only(m, ph, e); break;
+    switch (kind_scope(e->ev.kind)) {
+    case PFS_SC_PHONE:
+        if (handlers[e->ev.kind])
+            handlers[e->ev.kind](m, &s);
+        break;
+    case PFS_SC_NEARBY: apply_nearby(m, &s, handlers[e->ev.kind]); break;
     default:
-        hi = event_hier(m, ph, e);
-        if (hi != PLOG_NONE)
-            on_hier_event(m, ph, hi, e);
+        s.hi = event_hier(m, s.ph, e);
+        if (s.hi != PLOG_NONE)
+            apply_hier(m, &s);
         break;
     }
-    if (hi == PLOG_NONE && m->phones[ph].cur_node != PLOG_NONE && !m->phones[ph].has_pending)
-        hi = m->nodes[m->phones[ph].cur_node].hier;
-    if (m->live && !repetitive(e->ev.kind))
-        m->live(m->live_ctx, e, hi, ph);
+    const struct plog_phone *p = &m->phones[s.ph];
+    uint32_t hi = s.hi;
+    if (hi == PLOG_NONE && p->cur_node != PLOG_NONE && !p->has_pending)
+        hi = m->nodes[p->cur_node].hier;
+    if (m->live && !(kind_flags(e->ev.kind) & PFS_DLF_REPEAT))
+        m->live(m->live_ctx, e, hi, s.ph);
 }

@@ -91,13 +91,54 @@ struct pfs_dlog_ev {
     char sha[PFS_DL_SHA_SZ];        /* {sha}: 64 hex digits */
 };
 
+/*
+ * What a kind's line says about the hierarchies, for a reader that
+ * rebuilds them (pfslog): which hierarchy the line is about.
+ */
+enum pfs_dlog_scope {
+    PFS_SC_PHONE,       /* the phone itself, no hierarchy (identity, traces) */
+    PFS_SC_NEARBY,      /* names none: the one the phone's nearby lines name */
+    PFS_SC_NAMED,       /* names H, model and file: a hierarchy begins or is named */
+    PFS_SC_BY_H,        /* names it by H alone */
+    PFS_SC_BY_H_FILE,   /* by H when known, else by H and file */
+    PFS_SC_BY_FILE,     /* by file (and the phone's model) */
+};
+
+/* Flags of a kind (struct pfs_dlog_kind_info.flags). */
+enum {
+    PFS_DLF_SELF = 1u << 0,    /* {xid} is the phone whose log this is */
+    PFS_DLF_REPEAT = 1u << 1,  /* printed over and over: count it, do not keep it */
+    PFS_DLF_BINDS = 1u << 2,   /* ties the phone's election so far to this hierarchy */
+    PFS_DLF_ENTERS = 1u << 3,  /* the phone enters the hierarchy (again: a new upgrade) */
+};
+
 /* One row of the grammar table. */
 struct pfs_dlog_kind_info {
     enum pfs_dlog_kind kind;
     const char *name;               /* "claim", "hroot": JSON and docs */
     enum pfs_dlog_level level;      /* level the endpoint prints it at */
     const char *tmpl;               /* template with {field} placeholders */
+    enum pfs_dlog_scope scope;      /* which hierarchy the line is about */
+    unsigned flags;                 /* PFS_DLF_* */
 };
+
+/*
+ * The words with a meaning of their own in string fields: {state} of a
+ * claim, {reason} of tx_done (its verdict), {src} of xfr and file_done.
+ * The writer prints pfs_dlog_word_name(w); a reader switches on
+ * pfs_dlog_word(s) rather than comparing text.
+ */
+enum pfs_dlog_word {
+    PFS_W_OTHER = 0,    /* any other word */
+    PFS_W_TENT,         /* "tent": a tentative root claim */
+    PFS_W_CONF,         /* "conf": a confirmed root claim */
+    PFS_W_OK,           /* "ok" (also "OK"): a transfer's verdict */
+    PFS_W_TFTP,         /* "tftp": the file came from the TFTP server */
+    PFS_W_PEER,         /* "peer": the file came from a parent */
+    PFS_W_FULL,         /* "FULL": a parent with no room for a child */
+};
+enum pfs_dlog_word pfs_dlog_word(const char *s);
+const char *pfs_dlog_word_name(enum pfs_dlog_word w); /* "" for PFS_W_OTHER */
 
 /* The table, indexed by kind (row 0 is PFS_DL_NONE). */
 const struct pfs_dlog_kind_info *pfs_dlog_info(enum pfs_dlog_kind kind);
@@ -144,7 +185,8 @@ void pfs_dlog_parser_free(struct pfs_dlog_parser *p);
  * pfs_dlog_parse - match the text after "DLoad: " (no newline) against the
  * kinds. Fills *ev and returns its kind, or PFS_DL_NONE. Does not allocate.
  * Fields the kind does not name are zero; string fields hold a NUL-ended
- * word (an empty one when not named), the bytes after the NUL unspecified.
+ * word (an empty one when not named, or written as "-", the writer's mark
+ * for an empty word), the bytes after the NUL unspecified.
  */
 enum pfs_dlog_kind pfs_dlog_parse(struct pfs_dlog_parser *p, const char *msg,
                                   size_t len, struct pfs_dlog_ev *ev);
