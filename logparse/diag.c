@@ -6,7 +6,9 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "model.h"
+
+#include <stdio.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -378,19 +380,8 @@ void plog_check_hier(struct plog_model *m, uint32_t hi)
         check_node(m, hi, h->nodes[i], root);
 }
 
-void plog_model_finish(struct plog_model *m)
+void plog_check_phones(struct plog_model *m)
 {
-    /* Closed upgrades keep their diagnostics; the current ones are redone. */
-    size_t keep = 0;
-    for (size_t i = 0; i < m->ndiags; i++)
-        if (m->diags[i].closed)
-            m->diags[keep++] = m->diags[i];
-    m->ndiags = keep;
-    plog_model_link_hosts(m);
-    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
-        plog_derive_children(m, hi);
-        plog_check_hier(m, hi);
-    }
     for (uint32_t ph = 0; ph < m->nphones; ph++) {
         const struct plog_phone *p = &m->phones[ph];
         char a[32];

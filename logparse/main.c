@@ -17,7 +17,7 @@
 
 #include "input.h"
 #include "listen.h"
-#include "plog.h"
+#include "report.h"
 
 enum exit_code { EXIT_REPORT = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
 enum out_kind { OUT_TEXT, OUT_JSON, OUT_DOT, OUT_TIMELINE };

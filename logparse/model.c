@@ -19,7 +19,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "model.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -131,6 +131,22 @@ static void fold_phone(struct plog_model *m, uint32_t from, uint32_t into)
         b->state_full = a->state_full;
     }
     a->merged_into = into;
+}
+
+void plog_model_finish(struct plog_model *m)
+{
+    /* Closed upgrades keep their diagnostics; the current ones are redone. */
+    size_t keep = 0;
+    for (size_t i = 0; i < m->ndiags; i++)
+        if (m->diags[i].closed)
+            m->diags[keep++] = m->diags[i];
+    m->ndiags = keep;
+    plog_model_link_hosts(m);
+    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
+        plog_derive_children(m, hi);
+        plog_check_hier(m, hi);
+    }
+    plog_check_phones(m);
 }
 
 void plog_model_link_hosts(struct plog_model *m)

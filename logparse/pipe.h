@@ -10,7 +10,7 @@
 
 #include <sys/types.h>
 
-#include "plog.h"
+#include "reader.h"
 
 /* Reads up to room bytes of the input into dst: >0 bytes, 0 at its end, -1 ("NAME: reason"). */
 typedef ssize_t (*plog_fill_fn)(void *ctx, char *dst, size_t room, char *err, size_t ecap);

@@ -24,7 +24,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "reader.h"
 
 #include <ctype.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "report.h"
 
 #include <fnmatch.h>
 #include <libsmartcols.h>
@@ -19,155 +19,10 @@
 #define C_BLD "\033[1m"
 #define C_OFF "\033[0m"
 
-void plog_fmt_time(char *buf, size_t cap, int64_t t)
-{
-    int64_t day = t / PLOG_DAY_US, u = t % PLOG_DAY_US;
-    if (u < 0) {
-        u += PLOG_DAY_US;
-        day--;
-    }
-    char d[24] = "";
-    if (day)
-        snprintf(d, sizeof d, "+%lldd ", (long long)day);
-    snprintf(buf, cap, "%s%02d:%02d:%02d.%06d", d, (int)(u / 3600000000LL),
-             (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
-}
-
-static int match(const char *pattern, const char *s)
-{
-    if (!pattern)
-        return 1;
-    if (strpbrk(pattern, "*?["))
-        return fnmatch(pattern, s, 0) == 0;
-    return strstr(s, pattern) != NULL;
-}
-
-int plog_hier_selected(const struct plog_model *m, uint32_t hi, const struct plog_filter *f)
-{
-    const struct plog_hier *h = &m->hiers[hi];
-    if (f->file && !match(f->file, h->file))
-        return 0;
-    if (f->model && strcasecmp(f->model, h->model) != 0 && !match(f->model, h->model))
-        return 0;
-    if (!f->has_xid)
-        return 1;
-    for (size_t i = 0; i < h->nnodes; i++) {
-        const struct plog_phone *p = &m->phones[m->nodes[h->nodes[i]].phone];
-        if (p->has_xid && p->xid == f->xid)
-            return 1;
-    }
-    return 0;
-}
-
-int plog_diag_selected(const struct plog_model *m, const struct plog_diag *d,
-                         const struct plog_filter *f)
-{
-    if (d->hier != PLOG_NONE)
-        return plog_hier_selected(m, d->hier, f);
-    if (f->file || f->model)
-        return 0;
-    if (f->has_xid)
-        return d->phone != PLOG_NONE && m->phones[d->phone].has_xid &&
-               m->phones[d->phone].xid == f->xid;
-    return 1;
-}
-
-size_t plog_error_count(const struct plog_model *m, const struct plog_filter *f)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < m->ndiags; i++)
-        if (m->diags[i].sev == PLOG_ERROR && plog_diag_selected(m, &m->diags[i], f))
-            n++;
-    return n;
-}
-
 static const char *sev_name(enum plog_sev s)
 {
     return s == PLOG_ERROR ? "error" : s == PLOG_WARN ? "warning" : "info";
 }
-
-/* ---- the verdict ---- */
-
-struct tally {
-    size_t hiers, roots, peer, tftp, fallback, nodes, errors, warnings, infos;
-    size_t phones, logs;
-};
-
-static void count(const struct plog_model *m, const struct plog_filter *f, struct tally *t)
-{
-    memset(t, 0, sizeof *t);
-    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
-        if (!plog_hier_selected(m, hi, f))
-            continue;
-        const struct plog_hier *h = &m->hiers[hi];
-        t->hiers++;
-        for (size_t i = 0; i < h->nnodes; i++) {
-            const struct plog_node *n = &m->nodes[h->nodes[i]];
-            t->nodes++;
-            t->roots += n->is_root != 0;
-            t->peer += n->source == SRC_PEER;
-            t->tftp += n->source == SRC_TFTP || (n->tftp_fetch && n->source == SRC_NONE);
-            t->fallback += !n->is_root && (n->fallback || n->source == SRC_TFTP);
-        }
-    }
-    for (size_t i = 0; i < m->nphones; i++) {
-        const struct plog_phone *p = &m->phones[i];
-        if (p->merged_into != PLOG_NONE)
-            continue;
-        t->phones++;
-        t->logs += p->source == PH_LOG;
-    }
-    for (size_t i = 0; i < m->ndiags; i++) {
-        if (!plog_diag_selected(m, &m->diags[i], f))
-            continue;
-        enum plog_sev s = m->diags[i].sev;
-        if (s == PLOG_ERROR)
-            t->errors++;
-        else if (s == PLOG_WARN)
-            t->warnings++;
-        else
-            t->infos++;
-    }
-}
-
-static const char *plural(size_t n, const char *one, const char *many)
-{
-    return n == 1 ? one : many;
-}
-
-/* The one-sentence answer to "did PFS work?". */
-static void verdict(char *buf, size_t cap, const struct tally *t)
-{
-    const char *head;
-    if (t->hiers == 0)
-        head = "no PFS hierarchy found in the input";
-    else if (t->errors)
-        head = "PFS ran with errors";
-    else if (t->peer && !t->fallback)
-        head = "PFS worked";
-    else if (t->peer)
-        head = "PFS partly worked, some phones went to the TFTP server";
-    else
-        head = "PFS elected roots but no file moved between peers";
-    snprintf(buf, cap,
-             "%s: %zu %s, %zu %s (%zu with a log), %zu %s, %zu peer %s, %zu TFTP %s "
-             "(%zu by non-roots); %zu %s, %zu %s",
-             head, t->hiers, plural(t->hiers, "hierarchy", "hierarchies"), t->phones,
-             plural(t->phones, "phone", "phones"), t->logs, t->roots,
-             plural(t->roots, "root", "roots"), t->peer, plural(t->peer, "transfer", "transfers"),
-             t->tftp, plural(t->tftp, "fetch", "fetches"), t->fallback, t->errors,
-             plural(t->errors, "error", "errors"), t->warnings,
-             plural(t->warnings, "warning", "warnings"));
-}
-
-void plog_verdict(const struct plog_model *m, const struct plog_filter *f, char *buf, size_t cap)
-{
-    struct tally t;
-    count(m, f, &t);
-    verdict(buf, cap, &t);
-}
-
-/* ---- trees ---- */
 
 static void ipstr(char *b, size_t cap, uint32_t ip)
 {
@@ -175,14 +30,6 @@ static void ipstr(char *b, size_t cap, uint32_t ip)
         snprintf(b, cap, "-");
     else
         snprintf(b, cap, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
-}
-
-double plog_node_seconds(const struct plog_node *n)
-{
-    if (n->secs > 0)
-        return n->secs;
-    int64_t end = n->t_done ? n->t_done : n->t_last;
-    return end > n->t_first ? (double)(end - n->t_first) / 1e6 : 0.0;
 }
 
 static void node_note(const struct plog_model *m, const struct plog_node *n, char *b, size_t cap)
@@ -345,7 +192,7 @@ static void hier_title(FILE *out, const struct plog_model *m, const struct plog_
     fprintf(out, "%s%s %s%s%s: %s%s, %zu %s, %llu Ads, %llu Timeouts\n", color ? C_BLD : "",
             h->model[0] ? h->model : "(model unknown)", h->file[0] ? h->file : "(file unknown)",
             hb, color ? C_OFF : "", rootbuf, roots > 1 ? " and others" : "", h->nnodes,
-            plural(h->nnodes, "node", "nodes"), (unsigned long long)h->ads,
+            plog_plural(h->nnodes, "node", "nodes"), (unsigned long long)h->ads,
             (unsigned long long)h->timeouts);
 }
 
@@ -360,10 +207,10 @@ static void ref_str(const struct plog_reader *r, struct plog_ref ref, char *b, s
 int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_reader *r,
                      const struct plog_filter *f, const struct plog_out_opts *o)
 {
-    struct tally t;
-    count(m, f, &t);
+    struct plog_tally t;
+    plog_count(m, f, &t);
     char v[512];
-    verdict(v, sizeof v, &t);
+    plog_verdict(m, f, v, sizeof v);
     const char *vc = !o->color ? "" : t.errors ? C_RED : t.warnings || !t.peer ? C_YEL : C_GRN;
     fprintf(out, "%s%s%s\n", vc, v, o->color ? C_OFF : "");
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {

@@ -21,7 +21,7 @@
 
 #include "input.h"
 #include "json_check.h"
-#include "plog.h"
+#include "report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,0 +1,53 @@
+/*
+ * report.h - pfslog's reports of a model: text (report.c), JSON (json.c), DOT,
+ * timeline lines, and what they share (summary.c: filters, verdict, times).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef PLOG_REPORT_H
+#define PLOG_REPORT_H
+
+#include <stdio.h>
+
+#include "model.h"
+
+struct plog_filter {
+    const char *file, *model;
+    uint32_t xid;
+    int has_xid;
+};
+
+struct plog_out_opts {
+    int color;
+    int utf8;
+    int verbose;
+};
+
+int plog_hier_selected(const struct plog_model *m, uint32_t hi, const struct plog_filter *f);
+int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                     const struct plog_filter *f, const struct plog_out_opts *o);
+int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                     const struct plog_filter *f);
+int plog_report_dot(FILE *out, const struct plog_model *m, const struct plog_filter *f);
+/* One timeline entry, text or a JSON object line. */
+void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plog_event *e,
+                        int json);
+/* Number of error diagnostics among the selected ones. */
+size_t plog_error_count(const struct plog_model *m, const struct plog_filter *f);
+int plog_diag_selected(const struct plog_model *m, const struct plog_diag *d,
+                       const struct plog_filter *f);
+/* What the selected hierarchies, phones and diagnostics add up to. */
+struct plog_tally {
+    size_t hiers, roots, peer, tftp, fallback, nodes, errors, warnings, infos;
+    size_t phones, logs;
+};
+void plog_count(const struct plog_model *m, const struct plog_filter *f, struct plog_tally *t);
+const char *plog_plural(size_t n, const char *one, const char *many);
+/* The one-sentence answer to "did PFS work?" for the selected hierarchies. */
+void plog_verdict(const struct plog_model *m, const struct plog_filter *f, char *buf, size_t cap);
+double plog_node_seconds(const struct plog_node *n);
+
+void plog_json_str(FILE *out, const char *s, size_t n);
+void plog_fmt_time(char *buf, size_t cap, int64_t t);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * summary.c - what the reports (text, JSON, DOT, timeline) share: which
+ * hierarchies and diagnostics a filter selects, the verdict, times and
+ * JSON strings. Kept apart so that no report depends on another.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "report.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+void plog_fmt_time(char *buf, size_t cap, int64_t t)
+{
+    int64_t day = t / PLOG_DAY_US, u = t % PLOG_DAY_US;
+    if (u < 0) {
+        u += PLOG_DAY_US;
+        day--;
+    }
+    char d[24] = "";
+    if (day)
+        snprintf(d, sizeof d, "+%lldd ", (long long)day);
+    snprintf(buf, cap, "%s%02d:%02d:%02d.%06d", d, (int)(u / 3600000000LL),
+             (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
+}
+
+static int match(const char *pattern, const char *s)
+{
+    if (!pattern)
+        return 1;
+    if (strpbrk(pattern, "*?["))
+        return fnmatch(pattern, s, 0) == 0;
+    return strstr(s, pattern) != NULL;
+}
+
+int plog_hier_selected(const struct plog_model *m, uint32_t hi, const struct plog_filter *f)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    if (f->file && !match(f->file, h->file))
+        return 0;
+    if (f->model && strcasecmp(f->model, h->model) != 0 && !match(f->model, h->model))
+        return 0;
+    if (!f->has_xid)
+        return 1;
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_phone *p = &m->phones[m->nodes[h->nodes[i]].phone];
+        if (p->has_xid && p->xid == f->xid)
+            return 1;
+    }
+    return 0;
+}
+
+int plog_diag_selected(const struct plog_model *m, const struct plog_diag *d,
+                         const struct plog_filter *f)
+{
+    if (d->hier != PLOG_NONE)
+        return plog_hier_selected(m, d->hier, f);
+    if (f->file || f->model)
+        return 0;
+    if (f->has_xid)
+        return d->phone != PLOG_NONE && m->phones[d->phone].has_xid &&
+               m->phones[d->phone].xid == f->xid;
+    return 1;
+}
+
+size_t plog_error_count(const struct plog_model *m, const struct plog_filter *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->ndiags; i++)
+        if (m->diags[i].sev == PLOG_ERROR && plog_diag_selected(m, &m->diags[i], f))
+            n++;
+    return n;
+}
+
+/* ---- the verdict ---- */
+
+void plog_count(const struct plog_model *m, const struct plog_filter *f, struct plog_tally *t)
+{
+    memset(t, 0, sizeof *t);
+    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
+        if (!plog_hier_selected(m, hi, f))
+            continue;
+        const struct plog_hier *h = &m->hiers[hi];
+        t->hiers++;
+        for (size_t i = 0; i < h->nnodes; i++) {
+            const struct plog_node *n = &m->nodes[h->nodes[i]];
+            t->nodes++;
+            t->roots += n->is_root != 0;
+            t->peer += n->source == SRC_PEER;
+            t->tftp += n->source == SRC_TFTP || (n->tftp_fetch && n->source == SRC_NONE);
+            t->fallback += !n->is_root && (n->fallback || n->source == SRC_TFTP);
+        }
+    }
+    for (size_t i = 0; i < m->nphones; i++) {
+        const struct plog_phone *p = &m->phones[i];
+        if (p->merged_into != PLOG_NONE)
+            continue;
+        t->phones++;
+        t->logs += p->source == PH_LOG;
+    }
+    for (size_t i = 0; i < m->ndiags; i++) {
+        if (!plog_diag_selected(m, &m->diags[i], f))
+            continue;
+        enum plog_sev s = m->diags[i].sev;
+        if (s == PLOG_ERROR)
+            t->errors++;
+        else if (s == PLOG_WARN)
+            t->warnings++;
+        else
+            t->infos++;
+    }
+}
+
+const char *plog_plural(size_t n, const char *one, const char *many)
+{
+    return n == 1 ? one : many;
+}
+
+/* The one-sentence answer to "did PFS work?". */
+static void verdict(char *buf, size_t cap, const struct plog_tally *t)
+{
+    const char *head;
+    if (t->hiers == 0)
+        head = "no PFS hierarchy found in the input";
+    else if (t->errors)
+        head = "PFS ran with errors";
+    else if (t->peer && !t->fallback)
+        head = "PFS worked";
+    else if (t->peer)
+        head = "PFS partly worked, some phones went to the TFTP server";
+    else
+        head = "PFS elected roots but no file moved between peers";
+    snprintf(buf, cap,
+             "%s: %zu %s, %zu %s (%zu with a log), %zu %s, %zu peer %s, %zu TFTP %s "
+             "(%zu by non-roots); %zu %s, %zu %s",
+             head, t->hiers, plog_plural(t->hiers, "hierarchy", "hierarchies"), t->phones,
+             plog_plural(t->phones, "phone", "phones"), t->logs, t->roots,
+             plog_plural(t->roots, "root", "roots"), t->peer, plog_plural(t->peer, "transfer", "transfers"),
+             t->tftp, plog_plural(t->tftp, "fetch", "fetches"), t->fallback, t->errors,
+             plog_plural(t->errors, "error", "errors"), t->warnings,
+             plog_plural(t->warnings, "warning", "warnings"));
+}
+
+void plog_verdict(const struct plog_model *m, const struct plog_filter *f, char *buf, size_t cap)
+{
+    struct plog_tally t;
+    plog_count(m, f, &t);
+    verdict(buf, cap, &t);
+}
+
+/* ---- trees ---- */
+
+double plog_node_seconds(const struct plog_node *n)
+{
+    if (n->secs > 0)
+        return n->secs;
+    int64_t end = n->t_done ? n->t_done : n->t_last;
+    return end > n->t_first ? (double)(end - n->t_first) / 1e6 : 0.0;
+}
+
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len;
+    uint32_t min, cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xE0) == 0xC0)
+        len = 2, min = 0x80, cp = s[0] & 0x1Fu;
+    else if ((s[0] & 0xF0) == 0xE0)
+        len = 3, min = 0x800, cp = s[0] & 0x0Fu;
+    else if ((s[0] & 0xF8) == 0xF0)
+        len = 4, min = 0x10000, cp = s[0] & 0x07u;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+void plog_json_str(FILE *out, const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', out);
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc(c, out);
+            i++;
+        } else if (c < 0x20) {
+            fprintf(out, "\\u%04x", c);
+            i++;
+        } else {
+            size_t l = utf8_len(s + i, n - i);
+            if (l == 0) {
+                fputs("\\ufffd", out);
+                i++;
+            } else {
+                fwrite(s + i, 1, l, out);
+                i += l;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
