@@ -125,7 +125,7 @@ static void node(FILE *out, const struct plog_model *m, const struct plog_node *
     fprintf(out, ",\"has_log\":%s,\"ads\":%u,\"confirmed\":%s,\"fallback_reason\":",
             p->source == PH_LOG ? "true" : "false", n->el.ads, n->el.confirmed ? "true" : "false");
     jstr_or_null(out, n->fallback ? n->reason : NULL);
-    fputs("}", out);
+    fprintf(out, ",\"root_heard\":%s}", n->root_heard ? "true" : "false");
 }
 
 static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_reader *r,

@@ -63,6 +63,8 @@ static void copy_word(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
+static void heard_roots(struct plog_model *m, uint32_t hi);
+
 /* ---- phones ---- */
 
 static uint32_t new_phone(struct plog_model *m)
@@ -143,6 +145,7 @@ void plog_model_finish(struct plog_model *m)
     m->ndiags = keep;
     plog_model_link_hosts(m);
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {
+        heard_roots(m, hi);
         plog_derive_children(m, hi);
         plog_check_hier(m, hi);
     }
@@ -313,6 +316,7 @@ static int node_reset(struct plog_model *m, uint32_t ni, int64_t t)
     n->round = h->round;
     n->parent = PLOG_NONE;
     n->yielded_to = PLOG_NONE;
+    n->heard_root = PLOG_NONE;
     n->t_first = n->t_last = t;
     h->nodes[h->nnodes++] = ni;
     if (h->t_round < 0 || t < h->t_round)
@@ -396,10 +400,42 @@ static void peer_child_gone(struct plog_model *m, uint32_t hi, uint32_t parent, 
         n->parent = PLOG_NONE;
 }
 
+/*
+ * A hierarchy whose root's own log is missing: the root is the phone whose
+ * confirmed claim its members heard (the first one heard), as a peer saw it.
+ */
+static void heard_roots(struct plog_model *m, uint32_t hi)
+{
+    struct plog_hier *h = &m->hiers[hi];
+    uint32_t root = PLOG_NONE;
+    struct plog_ref ref = {PLOG_NONE, 0};
+    int64_t t = 0;
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *n = &m->nodes[h->nodes[i]];
+        if (n->is_root || n->root_yielded)
+            return;
+        if (root == PLOG_NONE && n->heard_root != PLOG_NONE) {
+            root = n->heard_root;
+            ref = n->heard_ref;
+            t = n->t_first;
+        }
+    }
+    if (root == PLOG_NONE)
+        return;
+    uint32_t ni = node_get(m, hi, root, t);
+    if (ni == PLOG_NONE || m->phones[root].source == PH_LOG)
+        return; /* its own log would have said so */
+    struct plog_node *n = &m->nodes[ni];
+    n->is_root = 1;
+    n->root_heard = 1;
+    n->root_ref = ref;
+}
+
 /* Closes the current upgrade of hierarchy hi: its diagnostics, then a fresh round. */
 static void new_round(struct plog_model *m, uint32_t hi, int64_t t)
 {
     size_t from = m->ndiags;
+    heard_roots(m, hi);
     plog_derive_children(m, hi);
     plog_check_hier(m, hi);
     for (size_t i = from; i < m->ndiags; i++)
@@ -470,6 +506,10 @@ static void bind_pending(struct plog_model *m, uint32_t ph, uint32_t ni)
     if (s->refused_reason[0] && !d->refused_reason[0])
         copy_word(d->refused_reason, sizeof d->refused_reason, s->refused_reason);
     d->tries += s->tries;
+    if (s->heard_root != PLOG_NONE && d->heard_root == PLOG_NONE) {
+        d->heard_root = s->heard_root;
+        d->heard_ref = s->heard_ref;
+    }
     if (s->has_state) {
         d->has_state = 1;
         d->state_parent = s->state_parent;
@@ -529,6 +569,7 @@ static struct plog_node *xid_target(struct plog_model *m, uint32_t ph, const str
         s->phone = ph;
         s->hier = PLOG_NONE;
         s->parent = PLOG_NONE;
+        s->heard_root = PLOG_NONE;
         s->t_first = e->t;
         p->has_pending = 1;
         p->npend_ev = 0;
@@ -626,9 +667,15 @@ static void on_root_tftp(struct plog_model *m, const struct step *s)
         n->source = SRC_TFTP;
 }
 
+/* A confirmed claim heard names the root: the one root a lone phone's log shows. */
 static void on_rx_claim(struct plog_model *m, const struct step *s)
 {
-    mention(m, s->e->ev.peer, s->e->ev.pip);
+    uint32_t peer = mention(m, s->e->ev.peer, s->e->ev.pip);
+    if (pfs_dlog_word(s->e->ev.state) == PFS_W_CONF && s->n->heard_root == PLOG_NONE &&
+        peer != s->ph) {
+        s->n->heard_root = peer;
+        s->n->heard_ref = s->e->ref;
+    }
 }
 
 static void on_yield(struct plog_model *m, const struct step *s)

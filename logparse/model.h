@@ -46,6 +46,9 @@ struct plog_node {
     struct plog_elect el;
     int is_root, root_tftp, fallback, joined, has_file, tftp_fetch, entered, left;
     int root_yielded;                   /* confirmed root that later yielded */
+    int root_heard;                     /* root known only from its claim, heard by a peer */
+    uint32_t heard_root;                /* phone whose confirmed claim this one heard */
+    struct plog_ref heard_ref;
     uint32_t yielded_to;                /* phone */
     struct plog_ref yield_ref;
     struct plog_ref last_ref;           /* the latest line about this node */

@@ -46,6 +46,8 @@ static void node_note(const struct plog_model *m, const struct plog_node *n, cha
     b[0] = '\0';
     if (p->source == PH_MENTIONED)
         NOTE("no log");
+    if (n->root_heard)
+        NOTE("root as heard by a peer");
     if (n->el.claimed)
         NOTE("%u Ads, %s", n->el.ads,
              n->el.confirmed ? "confirmed" : n->el.yielded ? "yielded" : "not confirmed");
