@@ -38,7 +38,8 @@ void plog_model_free(struct plog_model *m)
     free(m->phones);
     free(m->nodes);
     free(m->diags);
-    free(m->stream_phone);
+    free(m->streams);
+    free(m->rogues);
     free(m->pending);
     plog_map_free(&m->by_xid);
     plog_map_free(&m->by_h);
@@ -169,21 +170,36 @@ void plog_model_link_hosts(struct plog_model *m)
     }
 }
 
+/* Notes that stream su names xid as its own phone: a second one is worth a warning. */
+static void stream_names(struct plog_stream_use *su, uint32_t xid, struct plog_ref ref)
+{
+    uint32_t kept = su->nxids < PLOG_STREAM_XIDS ? su->nxids : PLOG_STREAM_XIDS;
+    for (uint32_t i = 0; i < kept; i++)
+        if (su->xids[i] == xid)
+            return;
+    if (su->nxids == 1)
+        su->second_ref = ref;
+    if (su->nxids < PLOG_STREAM_XIDS)
+        su->xids[su->nxids] = xid;
+    su->nxids++;
+}
+
 /* The phone whose stream produced e, bound to the XID the line names. */
 static uint32_t self_phone(struct plog_model *m, const struct plog_event *e,
                            const struct plog_reader *r)
 {
-    if (plog_grow(&m->stream_phone, &m->cap_stream_phone, e->stream, sizeof *m->stream_phone) != 0) {
+    if (plog_grow(&m->streams, &m->cap_streams, e->stream, sizeof *m->streams) != 0) {
         m->oom = 1;
         return PLOG_NONE;
     }
-    uint32_t cur = m->stream_phone[e->stream] ? m->stream_phone[e->stream] - 1 : PLOG_NONE;
+    struct plog_stream_use *su = &m->streams[e->stream];
+    uint32_t cur = su->phone ? su->phone - 1 : PLOG_NONE;
     if (!(kind_flags(e->ev.kind) & PFS_DLF_SELF)) {
         if (cur == PLOG_NONE) {
             cur = new_phone(m);
             if (cur == PLOG_NONE)
                 return cur;
-            m->stream_phone[e->stream] = cur + 1;
+            su->phone = cur + 1;
         }
     } else if (cur == PLOG_NONE || !m->phones[cur].has_xid || m->phones[cur].xid != e->ev.xid) {
         uint32_t x = phone_by_xid(m, e->ev.xid);
@@ -192,7 +208,8 @@ static uint32_t self_phone(struct plog_model *m, const struct plog_event *e,
         if (cur != PLOG_NONE && !m->phones[cur].has_xid)
             fold_phone(m, cur, x);
         cur = x;
-        m->stream_phone[e->stream] = cur + 1;
+        su->phone = cur + 1;
+        stream_names(su, e->ev.xid, e->ref);
     }
     struct plog_phone *p = &m->phones[cur];
     if (p->source != PH_LOG) {
@@ -202,6 +219,27 @@ static uint32_t self_phone(struct plog_model *m, const struct plog_event *e,
             copy_word(p->host, sizeof p->host, r->streams[e->stream].host);
     }
     return cur;
+}
+
+/* A sender that is no phone, as phone ph logged it. */
+static void rogue(struct plog_model *m, uint32_t ph, const struct plog_event *e, uint64_t count)
+{
+    const struct pfs_dlog_ev *ev = &e->ev;
+    for (size_t i = 0; i < m->nrogues; i++)
+        if (m->rogues[i].ip == ev->pip) {
+            m->rogues[i].count += count;
+            return;
+        }
+    if (plog_grow(&m->rogues, &m->cap_rogues, m->nrogues, sizeof *m->rogues) != 0) {
+        m->oom = 1;
+        return;
+    }
+    struct plog_rogue *g = &m->rogues[m->nrogues++];
+    g->ip = ev->pip;
+    g->count = count;
+    g->seen_by = ph;
+    g->ref = e->ref;
+    copy_word(g->reason, sizeof g->reason, ev->reason);
 }
 
 /* ---- hierarchies and nodes ---- */
@@ -731,7 +769,9 @@ static void on_trace(struct plog_model *m, const struct step *s)
 
 static void on_drop(struct plog_model *m, const struct step *s)
 {
-    m->phones[s->ph].drops += (uint64_t)(s->e->ev.n > 0 ? s->e->ev.n : 0);
+    uint64_t n = (uint64_t)(s->e->ev.n > 0 ? s->e->ev.n : 0);
+    m->phones[s->ph].drops += n;
+    rogue(m, s->ph, s->e, n);
 }
 
 /* ---- the tree: roots, joins, children, who sends to whom ---- */
@@ -1066,6 +1106,12 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
         break;
     case PFS_SC_NEARBY: apply_nearby(m, &s, handlers[e->ev.kind]); break;
     default:
+        /* A line about someone who never said who it is (no XID, no H):
+         * a connection refused before any join. No phone, no hierarchy. */
+        if (!e->ev.peer && !e->ev.h && kind_scope(e->ev.kind) == PFS_SC_BY_H) {
+            rogue(m, s.ph, e, 1);
+            break;
+        }
         s.hi = event_hier(m, s.ph, e);
         if (s.hi != PLOG_NONE)
             apply_hier(m, &s);

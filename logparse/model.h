@@ -121,6 +121,32 @@ struct plog_diag {
     int closed;                         /* about an upgrade already over */
 };
 
+/*
+ * The phones one stream of lines (a file, a syslog host and tag) carries.
+ * A stream is one phone's; the XIDs its lines name as their own say when
+ * it is not, and lines that name no phone then go to the last one named.
+ */
+#define PLOG_STREAM_XIDS 4
+struct plog_stream_use {
+    uint32_t phone;                     /* phone + 1 of its latest lines, 0 none */
+    uint32_t xids[PLOG_STREAM_XIDS];    /* the first distinct XIDs named as own */
+    uint32_t nxids;                     /* distinct XIDs (more than kept are counted) */
+    struct plog_ref second_ref;         /* where a second XID first spoke */
+};
+
+/*
+ * A sender that never said who it is: datagrams a phone dropped as
+ * malformed, connections refused before any join. Kept by address, so
+ * forged traffic becomes one warning per sender rather than phones.
+ */
+struct plog_rogue {
+    uint32_t ip;
+    uint64_t count;                     /* messages, as the phones counted them */
+    uint32_t seen_by;                   /* the first phone that logged it */
+    char reason[PFS_DL_WORD_SZ];
+    struct plog_ref ref;
+};
+
 /* Called as the model learns something worth showing live (--listen). */
 typedef void (*plog_live_fn)(void *ctx, const struct plog_event *e, uint32_t hier, uint32_t phone);
 
@@ -134,8 +160,10 @@ struct plog_model {
     struct plog_diag *diags;
     size_t ndiags, cap_diags;
     uint64_t diags_dropped;             /* beyond PLOG_DIAGS_MAX */
-    uint32_t *stream_phone;             /* stream -> phone */
-    size_t cap_stream_phone;
+    struct plog_stream_use *streams;    /* by reader stream: whose lines it carries */
+    size_t cap_streams;
+    struct plog_rogue *rogues;          /* senders that are no phone, by address */
+    size_t nrogues, cap_rogues;
     struct plog_node *pending;          /* per phone: election not tied yet */
     size_t cap_pending;
     struct plog_map by_xid, by_h, by_name, by_file, by_node;

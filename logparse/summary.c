@@ -9,6 +9,7 @@
 
 #include <fnmatch.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -93,13 +94,19 @@ void plog_count(const struct plog_model *m, const struct plog_filter *f, struct 
             t->fallback += !n->is_root && (n->fallback || n->source == SRC_TFTP);
         }
     }
+    /* Phones: those with a log of their own or a place in a tree; a claim
+     * heard from an XID no one else saw (forged, say) makes none. */
+    unsigned char *in_tree = calloc(m->nphones ? m->nphones : 1, 1);
+    for (size_t i = 0; in_tree && i < m->nnodes; i++)
+        in_tree[m->nodes[i].phone] = 1;
     for (size_t i = 0; i < m->nphones; i++) {
         const struct plog_phone *p = &m->phones[i];
-        if (p->merged_into != PLOG_NONE)
+        if (p->merged_into != PLOG_NONE || (in_tree && !in_tree[i] && p->source != PH_LOG))
             continue;
         t->phones++;
         t->logs += p->source == PH_LOG;
     }
+    free(in_tree);
     for (size_t i = 0; i < m->ndiags; i++) {
         if (!plog_diag_selected(m, &m->diags[i], f))
             continue;

@@ -61,6 +61,57 @@ def lone_phone_roots(a):
           "with every phone's log no root is taken from what was heard")
 
 
+def read(a, rel):
+    with open(os.path.join(a.src, rel), encoding="utf-8") as f:
+        return f.read()
+
+
+def write(a, name, text):
+    path = os.path.join(a.tmp, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def rogue(a):
+    # What pfsd logs for a hostile neighbour: datagrams dropped as malformed
+    # and a TCP connection refused before it said who it is (no XID, no H).
+    lines = read(a, "samples/lab7/logs/B4600005.log")
+    hostile = ("WRN 20:29:09.100000 DLoad: XIDB4600005 Dropped 40 malformed datagrams, "
+               "last from 127.0.0.66: bad-magic\n"
+               "WRN 20:29:09.200000 DLoad: XIDB4600005 Refuse XID00000000 127.0.0.66 "
+               "H=00000000: bad-magic\n"
+               "WRN 20:29:09.300000 DLoad: XIDB4600005 Refuse XID00000000 127.0.0.66 "
+               "H=00000000: bad-magic\n")
+    path = write(a, "hostile.log", lines + hostile)
+    _, clean, _ = jdoc(a, ["samples/lab7/logs/B4600005.log"])
+    rc, doc, _ = jdoc(a, [path])
+    check(doc and len(doc["hierarchies"]) == len(clean["hierarchies"]) and
+          all(h["h"] != "00000000" for h in doc["hierarchies"]),
+          "forged traffic makes no hierarchy (no H=00000000)")
+    check(doc and not any(p["xid"] == "00000000" for p in doc["phones"]),
+          "forged traffic makes no phone XID00000000")
+    rg = [d for d in doc["diagnostics"] if d["code"] == "rogue-sender"] if doc else []
+    check(len(rg) == 1 and "127.0.0.66" in rg[0]["message"] and "42 messages" in rg[0]["message"]
+          and "bad-magic" in rg[0]["message"] and rg[0]["severity"] == "warning",
+          "one rogue-sender warning names the sender, the count (40 + 2) and the reason")
+    check(doc and doc["verdict"] == clean["verdict"].replace("0 warnings", "1 warning"),
+          "the verdict counts the same phones as without the forged traffic")
+
+
+def several_xids(a):
+    # Two phones' console logs glued into one file: one source, two XIDs.
+    text = read(a, "samples/lab7/logs/B4600002.log") + read(a, "samples/lab7/logs/B4600003.log")
+    path = write(a, "two-phones.log", text)
+    rc, doc, _ = jdoc(a, [path])
+    sx = [d for d in doc["diagnostics"] if d["code"] == "several-xids"] if doc else []
+    check(len(sx) == 1 and "2 phones" in sx[0]["message"] and "XIDB4600002" in sx[0]["message"]
+          and "XIDB4600003" in sx[0]["message"] and sx[0]["line"] > 1,
+          "one source with two XIDs: a several-xids warning naming both, at the second's first line")
+    rc, doc, _ = jdoc(a, ["samples/lab7/logs/B4600002.log"])
+    check(doc and "several-xids" not in codes(doc), "one phone's log: no several-xids warning")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -69,6 +120,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         a.tmp = tmp
         lone_phone_roots(a)
+        rogue(a)
+        several_xids(a)
     if FAILED:
         print(f"{len(FAILED)} check(s) failed")
         return 1
