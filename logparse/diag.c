@@ -415,6 +415,10 @@ static void check_rogues(struct plog_model *m)
 
 void plog_check_phones(struct plog_model *m)
 {
+    for (size_t i = 0; i < m->ncuts; i++)
+        diag(m, PLOG_WARN, "input-truncated", m->cuts[i], PLOG_NONE, PLOG_NONE,
+             "the input ends cut short (gzip data ends inside a member, as gzip -t says): "
+             "it was read up to this line, the cut line after it was not read");
     check_streams(m);
     check_rogues(m);
     for (uint32_t ph = 0; ph < m->nphones; ph++) {

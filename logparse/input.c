@@ -53,6 +53,7 @@ struct input {
     char *buf;
     size_t cap, len, pos;
     int eof, skipping;
+    int cut;                    /* gzip data ends inside a member */
     uint64_t lineno;
     struct plog_event q[PLOG_MAX_OUT];
     int qn, qi;
@@ -88,8 +89,13 @@ static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size
             in->zs.next_in = in->zbuf;
             in->zs.avail_in = (uInt)k;
         }
-        if (in->zs.avail_in == 0 && in->zeof)
-            return 0;
+        if (in->zs.avail_in == 0 && in->zeof) {
+            /* bytes of a member read, its end not: the file was cut short */
+            if (in->zs.total_in == 0)
+                return 0;
+            in->cut = 1;
+            return PLOG_FILL_CUT;
+        }
         in->zs.next_out = (unsigned char *)dst;
         in->zs.avail_out = (uInt)room;
         int rc = inflate(&in->zs, Z_NO_FLUSH);
@@ -101,7 +107,8 @@ static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
             return fail(err, ecap, in->name, in->zs.msg ? in->zs.msg : "gzip data is corrupt");
         } else if (rc == Z_BUF_ERROR && in->zeof && got == 0) {
-            return fail(err, ecap, in->name, "gzip data ends early");
+            in->cut = 1;
+            return PLOG_FILL_CUT;
         }
         if (got)
             return (ssize_t)got;
@@ -178,8 +185,8 @@ static int next_line(struct input *in, uint64_t *long_lines, const char **line, 
             return 1;
         }
         if (in->eof) {
-            if (in->pos == in->len)
-                return 0;
+            if (in->pos == in->len || in->cut)
+                return 0; /* a cut input's unended last line is no line */
             *line = start;
             *len = in->len - in->pos;
             in->pos = in->len;
@@ -216,6 +223,8 @@ static int next_line(struct input *in, uint64_t *long_lines, const char **line, 
             }
         }
         ssize_t k = fill(in, err, ecap);
+        if (k == PLOG_FILL_CUT)
+            k = 0;
         if (k < 0)
             return -1;
         if (k == 0)
@@ -237,6 +246,8 @@ static int advance(struct input *in, struct plog_reader *r, char *err, size_t ec
         if (rc < 0)
             return -1;
         if (rc == 0) {
+            if (in->cut)
+                plog_reader_cut_src(r, in->src, in->lineno);
             plog_reader_end_src(r, in->src);
             in->done = 1;
             return 0;

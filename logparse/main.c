@@ -283,6 +283,8 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    for (size_t i = 0; i < run.reader.ncuts; i++)
+        plog_model_input_cut(&run.model, run.reader.cuts[i]);
     plog_model_finish(&run.model);
     if (run.model.oom) {
         fprintf(stderr, "pfslog: out of memory\n");

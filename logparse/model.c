@@ -40,6 +40,7 @@ void plog_model_free(struct plog_model *m)
     free(m->diags);
     free(m->streams);
     free(m->rogues);
+    free(m->cuts);
     free(m->pending);
     plog_map_free(&m->by_xid);
     plog_map_free(&m->by_h);
@@ -134,6 +135,15 @@ static void fold_phone(struct plog_model *m, uint32_t from, uint32_t into)
         b->state_full = a->state_full;
     }
     a->merged_into = into;
+}
+
+void plog_model_input_cut(struct plog_model *m, struct plog_ref ref)
+{
+    if (plog_grow(&m->cuts, &m->cap_cuts, m->ncuts, sizeof *m->cuts) != 0) {
+        m->oom = 1;
+        return;
+    }
+    m->cuts[m->ncuts++] = ref;
 }
 
 void plog_model_finish(struct plog_model *m)

@@ -164,6 +164,8 @@ struct plog_model {
     size_t cap_streams;
     struct plog_rogue *rogues;          /* senders that are no phone, by address */
     size_t nrogues, cap_rogues;
+    struct plog_ref *cuts;              /* inputs cut short, at their last line read */
+    size_t ncuts, cap_cuts;
     struct plog_node *pending;          /* per phone: election not tied yet */
     size_t cap_pending;
     struct plog_map by_xid, by_h, by_name, by_file, by_node;
@@ -177,6 +179,8 @@ void plog_model_free(struct plog_model *m);
 /* Applies one event; r (may be NULL) names the syslog host of its stream. */
 void plog_model_apply(struct plog_model *m, const struct plog_event *e,
                       const struct plog_reader *r);
+/* Input ref.src ended cut short after line ref.line: a warning of its own. */
+void plog_model_input_cut(struct plog_model *m, struct plog_ref ref);
 /* End of all input: derives children and the diagnostics. May be called again. */
 void plog_model_finish(struct plog_model *m);
 /* Phones known only by their syslog host joined to the phone with that address. */

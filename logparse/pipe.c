@@ -87,6 +87,7 @@ struct plog_pipe {
     _Alignas(64) int cur; /* the reading thread's: block being split */
     size_t pos, len;
     int eof, skipping;
+    int cut;             /* the input ends cut short: its unended last line is dropped */
     struct batch *out;   /* batch being filled, NULL none */
     struct batch *prev;  /* published, to scan once the next one is */
     uint64_t hash[PIPE_BATCH]; /* its lines' messages' hashes (plog_prescan_find) */
@@ -297,7 +298,8 @@ static int split_all(struct plog_pipe *p)
             continue;
         }
         if (p->eof) {
-            if (p->pos < p->len && !p->skipping && emit(p, p->pos, p->len - p->pos, 0) != 0)
+            if (p->pos < p->len && !p->skipping && !p->cut &&
+                emit(p, p->pos, p->len - p->pos, 0) != 0)
                 return -1;
             return 0;
         }
@@ -306,6 +308,10 @@ static int split_all(struct plog_pipe *p)
             return rc;
         char *dst = p->blocks[p->cur].buf + p->len;
         ssize_t k = p->fill(p->ctx, dst, p->cap - p->len, p->err, sizeof p->err);
+        if (k == PLOG_FILL_CUT) {
+            p->cut = 1;
+            k = 0;
+        }
         if (k < 0)
             return -2;
         if (k == 0)

@@ -12,7 +12,12 @@
 
 #include "reader.h"
 
-/* Reads up to room bytes of the input into dst: >0 bytes, 0 at its end, -1 ("NAME: reason"). */
+/*
+ * Reads up to room bytes of the input into dst: >0 bytes, 0 at its end, -1
+ * ("NAME: reason"), or PLOG_FILL_CUT at an end that cuts the input short (a
+ * truncated gzip file): the bytes after its last newline are then no line.
+ */
+#define PLOG_FILL_CUT (-2)
 typedef ssize_t (*plog_fill_fn)(void *ctx, char *dst, size_t room, char *err, size_t ecap);
 
 struct plog_pipe;

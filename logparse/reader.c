@@ -60,6 +60,7 @@ void plog_reader_free(struct plog_reader *r)
         pfs_dlog_parser_free(r->parser);
     free(r->memo);
     free(r->streams);
+    free(r->cuts);
     plog_map_free(&r->stream_map);
     for (size_t i = 0; i < r->nsrc; i++)
         free(r->src_names[i]);
@@ -669,6 +670,12 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
     return n;
 }
 
+
+void plog_reader_cut_src(struct plog_reader *r, uint32_t src, uint64_t lineno)
+{
+    if (plog_grow(&r->cuts, &r->cap_cuts, r->ncuts, sizeof *r->cuts) == 0)
+        r->cuts[r->ncuts++] = (struct plog_ref){src, lineno};
+}
 
 void plog_reader_end_src(struct plog_reader *r, uint32_t src)
 {

@@ -94,6 +94,8 @@ struct plog_reader {
     char **src_names;                   /* input names, indexed by ref.src */
     size_t nsrc, cap_src;
     struct plog_stats stats;
+    struct plog_ref *cuts;              /* inputs cut short: their last line read */
+    size_t ncuts, cap_cuts;
     plog_unplaced_fn unplaced;
     void *unplaced_ctx;
 };
@@ -117,6 +119,8 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
                    size_t len, const char *host, struct plog_event *out);
 /* End of input src: records still waiting for a tail are counted unparsed. */
 void plog_reader_end_src(struct plog_reader *r, uint32_t src);
+/* Input src ended cut short (a truncated gzip file) after line lineno. */
+void plog_reader_cut_src(struct plog_reader *r, uint32_t src, uint64_t lineno);
 
 /*
  * A pipeline (pipe.c) splits the reading in two: ahead of the main thread,

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import zlib
 
 FAILED = []
 
@@ -112,6 +113,29 @@ def several_xids(a):
     check(doc and "several-xids" not in codes(doc), "one phone's log: no several-xids warning")
 
 
+def cut_gzip(a):
+    text = read(a, "samples/lab7/logs/B4600005.log").encode()
+    z = gzip.compress(text)
+    cut = z[:len(z) * 6 // 10]
+    got = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(cut)
+    whole = got.count(b"\n")
+    check(got and not got.endswith(b"\n"), "the cut gzip data ends inside a line")
+    path = os.path.join(a.tmp, "cut.log.gz")
+    with open(path, "wb") as f:
+        f.write(cut)
+    check(subprocess.run(["gzip", "-t", path], capture_output=True).returncode != 0,
+          "gzip -t says the file is cut")
+    for args, stdin, how in (([path], None, "a file"), (["-"], cut, "stdin")):
+        rc, doc, err = jdoc(a, args, stdin)
+        tr = [d for d in doc["diagnostics"] if d["code"] == "input-truncated"] if doc else []
+        check(rc == 0 and len(tr) == 1 and tr[0]["line"] == whole and err == "",
+              f"{how}: a cut gzip input is reported (input-truncated at its last whole line)")
+        check(doc and doc["stats"]["lines"] == whole,
+              f"{how}: its cut last line is not read as a line ({whole} whole lines)")
+    rc, doc, _ = jdoc(a, ["samples/lab7-kill/logs/B4600005.log.gz"])
+    check(doc and "input-truncated" not in codes(doc), "a whole gzip file: no input-truncated")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -122,6 +146,7 @@ def main():
         lone_phone_roots(a)
         rogue(a)
         several_xids(a)
+        cut_gzip(a)
     if FAILED:
         print(f"{len(FAILED)} check(s) failed")
         return 1
