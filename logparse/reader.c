@@ -27,6 +27,7 @@
 #include "reader.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,31 +86,42 @@ const char *plog_src_name(const struct plog_reader *r, uint32_t src)
     return src < r->nsrc ? r->src_names[src] : "?";
 }
 
-/* The stream's host equals host[0..hlen) read as a C string (up to a NUL). */
-static int stream_is(const struct plog_stream *s, uint32_t src, const char *host, size_t hlen)
+/* s->str (a NUL-ended buffer) equals str[0..n). */
+static int same_str(const char *buf, const char *str, size_t n)
 {
-    if (s->src != src)
-        return 0;
     /* the usual case, without a libc call: the same bytes, the same length */
-    if (s->host[hlen] == '\0' && hlen && s->host[0] == host[0] &&
-        memcmp(s->host, host, hlen) == 0)
+    if (buf[n] == '\0' && n && buf[0] == str[0] && memcmp(buf, str, n) == 0)
         return 1;
-    return strncmp(s->host, host, hlen) == 0 && s->host[hlen] == '\0';
+    return strncmp(buf, str, n) == 0 && buf[n] == '\0';
 }
 
-/* The stream of (src, host), created on first sight. */
-static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *host, size_t hlen)
+/* Who a stream is: its input, syslog host and tag (each "" when none). */
+struct who {
+    const char *host, *tag;
+    size_t hlen, tlen;
+};
+
+static int stream_is(const struct plog_stream *s, uint32_t src, const struct who *w)
 {
-    if (hlen >= PLOG_HOST_SZ)
-        hlen = PLOG_HOST_SZ - 1;
+    return s->src == src && same_str(s->host, w->host, w->hlen) && same_str(s->tag, w->tag, w->tlen);
+}
+
+/* The stream of (src, host, tag), created on first sight. */
+static uint32_t find_stream(struct plog_reader *r, uint32_t src, struct who w)
+{
+    if (w.hlen >= PLOG_HOST_SZ)
+        w.hlen = PLOG_HOST_SZ - 1;
+    if (w.tlen >= PLOG_HOST_SZ)
+        w.tlen = PLOG_HOST_SZ - 1;
     /* Consecutive lines almost always come from the same phone. */
-    if (r->last_stream < r->nstreams && stream_is(&r->streams[r->last_stream], src, host, hlen))
+    if (r->last_stream < r->nstreams && stream_is(&r->streams[r->last_stream], src, &w))
         return r->last_stream;
-    uint64_t key = plog_hash(host, hlen) * 31 + src;
+    uint64_t key = (plog_hash(w.host, w.hlen) ^ plog_hash(w.tag, w.tlen) * 0x9E3779B97F4A7C15ULL) *
+                       31 + src;
     uint32_t i;
     /* Two hosts whose keys collide must not share a stream: probe on. */
     while ((i = plog_map_get(&r->stream_map, key)) != PLOG_NONE) {
-        if (stream_is(&r->streams[i], src, host, hlen))
+        if (stream_is(&r->streams[i], src, &w))
             return r->last_stream = i;
         key = key * 1099511628211ULL + 1;
     }
@@ -118,12 +130,32 @@ static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *hos
     struct plog_stream *s = &r->streams[r->nstreams];
     memset(s, 0, sizeof *s);
     s->src = src;
-    memcpy(s->host, host, hlen);
-    s->host[hlen] = '\0';
+    memcpy(s->host, w.host, w.hlen);
+    s->host[w.hlen] = '\0';
+    memcpy(s->tag, w.tag, w.tlen);
+    s->tag[w.tlen] = '\0';
     s->last_usec = -1;
     if (plog_map_put(&r->stream_map, key, (uint32_t)r->nstreams) != 0)
         return PLOG_NONE;
     return r->last_stream = (uint32_t)r->nstreams++;
+}
+
+/*
+ * The tag that names the phone behind a host: RFC 3164's "name[pid]", or
+ * RFC 5424's APP-NAME with "[PROCID]" when there is one, into buf.
+ */
+static size_t stream_tag(const char *tag, size_t tlen, const char *procid, size_t plen, char *buf,
+                         size_t cap)
+{
+    if (!tag)
+        return 0;
+    if (!procid) {
+        size_t n = tlen < cap - 1 ? tlen : cap - 1;
+        memcpy(buf, tag, n);
+        return n;
+    }
+    int n = snprintf(buf, cap, "%.*s[%.*s]", (int)tlen, tag, (int)plen, procid);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why, const char *s,
@@ -600,7 +632,38 @@ struct scan {
     const char *body, *end;
     const char *d;              /* the record's marker, NULL when none */
     struct rec rc;
+    int anon;                   /* the line is a phone's, but no sender is named */
 };
+
+/*
+ * rsyslog's rendering of a datagram sent without a header: it takes the
+ * console level for the host and the hour for the tag,
+ * "Dec  1 19:52:29 NOT 19: 52:29.764562 DLoad: ...". The line is a phone's
+ * own, but nothing in it says which phone sent it.
+ */
+static int rsyslog_headless(struct scan *sc)
+{
+    const struct plog_syslog *sl = &sc->sl;
+    const char *b = sc->body;
+    if (!sl->host || !is_level(sl->host, sl->host_len) || !sl->tag || sl->tag_len != 2 ||
+        sc->end - b < 19 || memcmp(b + 13, "DLoad:", 6) != 0)
+        return 0;
+    char t[16];
+    memcpy(t, sl->tag, 2);
+    t[2] = ':';
+    memcpy(t + 3, b, 13); /* "MM:SS.uuuuuu " */
+    int64_t us = parse_tod(t);
+    if (us < 0)
+        return 0;
+    sc->rc.usec = us;
+    memcpy(sc->rc.level, sl->host, sl->host_len);
+    sc->rc.level[sl->host_len] = '\0';
+    sc->rc.start = sl->host;
+    sc->d = b + 13;
+    sc->rc.msg = sc->d + 6 < sc->end && sc->d[6] == ' ' ? sc->d + 7 : sc->d + 6;
+    sc->anon = 1;
+    return 1;
+}
 
 static void scan_line(const char *line, size_t len, struct scan *sc)
 {
@@ -608,14 +671,17 @@ static void scan_line(const char *line, size_t len, struct scan *sc)
                    line[len - 1] == '"' || line[len - 1] == '\0'))
         len--;
     sc->len = len;
-    sc->sl = (struct plog_syslog){NULL, 0, -1, -1, 0, 0};
+    sc->sl = (struct plog_syslog){NULL, 0, NULL, 0, NULL, 0, -1, -1, 0, 0};
     sc->had_header = 0;
+    sc->anon = 0;
     sc->body = line;
+    sc->end = line + len;
     if (len && looks_syslog(line, len) && plog_syslog_split(line, len, &sc->sl)) {
         sc->body = line + sc->sl.body;
         sc->had_header = 1;
+        if (rsyslog_headless(sc))
+            return;
     }
-    sc->end = line + len;
     sc->d = len ? first_record(sc->body, sc->end, &sc->sl, &sc->rc) : NULL;
 }
 
@@ -632,6 +698,39 @@ static const char *record_end(const char *d, const char *end, const struct rec *
     return rend;
 }
 
+/*
+ * A line whose sender is not named (rsyslog_headless): a line that names
+ * its own phone goes to that phone's stream; any other line cannot be
+ * placed, and guessing its phone would put it on the wrong one.
+ */
+static int read_anon(struct plog_reader *r, uint32_t src, struct plog_ref ref, const struct scan *sc,
+                     struct plog_event *out)
+{
+    r->stats.dload_lines++;
+    const char *msg = sc->rc.msg, *end = sc->end;
+    while (end > msg && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t n = (size_t)(end - msg);
+    enum pfs_dlog_kind k = parse(r, msg, n, &out->ev);
+    if (k == PFS_DL_NONE) {
+        unplaced(r, ref, "DLoad record of no known shape", msg, n);
+        return 0;
+    }
+    if (!(pfs_dlog_info(k)->flags & PFS_DLF_SELF)) {
+        unplaced(r, ref, "names no phone, and the Log Server wrote it without its sender", msg, n);
+        return 0;
+    }
+    char tag[16];
+    snprintf(tag, sizeof tag, "XID%08X", (unsigned)out->ev.xid);
+    uint32_t si = find_stream(r, src, (struct who){"", tag, 0, strlen(tag)});
+    if (si == PLOG_NONE)
+        return 0;
+    char level[4];
+    int64_t t = record_time(r, &r->streams[si], &sc->rc, &sc->sl, level);
+    fill(out, si, t, ref, level);
+    return 1;
+}
+
 int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
                    size_t len, const char *host, struct plog_event *out)
 {
@@ -645,9 +744,14 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
     }
     struct plog_ref ref = {src, lineno};
     r->stats.syslog_lines += (uint64_t)sc.had_header;
-    const char *hname = sc.sl.host ? sc.sl.host : host ? host : "";
-    size_t hlen = sc.sl.host ? sc.sl.host_len : host ? strlen(host) : 0;
-    uint32_t si = find_stream(r, src, hname, hlen);
+    if (sc.anon)
+        return read_anon(r, src, ref, &sc, out);
+    char tag[PLOG_HOST_SZ];
+    struct who w = {sc.sl.host ? sc.sl.host : host ? host : "", tag,
+                    sc.sl.host ? sc.sl.host_len : host ? strlen(host) : 0,
+                    stream_tag(sc.sl.tag, sc.sl.tag_len, sc.sl.procid, sc.sl.procid_len, tag,
+                               sizeof tag)};
+    uint32_t si = find_stream(r, src, w);
     if (si == PLOG_NONE)
         return 0;
     if (!sc.d)
@@ -707,8 +811,16 @@ static int pre_keep(const char *line, const struct scan *sc, const char *msg, si
 {
     size_t host_off = sc->sl.host ? (size_t)(sc->sl.host - line) : 0;
     size_t msg_off = (size_t)(msg - line);
-    if (host_off > UINT8_MAX || sc->sl.host_len > UINT8_MAX || msg_off > UINT16_MAX)
+    size_t tag_off = sc->sl.tag ? (size_t)(sc->sl.tag - line) : 0;
+    size_t procid_off = sc->sl.procid ? (size_t)(sc->sl.procid - line) : 0;
+    if (host_off > UINT8_MAX || sc->sl.host_len > UINT8_MAX || msg_off > UINT16_MAX ||
+        tag_off > UINT16_MAX || sc->sl.tag_len > UINT8_MAX || procid_off > UINT16_MAX ||
+        sc->sl.procid_len > UINT8_MAX)
         return 0;
+    pre->tag_off = (uint16_t)tag_off;
+    pre->tag_len = (uint8_t)sc->sl.tag_len;
+    pre->procid_off = (uint16_t)procid_off;
+    pre->procid_len = (uint8_t)sc->sl.procid_len;
     pre->had_header = (uint8_t)sc->had_header;
     pre->has_host = sc->sl.host != NULL;
     pre->host_off = (uint8_t)host_off;
@@ -729,8 +841,8 @@ uint64_t plog_prescan_find(struct plog_prescan *p, const char *line, size_t len,
     pre->fast = 0;
     struct scan sc;
     scan_line(line, len, &sc);
-    if (!sc.d)
-        return 0; /* blank, or no record: stream state decides, plog_read_line does it */
+    if (!sc.d || sc.anon)
+        return 0; /* blank, no record, no sender: plog_read_line does it */
     const char *d2;
     struct rec next;
     const char *rend = record_end(sc.d, sc.end, &sc.rc, &d2, &next);
@@ -780,13 +892,19 @@ int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const ch
     r->stats.syslog_lines += pre->had_header;
     struct plog_ref ref = {src, lineno};
     const char *hname = pre->has_host ? line + pre->host_off : "";
-    uint32_t si = find_stream(r, src, hname, pre->has_host ? pre->host_len : 0);
+    char tag[PLOG_HOST_SZ];
+    struct who w = {hname, tag, pre->has_host ? pre->host_len : 0,
+                    stream_tag(pre->tag_len ? line + pre->tag_off : NULL, pre->tag_len,
+                               pre->procid_len ? line + pre->procid_off : NULL, pre->procid_len,
+                               tag, sizeof tag)};
+    uint32_t si = find_stream(r, src, w);
     if (si == PLOG_NONE)
         return 0;
     struct plog_stream *s = &r->streams[si];
     drop_pending(r, s);
     r->stats.dload_lines++;
-    struct plog_syslog sl = {hname, pre->host_len, pre->sl_usec, pre->sl_day, pre->sl_year, 0};
+    struct plog_syslog sl = {hname, pre->host_len, NULL, 0, NULL, 0,
+                             pre->sl_usec, pre->sl_day, pre->sl_year, 0};
     struct rec rc = {NULL, NULL, pre->usec, {0}};
     memcpy(rc.level, pre->level, 4);
     char level[4];

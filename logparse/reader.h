@@ -40,6 +40,7 @@ struct plog_event {
 struct plog_stream {
     uint32_t src;
     char host[PLOG_HOST_SZ];
+    char tag[PLOG_HOST_SZ];     /* the syslog tag (APP-NAME[PROCID]), "" none */
     char carry_level[4];        /* "INF" glued at the end of the last line */
     int64_t day;                /* days since the input's first (midnights, dates) */
     int64_t last_usec;          /* time of day of the last record, -1 none */
@@ -136,6 +137,8 @@ struct plog_pre {
     uint32_t off, len;                  /* the line in its block (pipe.c) */
     uint8_t fast, long_line;            /* long_line: the head of a longer line */
     uint8_t had_header, has_host, host_off, host_len;
+    uint8_t tag_len, procid_len;
+    uint16_t tag_off, procid_off;       /* tag_len 0: no tag */
     uint8_t kind, nfields;
     uint16_t msg_off;
     uint8_t msg_len;
@@ -168,10 +171,18 @@ void plog_prescan_match(struct plog_prescan *p, const char *line, uint64_t hash,
 int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
                   size_t len, const struct plog_pre *pre, struct plog_event *out);
 
-/* Syslog header (RFC 3164 or 5424, with or without <PRI>): host, time, rest. */
+/*
+ * Syslog header (RFC 3164 or 5424, with or without <PRI>): host, tag,
+ * time, rest. The tag is RFC 3164's ("pfsd[7]", without the colon) or RFC
+ * 5424's APP-NAME[PROCID]: behind one relay host it tells phones apart.
+ */
 struct plog_syslog {
     const char *host;
     size_t host_len;
+    const char *tag;    /* NULL when none */
+    size_t tag_len;
+    const char *procid; /* RFC 5424's PROCID, when not "-" (the tag is APP-NAME) */
+    size_t procid_len;
     int64_t usec; /* time of day from the header, -1 when none */
     int64_t day;  /* day number of its date (RFC 3164: day of the year), -1 none */
     int year;     /* the date names its year (RFC 5424) */

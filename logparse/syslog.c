@@ -109,6 +109,40 @@ static size_t take_host(const char *line, size_t len, size_t i, struct plog_sysl
     return e < len ? e + 1 : e;
 }
 
+static int tag_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
+           c == '_' || c == '.' || c == '/';
+}
+
+/*
+ * RFC 3164's TAG at i: "name:" or "name[pid]:", then a blank. Returns
+ * where the text after it starts, or i when there is none (a console line
+ * "NOT 02:19:..." has no colon after its first word).
+ */
+static size_t take_tag(const char *line, size_t len, size_t i, struct plog_syslog *s)
+{
+    size_t e = i;
+    while (e < len && e - i < 48 && tag_char(line[e]))
+        e++;
+    if (e == i)
+        return i;
+    if (e < len && line[e] == '[') {
+        size_t b = e + 1;
+        while (b < len && b - e < 24 && is_digit(line[b]))
+            b++;
+        if (b == e + 1 || b >= len || line[b] != ']')
+            return i;
+        e = b + 1;
+    }
+    if (e >= len || line[e] != ':')
+        return i;
+    s->tag = line + i;
+    s->tag_len = e - i;
+    e++;
+    return e < len && line[e] == ' ' ? e + 1 : e;
+}
+
 /* RFC 5424 after "1 ": TIMESTAMP HOST APP PROCID MSGID SD [MSG] */
 static int split5424(const char *line, size_t len, size_t i, struct plog_syslog *s)
 {
@@ -122,6 +156,14 @@ static int split5424(const char *line, size_t len, size_t i, struct plog_syslog 
     i = take_host(line, len, i, s);
     for (int f = 0; f < 3 && i < len; f++) { /* APP-NAME PROCID MSGID */
         e = token_end(line, len, i);
+        int nil = e == i + 1 && line[i] == '-';
+        if (f == 0 && !nil && e > i) {
+            s->tag = line + i;
+            s->tag_len = e - i;
+        } else if (f == 1 && !nil && e > i) {
+            s->procid = line + i;
+            s->procid_len = e - i;
+        }
         i = e < len ? e + 1 : e;
     }
     if (i < len && line[i] == '-') {
@@ -151,6 +193,8 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
     size_t i = 0;
     s->host = NULL;
     s->host_len = 0;
+    s->tag = s->procid = NULL;
+    s->tag_len = s->procid_len = 0;
     s->usec = -1;
     s->day = -1;
     s->year = 0;
@@ -174,7 +218,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         int dd = line[i + 4] == ' ' ? num(line + i + 5, 1) : num(line + i + 4, 2);
         if (dd >= 1 && dd <= 31)
             s->day = cum_days[mon] + dd - 1;
-        i = take_host(line, len, i + 16, s);
+        i = take_tag(line, len, take_host(line, len, i + 16, s), s);
     } else if (len - i >= 20 && is_digit(line[i]) && line[i + 4] == '-' &&
                line[i + 10] == 'T') {
         size_t e = token_end(line, len, i);
@@ -183,7 +227,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
             return 0;
         s->day = iso_day(line + i);
         s->year = 1;
-        i = take_host(line, len, e < len ? e + 1 : e, s);
+        i = take_tag(line, len, take_host(line, len, e < len ? e + 1 : e, s), s);
     } else if (i == 0) {
         return 0;
     }

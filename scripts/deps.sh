@@ -10,6 +10,7 @@ PKGS=(
   tftpd-hpa tftp-hpa iproute2 util-linux procps python3
   tshark wireshark-dev libwireshark-dev graphviz
   hyperfine tcpreplay
+  rsyslog  # pfslog's tests read a real rsyslogd's file of header-less datagrams
 )
 
 missing=()

@@ -13,11 +13,16 @@
 
 import argparse
 import gzip
+import itertools
 import json
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 FAILED = []
@@ -136,6 +141,143 @@ def cut_gzip(a):
     check(doc and "input-truncated" not in codes(doc), "a whole gzip file: no input-truncated")
 
 
+def tree(doc):
+    """Each node as (file, xid) -> (parent, source): the shape of every tree."""
+    return {(h["file"], n["xid"]): (n["parent"], n["source"], n["role"])
+            for h in doc["hierarchies"] for n in h["nodes"]}
+
+
+def logger_capture(a, port, files, extra):
+    """Each file sent line by line by util-linux logger (one per file, all at
+    once, as phones behind one relay), the datagrams as a Log Server's file."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    rx.bind(("127.0.0.1", port))
+    rx.settimeout(3)
+    want, procs = 0, []
+    for tag, rel in files:
+        with open(os.path.join(a.src, rel), "rb") as f:
+            data = f.read()
+        want += data.count(b"\n")
+        p = subprocess.Popen(["logger", "--udp", "--server", "127.0.0.1", "--port", str(port),
+                              "-t", tag] + extra, stdin=subprocess.PIPE)
+        procs.append((p, data))
+    for p, data in procs:
+        p.stdin.write(data)
+        p.stdin.close()
+    got = []
+    try:
+        while len(got) < want:
+            got.append(rx.recv(65536))
+    except socket.timeout:
+        pass
+    for p, _ in procs:
+        p.wait()
+    rx.close()
+    return got, want
+
+
+def relay_tags(a):
+    names = ["B4600002", "B4600003", "B4600005"]
+    files = [(f"phone{n[-1]}", f"samples/lab7/logs/{n}.log") for n in names]
+    _, own, _ = jdoc(a, [rel for _, rel in files])
+    for port, extra, how in ((5602, ["--rfc3164"], "RFC 3164 tag"),
+                             (5603, ["--rfc5424"], "RFC 5424 APP-NAME"),
+                             (5604, ["--rfc5424", "-i"], "RFC 5424 APP-NAME and PROCID")):
+        got, want = logger_capture(a, port, files, extra)
+        check(len(got) == want, f"{how}: logger delivered every line ({len(got)}/{want})")
+        path = write(a, f"relay-{port}.log", "\n".join(d.decode() for d in got) + "\n")
+        rc, doc, _ = jdoc(a, [path])
+        check(doc and tree(doc) == tree(own),
+              f"{how}: three phones behind one host, told apart by their tags: "
+              "the trees of their own logs")
+        check(doc and "several-xids" not in codes(doc), f"{how}: no several-xids warning")
+    # The same lines with the tag stripped: one host, one source, three XIDs.
+    got, _ = logger_capture(a, 5605, files, ["--rfc3164"])
+    untagged = [re.sub(r"^(<\d+>\w{3} [ \d]\d \S+ \S+) phone\d: ", r"\1 ", d.decode()) for d in got]
+    path = write(a, "relay-untagged.log", "\n".join(untagged) + "\n")
+    rc, doc, _ = jdoc(a, [path])
+    check(doc and "several-xids" in codes(doc),
+          "no tag: one host carrying three phones' lines is warned about (several-xids)")
+
+
+def rsyslog_headless(a):
+    # rsyslog's file of datagrams sent without a header: the level read as
+    # the host, the hour as the tag ("Dec  1 20:29:08 NOT 20: 29:08.053325 DLoad:").
+    names = ["B4600002", "B4600003"]
+    per = [read(a, f"samples/lab7/logs/{n}.log").splitlines() for n in names]
+    lines = []
+    for pair in itertools.zip_longest(*per):
+        lines.extend(ln for ln in pair if ln is not None)
+    rendered, xidless = [], 0
+    for ln in lines:
+        m = re.match(r"^(\w{3}) (\d\d):(\d\d:\d\d)(\.\d{6}) (DLoad: .*)$", ln)
+        if not m:
+            continue
+        lvl, hh, mmss, us, rest = m.groups()
+        rendered.append(f"Dec  1 {hh}:{mmss} {lvl} {hh}: {mmss}{us} {rest}")
+        # the kinds that do not name their own phone: listen, trace, state, confirmed
+        xidless += bool(re.match(r"DLoad: (\+\+\+ fd=|\^\.|\|parent=|UT:Confirmed)", rest))
+    path = write(a, "rsyslog-headless.log", "\n".join(rendered) + "\n")
+    _, own, _ = jdoc(a, [f"samples/lab7/logs/{n}.log" for n in names])
+    rc, doc, _ = jdoc(a, [path])
+    check(doc and tree(doc) == tree(own),
+          "rsyslog's rendering of header-less lines: the trees of the phones' own logs")
+    check(doc and doc["stats"]["unparsed_lines"] == xidless,
+          f"its lines that name no phone are not placed ({xidless}), not guessed")
+    check(doc and all(p["host"] in (None, "") for p in doc["phones"]),
+          "no console level is taken for a host")
+
+
+def real_rsyslog(a):
+    # The same through a real rsyslogd (unprivileged, its own port and
+    # folder): datagrams with no header, as its default file format writes them.
+    d = os.path.join(a.tmp, "rsyslog")
+    os.mkdir(d)
+    out = os.path.join(d, "out.log")
+    conf = os.path.join(d, "rsyslog.conf")
+    with open(conf, "w", encoding="utf-8") as f:
+        f.write(f'global(workDirectory="{d}")\nmodule(load="imudp")\n'
+                f'input(type="imudp" address="127.0.0.1" port="5607")\n'
+                f'*.* action(type="omfile" file="{out}" template="RSYSLOG_TraditionalFileFormat")\n')
+    rs = subprocess.Popen([shutil.which("rsyslogd") or "/usr/sbin/rsyslogd", "-n", "-f", conf,
+                           "-i", os.path.join(d, "pid")],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        names = ["B4600002", "B4600003"]
+        per = [read(a, f"samples/lab7/logs/{n}.log").splitlines() for n in names]
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in names]
+        # rsyslogd is ready when a probe datagram reaches its file
+        for _ in range(100):
+            socks[0].sendto(b"probe", ("127.0.0.1", 5607))
+            time.sleep(0.05)
+            if os.path.exists(out) and os.path.getsize(out):
+                break
+        want = 0
+        for pair in itertools.zip_longest(*per):
+            for sk, ln in zip(socks, pair):
+                if ln:
+                    sk.sendto(ln.encode(), ("127.0.0.1", 5607))
+                    want += 1
+            time.sleep(0.0005)
+        for _ in range(200):
+            with open(out, "rb") as f:
+                if f.read().count(b"DLoad:") >= want:
+                    break
+            time.sleep(0.05)
+    finally:
+        rs.terminate()
+        rs.wait()
+    with open(out, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    check(text.count("DLoad:") == want and re.search(r" [A-Z]{3} \d\d: \d\d:\d\d\.\d{6} DLoad: ", text),
+          f"rsyslogd wrote every header-less line ({want}) as 'LVL HH: MM:SS.uuuuuu DLoad:'")
+    _, own, _ = jdoc(a, [f"samples/lab7/logs/{n}.log" for n in names])
+    rc, doc, _ = jdoc(a, [out])
+    check(doc and tree(doc) == tree(own), "a real rsyslogd's file: the trees of the phones' own logs")
+    check(doc and not any(p["host"] for p in doc["phones"]), "no level or hour taken for a host")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -147,6 +289,9 @@ def main():
         rogue(a)
         several_xids(a)
         cut_gzip(a)
+        relay_tags(a)
+        rsyslog_headless(a)
+        real_rsyslog(a)
     if FAILED:
         print(f"{len(FAILED)} check(s) failed")
         return 1
