@@ -160,6 +160,19 @@ def timeline(a):
           "--xid keeps the events naming that phone")
 
 
+def doc_codes(a):
+    # Every diagnostic code the source can emit is in docs/pfslog-json.md's table.
+    with open(os.path.join(a.src, "logparse/diag.c"), encoding="utf-8") as f:
+        src = f.read()
+    # a code is a quoted lower-case word with a dash where a diag() call takes it
+    emitted = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', src))
+    with open(os.path.join(a.src, "docs/pfslog-json.md"), encoding="utf-8") as f:
+        doc = f.read()
+    listed = set(re.findall(r"^\| `([a-z-]+)` \| (?:error|warning|info)", doc, re.M))
+    check(len(emitted) > 10 and emitted <= listed,
+          f"docs/pfslog-json.md lists every diagnostic code (missing: {sorted(emitted - listed)})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -168,6 +181,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pfslog-cli-")
     try:
         exit_codes(a, tmp)
+        doc_codes(a)
         verbose(a)
         stdin(a, tmp)
         colour(a)
