@@ -419,6 +419,16 @@ void plog_check_phones(struct plog_model *m)
         diag(m, PLOG_WARN, "input-truncated", m->cuts[i], PLOG_NONE, PLOG_NONE,
              "the input ends cut short (gzip data ends inside a member, as gzip -t says): "
              "it was read up to this line, the cut line after it was not read");
+    const struct plog_loss *ls = &m->loss;
+    if (ls->kernel + ls->queue)
+        diag(m, PLOG_ERROR, "datagrams-lost", (struct plog_ref){PLOG_NONE, 0}, PLOG_NONE,
+             PLOG_NONE,
+             "%llu of %llu datagrams were lost before pfslog read them (%llu dropped by the "
+             "kernel, its receive buffer full; %llu by pfslog's queue): the trees and "
+             "diagnostics may miss what those lines said",
+             (unsigned long long)(ls->kernel + ls->queue),
+             (unsigned long long)(ls->received + ls->kernel + ls->queue),
+             (unsigned long long)ls->kernel, (unsigned long long)ls->queue);
     check_streams(m);
     check_rogues(m);
     for (uint32_t ph = 0; ph < m->nphones; ph++) {

@@ -221,8 +221,15 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
         jref(out, r, d->ref);
         fputs(",\"xid\":", out);
         jxid(out, m, d->phone);
+        const struct plog_hier *dh = d->hier != PLOG_NONE ? &m->hiers[d->hier] : NULL;
         fputs(",\"file\":", out);
-        jstr_or_null(out, d->hier != PLOG_NONE ? m->hiers[d->hier].file : NULL);
+        jstr_or_null(out, dh ? dh->file : NULL);
+        fputs(",\"model\":", out);
+        jstr_or_null(out, dh ? dh->model : NULL);
+        if (dh && dh->has_h)
+            fprintf(out, ",\"h\":\"%08X\"", (unsigned)dh->h);
+        else
+            fputs(",\"h\":null", out);
         if (d->round)
             fprintf(out, ",\"round\":%u}", (unsigned)d->round);
         else
@@ -234,7 +241,7 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
             "\"other_lines\":%llu,\"blank_lines\":%llu,\"files\":%u,\"bytes\":%llu,"
             "\"syslog_lines\":%llu,\"glued\":%llu,\"wrapped\":%llu,\"headless\":%llu,"
             "\"out_of_order\":%llu,\"midnight_wraps\":%llu,\"long_lines\":%llu,"
-            "\"diagnostics_dropped\":%llu}\n}\n",
+            "\"diagnostics_dropped\":%llu",
             first ? "" : "\n  ", (unsigned long long)s->lines, (unsigned long long)s->dload_lines,
             (unsigned long long)s->unparsed_lines, (unsigned long long)s->other_lines,
             (unsigned long long)s->blank_lines, (unsigned)s->files, (unsigned long long)s->bytes,
@@ -242,5 +249,11 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
             (unsigned long long)s->wrapped, (unsigned long long)s->headless,
             (unsigned long long)s->out_of_order, (unsigned long long)s->midnight,
             (unsigned long long)s->long_lines, (unsigned long long)m->diags_dropped);
+    if (m->loss.listening)
+        fprintf(out, ",\"datagrams\":%llu,\"datagrams_lost_kernel\":%llu,"
+                     "\"datagrams_lost_queue\":%llu",
+                (unsigned long long)m->loss.received, (unsigned long long)m->loss.kernel,
+                (unsigned long long)m->loss.queue);
+    fputs("}\n}\n", out);
     return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "input.h"
 #include "listen.h"
+#include "live.h"
 #include "report.h"
 
 enum exit_code { EXIT_REPORT = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
@@ -40,6 +41,7 @@ struct run {
     struct plog_reader reader;
     struct plog_model model;
     int live;                   /* --listen: print as the tree forms */
+    struct plog_live view;      /* --listen's live view */
 };
 
 static void usage(FILE *out)
@@ -205,10 +207,36 @@ static void on_live(void *ctx, const struct plog_event *e, uint32_t hier, uint32
     struct run *run = ctx;
     (void)hier;
     (void)phone;
-    if (run->live && event_selected(run->cfg, e)) {
-        plog_timeline_line(stdout, &run->reader, e, run->cfg->json);
-        fflush(stdout);
+    if (run->live && event_selected(run->cfg, e))
+        plog_live_event(&run->view, e);
+}
+
+static void on_tick(void *ctx, const struct plog_listen *l, int last)
+{
+    struct run *run = ctx;
+    plog_live_tick(&run->view, l, last);
+}
+
+/*
+ * The JSON document on one line, as the last of --listen --json's JSON
+ * Lines: the document's newlines are only layout (its strings escape
+ * theirs).
+ */
+static void json_one_line(struct run *run)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    plog_report_json(mem, &run->model, &run->reader, &run->cfg->filter);
+    if (fclose(mem) == 0) {
+        for (size_t i = 0; i + 1 < len; i++)
+            if (text[i] != '\n')
+                fputc(text[i], stdout);
+        fputc('\n', stdout);
     }
+    free(text);
 }
 
 static int want_color(const struct config *cfg)
@@ -236,7 +264,12 @@ static int report(struct run *run)
     const struct config *cfg = run->cfg;
     struct plog_out_opts o = {want_color(cfg), utf8_locale(), cfg->verbose};
     switch (cfg->out) {
-    case OUT_JSON: plog_report_json(stdout, &run->model, &run->reader, &cfg->filter); break;
+    case OUT_JSON:
+        if (cfg->listen)
+            json_one_line(run);
+        else
+            plog_report_json(stdout, &run->model, &run->reader, &cfg->filter);
+        break;
     case OUT_DOT: plog_report_dot(stdout, &run->model, &cfg->filter); break;
     case OUT_TIMELINE: break;
     case OUT_TEXT: plog_report_text(stdout, &run->model, &run->reader, &cfg->filter, &o); break;
@@ -266,8 +299,18 @@ int main(int argc, char **argv)
         run.live = 1;
         run.model.live = on_live;
         run.model.live_ctx = &run;
-        struct plog_listen l = {cfg.listen, &run.reader, on_event, &run, 0, 0};
-        if (plog_listen_run(&l, err, sizeof err) != 0) {
+        run.view = (struct plog_live){stdout, !cfg.json && isatty(STDOUT_FILENO), cfg.json,
+                                      utf8_locale(), &cfg.filter, &run.reader, &run.model, 0};
+        struct plog_listen l;
+        memset(&l, 0, sizeof l);
+        l.spec = cfg.listen;
+        l.reader = &run.reader;
+        l.on_event = on_event;
+        l.on_tick = on_tick;
+        l.ctx = &run;
+        int lrc = plog_listen_run(&l, err, sizeof err);
+        plog_listen_free(&l);
+        if (lrc != 0) {
             fprintf(stderr, "pfslog: %s\n", err);
             rc = EXIT_USAGE;
             goto out;
@@ -275,7 +318,8 @@ int main(int argc, char **argv)
         run.live = 0;
         if (cfg.out == OUT_TIMELINE)
             cfg.out = cfg.json ? OUT_JSON : OUT_TEXT;
-        fputc('\n', stdout);
+        if (!cfg.json)
+            fputc('\n', stdout);
     } else if (plog_check_inputs(cfg.inputs, cfg.ninputs, err, sizeof err) != 0 ||
                plog_run_inputs(cfg.inputs, cfg.ninputs, &run.reader, on_event, &run, err,
                                sizeof err) != 0) {

@@ -458,6 +458,12 @@ static void heard_roots(struct plog_model *m, uint32_t hi)
     uint32_t root = PLOG_NONE;
     struct plog_ref ref = {PLOG_NONE, 0};
     int64_t t = 0;
+    /* finished again (--listen redraws): what was heard before is heard anew */
+    for (size_t i = 0; i < h->nnodes; i++) {
+        struct plog_node *n = &m->nodes[h->nodes[i]];
+        if (n->root_heard)
+            n->is_root = n->root_heard = 0;
+    }
     for (size_t i = 0; i < h->nnodes; i++) {
         const struct plog_node *n = &m->nodes[h->nodes[i]];
         if (n->is_root || n->root_yielded)
@@ -791,6 +797,10 @@ static void on_drop(struct plog_model *m, const struct step *s)
 static void on_hroot(struct plog_model *m, const struct step *s)
 {
     struct plog_node *n = s->n;
+    if (n->root_heard) { /* its own word now: the root it was heard to be */
+        n->root_heard = 0;
+        n->root_ref = s->e->ref;
+    }
     n->is_root = 1;
     n->el.confirmed = 1;
     if (!n->root_ref.line)

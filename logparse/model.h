@@ -166,6 +166,10 @@ struct plog_model {
     size_t nrogues, cap_rogues;
     struct plog_ref *cuts;              /* inputs cut short, at their last line read */
     size_t ncuts, cap_cuts;
+    struct plog_loss {                  /* --listen: datagrams received and lost */
+        int listening;
+        uint64_t received, kernel, queue;
+    } loss;
     struct plog_node *pending;          /* per phone: election not tied yet */
     size_t cap_pending;
     struct plog_map by_xid, by_h, by_name, by_file, by_node;

@@ -244,6 +244,11 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
             (unsigned long long)s->other_lines, (unsigned long long)s->unparsed_lines,
             s->unparsed_lines && !o->verbose ? " (--verbose lists them)" : "", (unsigned)s->files,
             s->files == 1 ? "input" : "inputs");
+    const struct plog_loss *ls = &m->loss;
+    if (ls->listening)
+        fprintf(out, "%llu datagrams received, %llu lost (kernel %llu, queue %llu)\n",
+                (unsigned long long)ls->received, (unsigned long long)(ls->kernel + ls->queue),
+                (unsigned long long)ls->kernel, (unsigned long long)ls->queue);
     return 0;
 }
 

@@ -40,6 +40,7 @@ int plog_diag_selected(const struct plog_model *m, const struct plog_diag *d,
 struct plog_tally {
     size_t hiers, roots, peer, tftp, fallback, nodes, errors, warnings, infos;
     size_t phones, logs;
+    uint64_t lost;                      /* --listen: datagrams lost */
 };
 void plog_count(const struct plog_model *m, const struct plog_filter *f, struct plog_tally *t);
 const char *plog_plural(size_t n, const char *one, const char *many);

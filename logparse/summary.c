@@ -107,6 +107,7 @@ void plog_count(const struct plog_model *m, const struct plog_filter *f, struct 
         t->logs += p->source == PH_LOG;
     }
     free(in_tree);
+    t->lost = m->loss.kernel + m->loss.queue;
     for (size_t i = 0; i < m->ndiags; i++) {
         if (!plog_diag_selected(m, &m->diags[i], f))
             continue;
@@ -139,10 +140,14 @@ static void verdict(char *buf, size_t cap, const struct plog_tally *t)
         head = "PFS partly worked, some phones went to the TFTP server";
     else
         head = "PFS elected roots but no file moved between peers";
+    char lost[96] = "";
+    if (t->lost)
+        snprintf(lost, sizeof lost, "INCOMPLETE, %llu datagram%s lost; ",
+                 (unsigned long long)t->lost, t->lost == 1 ? "" : "s");
     snprintf(buf, cap,
-             "%s: %zu %s, %zu %s (%zu with a log), %zu %s, %zu peer %s, %zu TFTP %s "
+             "%s%s: %zu %s, %zu %s (%zu with a log), %zu %s, %zu peer %s, %zu TFTP %s "
              "(%zu by non-roots); %zu %s, %zu %s",
-             head, t->hiers, plog_plural(t->hiers, "hierarchy", "hierarchies"), t->phones,
+             lost, head, t->hiers, plog_plural(t->hiers, "hierarchy", "hierarchies"), t->phones,
              plog_plural(t->phones, "phone", "phones"), t->logs, t->roots,
              plog_plural(t->roots, "root", "roots"), t->peer, plog_plural(t->peer, "transfer", "transfers"),
              t->tftp, plog_plural(t->tftp, "fetch", "fetches"), t->fallback, t->errors,
