@@ -96,9 +96,9 @@ static void draw(struct plog_live *lv, const struct plog_listen *l)
     const struct plog_recvq_counts *c = &l->counts;
     char head[256], snd[512];
     snprintf(head, sizeof head,
-             "pfslog --listen %s: %llu datagrams from %zu senders, lost %llu (kernel %llu, "
-             "queue %llu); Ctrl-C for the report",
+             "pfslog %s: %llu datagrams, %zu %s, %llu lost (kernel %llu, queue %llu)",
              l->name, (unsigned long long)c->received, l->nsenders,
+             plog_plural(l->nsenders, "sender", "senders"),
              (unsigned long long)(c->kernel_dropped + c->queue_dropped),
              (unsigned long long)c->kernel_dropped, (unsigned long long)c->queue_dropped);
     senders_line(snd, sizeof snd, l);

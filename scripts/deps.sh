@@ -11,6 +11,7 @@ PKGS=(
   tshark wireshark-dev libwireshark-dev graphviz
   hyperfine tcpreplay
   rsyslog  # pfslog's tests read a real rsyslogd's file of header-less datagrams
+  tmux     # pfslog's --listen test draws its live view on an 80x40 terminal
 )
 
 missing=()
