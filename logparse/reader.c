@@ -166,33 +166,6 @@ static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why
         r->unplaced(r->unplaced_ctx, ref, why, s, n);
 }
 
-/* The value of the digit at t[i], or more than 9 when it is no digit. */
-static unsigned dval(const char *t, int i)
-{
-    return (unsigned)(unsigned char)t[i] - '0';
-}
-
-/*
- * "HH:MM:SS.uuuuuu " at t: microseconds of the day, or -1. Hot path: no
- * ctype, and the digits checked together rather than one branch each.
- */
-static int64_t parse_tod(const char *t)
-{
-    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
-        return -1;
-    unsigned h1 = dval(t, 0), h0 = dval(t, 1), m1 = dval(t, 3), m0 = dval(t, 4);
-    unsigned s1 = dval(t, 6), s0 = dval(t, 7);
-    unsigned u5 = dval(t, 9), u4 = dval(t, 10), u3 = dval(t, 11), u2 = dval(t, 12);
-    unsigned u1 = dval(t, 13), u0 = dval(t, 14);
-    int bad = (h1 > 9) | (h0 > 9) | (m1 > 9) | (m0 > 9) | (s1 > 9) | (s0 > 9) | (u5 > 9) |
-              (u4 > 9) | (u3 > 9) | (u2 > 9) | (u1 > 9) | (u0 > 9);
-    unsigned hh = h1 * 10 + h0, mm = m1 * 10 + m0, ss = s1 * 10 + s0;
-    if (bad || hh > 23 || mm > 59 || ss > 59)
-        return -1;
-    int64_t us = ((((u5 * 10 + u4) * 10 + u3) * 10 + u2) * 10 + u1) * 10 + u0;
-    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
-}
-
 /*
  * The first "DLoad:" in s[0..n). memchr for its 'L' runs at memory speed
  * and 'L' is rare inside messages; glibc's memmem costs more per call than
@@ -224,16 +197,6 @@ static const char *marker_at_start(const char *s, size_t n)
     return find_marker(s, n);
 }
 
-static int is_level(const char *s, size_t n)
-{
-    if (n == 2)
-        return memcmp(s, "NF", 2) == 0;
-    if (n != 3)
-        return 0;
-    return !memcmp(s, "DBG", 3) || !memcmp(s, "NOT", 3) || !memcmp(s, "INF", 3) ||
-           !memcmp(s, "WRN", 3) || !memcmp(s, "ERR", 3);
-}
-
 /* Where the record whose marker is at d begins, and its level if any. */
 struct rec {
     const char *start, *msg;
@@ -246,7 +209,7 @@ static int locate(const char *lo, const char *d, const char *end, struct rec *rc
     if (d - lo < 16)
         return 0;
     const char *t = d - 16;
-    rc->usec = parse_tod(t);
+    rc->usec = pfs_dlog_time(t);
     if (rc->usec < 0)
         return 0;
     rc->start = t;
@@ -254,7 +217,7 @@ static int locate(const char *lo, const char *d, const char *end, struct rec *rc
     /* "INF " before the time; a level of 3 letters wins over "NF". */
     if (t - lo >= 3 && t[-1] == ' ')
         for (size_t k = 3; k >= 2; k--)
-            if ((size_t)(t - 1 - lo) >= k && is_level(t - 1 - k, k)) {
+            if ((size_t)(t - 1 - lo) >= k && pfs_dlog_is_level(t - 1 - k, k)) {
                 rc->start = t - 1 - k;
                 memcpy(rc->level, rc->start, k);
                 rc->level[k] = '\0';
@@ -331,7 +294,7 @@ static void fill(struct plog_event *e, uint32_t stream, int64_t t, struct plog_r
 static size_t glued_level(const char *msg, size_t n)
 {
     for (size_t g = 3; g >= 2; g--)
-        if (n > g && is_level(msg + n - g, g) && msg[n - g - 1] != ' ' &&
+        if (n > g && pfs_dlog_is_level(msg + n - g, g) && msg[n - g - 1] != ' ' &&
             !isupper((unsigned char)msg[n - g - 1]))
             return g;
     return 0;
@@ -537,7 +500,7 @@ static int is_tail(const char *s, size_t n)
     struct pfs_dlog_prefix p;
     if (pfs_dlog_split(s, n, &p))
         return 0;
-    if (n >= 16 && parse_tod(s) >= 0)
+    if (n >= 16 && pfs_dlog_time(s) >= 0)
         return 0;
     return 1;
 }
@@ -584,7 +547,7 @@ static int other_line(struct plog_reader *r, uint32_t si, const char *body, size
         return join_tail(r, si, body, n, out);
     s->carry_level[0] = '\0';
     struct pfs_dlog_prefix p;
-    if (had_header || pfs_dlog_split(body, n, &p) || (n >= 16 && parse_tod(body) >= 0)) {
+    if (had_header || pfs_dlog_split(body, n, &p) || (n >= 16 && pfs_dlog_time(body) >= 0)) {
         /* another component's line; a wrapped DLoad record may still get its tail */
         r->stats.other_lines++;
         return 0;
@@ -645,14 +608,14 @@ static int rsyslog_headless(struct scan *sc)
 {
     const struct plog_syslog *sl = &sc->sl;
     const char *b = sc->body;
-    if (!sl->host || !is_level(sl->host, sl->host_len) || !sl->tag || sl->tag_len != 2 ||
+    if (!sl->host || !pfs_dlog_is_level(sl->host, sl->host_len) || !sl->tag || sl->tag_len != 2 ||
         sc->end - b < 19 || memcmp(b + 13, "DLoad:", 6) != 0)
         return 0;
     char t[16];
     memcpy(t, sl->tag, 2);
     t[2] = ':';
     memcpy(t + 3, b, 13); /* "MM:SS.uuuuuu " */
-    int64_t us = parse_tod(t);
+    int64_t us = pfs_dlog_time(t);
     if (us < 0)
         return 0;
     sc->rc.usec = us;

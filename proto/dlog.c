@@ -305,12 +305,40 @@ int pfs_dlog_line(char *out, size_t cap, int64_t usec_of_day, const struct pfs_d
     return m < 0 ? -1 : n + m;
 }
 
-static int two_digits(const char *s, int max)
+/* The value of the digit at t[i], or more than 9 when it is no digit. */
+static unsigned dval(const char *t, int i)
 {
-    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+    return (unsigned)(unsigned char)t[i] - '0';
+}
+
+/* Readers call this on every line: no ctype, the digits checked together. */
+int64_t pfs_dlog_time(const char *t)
+{
+    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
         return -1;
-    int v = (s[0] - '0') * 10 + (s[1] - '0');
-    return v <= max ? v : -1;
+    unsigned h1 = dval(t, 0), h0 = dval(t, 1), m1 = dval(t, 3), m0 = dval(t, 4);
+    unsigned s1 = dval(t, 6), s0 = dval(t, 7);
+    unsigned u5 = dval(t, 9), u4 = dval(t, 10), u3 = dval(t, 11), u2 = dval(t, 12);
+    unsigned u1 = dval(t, 13), u0 = dval(t, 14);
+    int bad = (h1 > 9) | (h0 > 9) | (m1 > 9) | (m0 > 9) | (s1 > 9) | (s0 > 9) | (u5 > 9) |
+              (u4 > 9) | (u3 > 9) | (u2 > 9) | (u1 > 9) | (u0 > 9);
+    unsigned hh = h1 * 10 + h0, mm = m1 * 10 + m0, ss = s1 * 10 + s0;
+    if (bad || hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    int64_t us = ((((u5 * 10 + u4) * 10 + u3) * 10 + u2) * 10 + u1) * 10 + u0;
+    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+}
+
+int pfs_dlog_is_level(const char *s, size_t n)
+{
+    if (n == 2)
+        return memcmp(s, "NF", 2) == 0;
+    if (n != 3)
+        return 0;
+    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
+        if (memcmp(s, level_names[i], 3) == 0)
+            return 1;
+    return 0;
 }
 
 int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
@@ -323,17 +351,9 @@ int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
         return 0;
     const char *t = line + lv + 1;
     size_t rest = len - lv - 1;
-    if (rest < 16 || t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
+    int64_t usec = rest >= 16 ? pfs_dlog_time(t) : -1;
+    if (usec < 0)
         return 0;
-    int hh = two_digits(t, 23), mm = two_digits(t + 3, 59), ss = two_digits(t + 6, 59);
-    if (hh < 0 || mm < 0 || ss < 0)
-        return 0;
-    long us = 0;
-    for (int i = 9; i < 15; i++) {
-        if (!isdigit((unsigned char)t[i]))
-            return 0;
-        us = us * 10 + (t[i] - '0');
-    }
     const char *c = t + 16, *end = line + len;
     const char *ce = c;
     while (ce < end && (isalnum((unsigned char)*ce) || *ce == '_' || *ce == '.' || *ce == '-'))
@@ -342,7 +362,7 @@ int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
         return 0;
     memcpy(p->level, line, lv);
     p->level[lv] = '\0';
-    p->usec = ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+    p->usec = usec;
     p->comp = c;
     p->comp_len = (size_t)(ce - c);
     p->msg = ce + 1 < end && ce[1] == ' ' ? ce + 2 : ce + 1;

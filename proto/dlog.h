@@ -169,6 +169,14 @@ struct pfs_dlog_prefix {
 };
 
 /*
+ * pfs_dlog_time - "HH:MM:SS.uuuuuu " (16 bytes, the blank included) at t:
+ * microseconds of the day, or -1. t must have 16 readable bytes.
+ */
+int64_t pfs_dlog_time(const char *t);
+/* s[0..n) is a level as lines carry it: DBG NOT INF WRN ERR, or NF (a clipped INF). */
+int pfs_dlog_is_level(const char *s, size_t n);
+
+/*
  * pfs_dlog_split - read "LVL HH:MM:SS.uuuuuu Comp: " at the start of line.
  * Returns 1 and fills *p, or 0 when the line does not start that way.
  */
