@@ -694,8 +694,9 @@ static int read_anon(struct plog_reader *r, uint32_t src, struct plog_ref ref, c
     return 1;
 }
 
-int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
-                   size_t len, const char *host, struct plog_event *out)
+/* A line as it comes, whatever it holds: what plog_read_pre does when the line is not fast. */
+static int read_slow(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                     size_t len, const char *host, struct plog_event *out)
 {
     r->stats.lines++;
     r->stats.bytes += len + 1;
@@ -844,19 +845,24 @@ void plog_prescan_match(struct plog_prescan *p, const char *line, uint64_t hash,
     }
 }
 
-int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
-                  size_t len, const struct plog_pre *pre, struct plog_event *out)
+/*
+ * A line the two steps of plog_prescan_* have seen; host names the phone
+ * when no header does. A line of one record that parses (fast) needs only
+ * what depends on the lines before it: its stream, its time, the event.
+ */
+static int read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                    size_t len, const char *host, const struct plog_pre *pre,
+                    struct plog_event *out)
 {
     if (!pre->fast)
-        return plog_read_line(r, src, lineno, line, len, NULL, out);
-    /* What plog_read_line does for a line of one record that parses. */
+        return read_slow(r, src, lineno, line, len, host, out);
     r->stats.lines++;
     r->stats.bytes += len + 1;
     r->stats.syslog_lines += pre->had_header;
     struct plog_ref ref = {src, lineno};
-    const char *hname = pre->has_host ? line + pre->host_off : "";
+    const char *hname = pre->has_host ? line + pre->host_off : host ? host : "";
     char tag[PLOG_HOST_SZ];
-    struct who w = {hname, tag, pre->has_host ? pre->host_len : 0,
+    struct who w = {hname, tag, pre->has_host ? pre->host_len : host ? strlen(host) : 0,
                     stream_tag(pre->tag_len ? line + pre->tag_off : NULL, pre->tag_len,
                                pre->procid_len ? line + pre->procid_off : NULL, pre->procid_len,
                                tag, sizeof tag)};
@@ -866,7 +872,7 @@ int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const ch
     struct plog_stream *s = &r->streams[si];
     drop_pending(r, s);
     r->stats.dload_lines++;
-    struct plog_syslog sl = {hname, pre->host_len, NULL, 0, NULL, 0,
+    struct plog_syslog sl = {hname, w.hlen, NULL, 0, NULL, 0,
                              pre->sl_usec, pre->sl_day, pre->sl_year, 0};
     struct rec rc = {NULL, NULL, pre->usec, {0}};
     memcpy(rc.level, pre->level, 4);
@@ -883,4 +889,21 @@ int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const ch
     pfs_dlog_fill(r->parser, &mt, line + pre->msg_off, &out->ev);
     fill(out, si, t, ref, level);
     return 1;
+}
+
+int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                  size_t len, const struct plog_pre *pre, struct plog_event *out)
+{
+    return read_pre(r, src, lineno, line, len, NULL, pre, out);
+}
+
+int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                   size_t len, const char *host, struct plog_event *out)
+{
+    /* the same two steps a pipeline takes, with the reader's own parser and memo */
+    struct plog_prescan ps = {r->parser, r->memo};
+    struct plog_pre pre;
+    uint64_t h = plog_prescan_find(&ps, line, len, &pre);
+    plog_prescan_match(&ps, line, h, &pre);
+    return read_pre(r, src, lineno, line, len, host, &pre, out);
 }
