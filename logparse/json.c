@@ -125,7 +125,17 @@ static void node(FILE *out, const struct plog_model *m, const struct plog_node *
     fprintf(out, ",\"has_log\":%s,\"ads\":%u,\"confirmed\":%s,\"fallback_reason\":",
             p->source == PH_LOG ? "true" : "false", n->el.ads, n->el.confirmed ? "true" : "false");
     jstr_or_null(out, n->fallback ? n->reason : NULL);
-    fprintf(out, ",\"root_heard\":%s}", n->root_heard ? "true" : "false");
+    fprintf(out, ",\"root_heard\":%s", n->root_heard ? "true" : "false");
+    /* the facts behind the text report's NOTES */
+    fprintf(out, ",\"root_waiting_timeout\":%s,\"refused\":%u,\"refused_reason\":",
+            n->root_tftp ? "true" : "false", n->refused);
+    jstr_or_null(out, n->refused ? n->refused_reason : NULL);
+    fprintf(out, ",\"parent_lost\":%u,\"lost_reason\":", n->parent_lost);
+    jstr_or_null(out, n->parent_lost || n->child_lost ? n->lost_reason : NULL);
+    fprintf(out, ",\"child_lost\":%u,\"tftp_failed\":%u,\"hash_bad\":%u,\"mid_transfer\":%s,"
+                 "\"full\":%s}",
+            n->child_lost, n->tftp_fail, n->hash_bad, n->in_xfr ? "true" : "false",
+            n->has_state && n->state_full ? "true" : "false");
 }
 
 static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_reader *r,

@@ -21,7 +21,7 @@ void plog_live_event(struct plog_live *lv, const struct plog_event *e)
 {
     if (lv->screen)
         return;
-    plog_timeline_line(lv->out, lv->reader, e, lv->json);
+    plog_timeline_line(lv->out, lv->reader, lv->model, e, lv->model->last_phone, lv->json);
     fflush(lv->out);
 }
 

@@ -36,12 +36,27 @@ struct config {
     char *stdin_only[1];
 };
 
+/*
+ * --timeline: lines are written as they are applied, but the lines a
+ * phone prints before its first XID (a console log's first traces and
+ * state dumps) are held until that XID is known, so that they name their
+ * phone too. Everything after the first held line waits with them, to
+ * keep the time order; at most HOLD_MAX lines wait.
+ */
+#define HOLD_MAX 4096
+struct held {
+    struct plog_event e;
+    uint32_t phone, hier;
+};
+
 struct run {
     const struct config *cfg;
     struct plog_reader reader;
     struct plog_model model;
     int live;                   /* --listen: print as the tree forms */
     struct plog_live view;      /* --listen's live view */
+    struct held *held;          /* --timeline: lines waiting for their phone's XID */
+    size_t nheld, cap_held;
 };
 
 static void usage(FILE *out)
@@ -181,33 +196,58 @@ static void on_unplaced(void *ctx, struct plog_ref ref, const char *why, const c
     fputs(len > 160 ? "...\n" : "\n", stderr);
 }
 
-static int event_selected(const struct config *cfg, const struct plog_event *e)
+static int phone_named(const struct run *run, uint32_t ph)
 {
-    const struct plog_filter *f = &cfg->filter;
-    if (f->has_xid && e->ev.xid != f->xid && e->ev.peer != f->xid)
-        return 0;
-    if (f->file && e->ev.file[0] && !strstr(e->ev.file, f->file))
-        return 0;
-    if (f->model && e->ev.model[0] && strcasecmp(e->ev.model, f->model) != 0)
-        return 0;
-    return 1;
+    uint32_t x;
+    return ph == PLOG_NONE || plog_phone_xid(&run->model, ph, &x);
+}
+
+static void write_line(struct run *run, const struct plog_event *e, uint32_t ph, uint32_t hi)
+{
+    if (plog_event_selected(&run->model, &run->cfg->filter, e, ph, hi))
+        plog_timeline_line(stdout, &run->reader, &run->model, e, ph, run->cfg->json);
+}
+
+static void flush_held(struct run *run)
+{
+    for (size_t i = 0; i < run->nheld; i++)
+        write_line(run, &run->held[i].e, run->held[i].phone, run->held[i].hier);
+    run->nheld = 0;
+}
+
+static void timeline(struct run *run, const struct plog_event *e)
+{
+    uint32_t ph = run->model.last_phone, hi = run->model.last_hier;
+    if (!run->nheld && phone_named(run, ph)) {
+        write_line(run, e, ph, hi);
+        return;
+    }
+    if (plog_grow(&run->held, &run->cap_held, run->nheld, sizeof *run->held) != 0) {
+        flush_held(run);
+        write_line(run, e, ph, hi);
+        return;
+    }
+    run->held[run->nheld++] = (struct held){*e, ph, hi};
+    int waiting = 0;
+    for (size_t i = 0; i < run->nheld && !waiting; i++)
+        waiting = !phone_named(run, run->held[i].phone);
+    if (!waiting || run->nheld >= HOLD_MAX)
+        flush_held(run);
 }
 
 static void on_event(void *ctx, const struct plog_event *e)
 {
     struct run *run = ctx;
     plog_model_apply(&run->model, e, &run->reader);
-    if (run->cfg->out == OUT_TIMELINE && event_selected(run->cfg, e))
-        plog_timeline_line(stdout, &run->reader, e, run->cfg->json);
+    if (run->cfg->out == OUT_TIMELINE && !run->live)
+        timeline(run, e);
 }
 
 /* --listen: each event that shapes a tree, as it arrives. */
 static void on_live(void *ctx, const struct plog_event *e, uint32_t hier, uint32_t phone)
 {
     struct run *run = ctx;
-    (void)hier;
-    (void)phone;
-    if (run->live && event_selected(run->cfg, e))
+    if (run->live && plog_event_selected(&run->model, &run->cfg->filter, e, phone, hier))
         plog_live_event(&run->view, e);
 }
 
@@ -327,6 +367,7 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    flush_held(&run);
     for (size_t i = 0; i < run.reader.ncuts; i++)
         plog_model_input_cut(&run.model, run.reader.cuts[i]);
     plog_model_finish(&run.model);
@@ -341,6 +382,7 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
     }
 out:
+    free(run.held);
     plog_model_free(&run.model);
     plog_reader_free(&run.reader);
     return rc;

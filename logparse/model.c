@@ -137,6 +137,19 @@ static void fold_phone(struct plog_model *m, uint32_t from, uint32_t into)
     a->merged_into = into;
 }
 
+int plog_phone_xid(const struct plog_model *m, uint32_t ph, uint32_t *xid)
+{
+    for (int hops = 0; ph != PLOG_NONE && ph < m->nphones && hops < 4; hops++) {
+        const struct plog_phone *p = &m->phones[ph];
+        if (p->has_xid) {
+            *xid = p->xid;
+            return 1;
+        }
+        ph = p->merged_into;
+    }
+    return 0;
+}
+
 void plog_model_input_cut(struct plog_model *m, struct plog_ref ref)
 {
     if (plog_grow(&m->cuts, &m->cap_cuts, m->ncuts, sizeof *m->cuts) != 0) {
@@ -1117,6 +1130,8 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
                       const struct plog_reader *r)
 {
     struct step s = {e, self_phone(m, e, r), PLOG_NONE, NULL, 0};
+    m->last_phone = s.ph;
+    m->last_hier = PLOG_NONE;
     if (s.ph == PLOG_NONE)
         return;
     switch (kind_scope(e->ev.kind)) {
@@ -1141,6 +1156,8 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
     uint32_t hi = s.hi;
     if (hi == PLOG_NONE && p->cur_node != PLOG_NONE && !p->has_pending)
         hi = m->nodes[p->cur_node].hier;
+    m->last_phone = s.ph;
+    m->last_hier = hi;
     if (m->live && !(kind_flags(e->ev.kind) & PFS_DLF_REPEAT))
         m->live(m->live_ctx, e, hi, s.ph);
 }

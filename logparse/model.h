@@ -173,6 +173,7 @@ struct plog_model {
     struct plog_node *pending;          /* per phone: election not tied yet */
     size_t cap_pending;
     struct plog_map by_xid, by_h, by_name, by_file, by_node;
+    uint32_t last_phone, last_hier;     /* the phone and hierarchy of the event applied last */
     plog_live_fn live;
     void *live_ctx;
     int oom;
@@ -183,6 +184,8 @@ void plog_model_free(struct plog_model *m);
 /* Applies one event; r (may be NULL) names the syslog host of its stream. */
 void plog_model_apply(struct plog_model *m, const struct plog_event *e,
                       const struct plog_reader *r);
+/* The XID of phone ph (followed into the phone it was folded into): 1, or 0 when none. */
+int plog_phone_xid(const struct plog_model *m, uint32_t ph, uint32_t *xid);
 /* Input ref.src ended cut short after line ref.line: a warning of its own. */
 void plog_model_input_cut(struct plog_model *m, struct plog_ref ref);
 /* End of all input: derives children and the diagnostics. May be called again. */

@@ -321,21 +321,21 @@ int plog_report_dot(FILE *out, const struct plog_model *m, const struct plog_fil
 
 /* ---- timeline ---- */
 
-void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plog_event *e,
-                        int json)
+void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plog_model *m,
+                        const struct plog_event *e, uint32_t phone, int json)
 {
     char t[40], text[512];
     plog_fmt_time(t, sizeof t, e->t);
     if (pfs_dlog_format(text, sizeof text, &e->ev) < 0)
         text[0] = '\0';
     const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->ev.kind);
-    int has_xid = e->ev.kind != PFS_DL_LISTEN && e->ev.kind != PFS_DL_TRACE &&
-                  e->ev.kind != PFS_DL_STATE && e->ev.kind != PFS_DL_CONFIRMED;
+    uint32_t xid = e->ev.xid;
+    int has_xid = (k && (k->flags & PFS_DLF_SELF)) || plog_phone_xid(m, phone, &xid);
     const char *host = e->stream < r->nstreams ? r->streams[e->stream].host : "";
     if (json) {
         fprintf(out, "{\"t\":%.6f,\"time\":\"%s\",\"xid\":", (double)e->t / 1e6, t);
         if (has_xid)
-            fprintf(out, "\"%08X\"", (unsigned)e->ev.xid);
+            fprintf(out, "\"%08X\"", (unsigned)xid);
         else
             fputs("null", out);
         fprintf(out, ",\"kind\":\"%s\",\"host\":", k ? k->name : "none");
@@ -353,7 +353,7 @@ void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plo
     }
     char who[PLOG_HOST_SZ + 16];
     if (has_xid)
-        snprintf(who, sizeof who, "XID%08X", (unsigned)e->ev.xid);
+        snprintf(who, sizeof who, "XID%08X", (unsigned)xid);
     else
         snprintf(who, sizeof who, "%-11s", host[0] ? host : "-");
     fprintf(out, "%s %s %-13s %s (%s:%llu)\n", t, who, k ? k->name : "none", text,

@@ -29,9 +29,16 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
 int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_reader *r,
                      const struct plog_filter *f);
 int plog_report_dot(FILE *out, const struct plog_model *m, const struct plog_filter *f);
-/* One timeline entry, text or a JSON object line. */
-void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plog_event *e,
-                        int json);
+/*
+ * One timeline entry, text or a JSON object line; phone is the phone
+ * whose line it is (the model's last_phone when it was applied), which
+ * names the line when its text has no XID.
+ */
+void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plog_model *m,
+                        const struct plog_event *e, uint32_t phone, int json);
+/* The timeline's filters: the event of phone ph in hierarchy hi (PLOG_NONE: none) is selected. */
+int plog_event_selected(const struct plog_model *m, const struct plog_filter *f,
+                        const struct plog_event *e, uint32_t ph, uint32_t hi);
 /* Number of error diagnostics among the selected ones. */
 size_t plog_error_count(const struct plog_model *m, const struct plog_filter *f);
 int plog_diag_selected(const struct plog_model *m, const struct plog_diag *d,
@@ -41,6 +48,7 @@ struct plog_tally {
     size_t hiers, roots, peer, tftp, fallback, nodes, errors, warnings, infos;
     size_t phones, logs;
     uint64_t lost;                      /* --listen: datagrams lost */
+    int filtered;                       /* a filter left out hierarchies the input has */
 };
 void plog_count(const struct plog_model *m, const struct plog_filter *f, struct plog_tally *t);
 const char *plog_plural(size_t n, const char *one, const char *many);

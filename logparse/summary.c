@@ -80,6 +80,7 @@ size_t plog_error_count(const struct plog_model *m, const struct plog_filter *f)
 void plog_count(const struct plog_model *m, const struct plog_filter *f, struct plog_tally *t)
 {
     memset(t, 0, sizeof *t);
+    t->filtered = (f->file || f->model || f->has_xid) && m->nhiers > 0;
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {
         if (!plog_hier_selected(m, hi, f))
             continue;
@@ -130,7 +131,9 @@ const char *plog_plural(size_t n, const char *one, const char *many)
 static void verdict(char *buf, size_t cap, const struct plog_tally *t)
 {
     const char *head;
-    if (t->hiers == 0)
+    if (t->hiers == 0 && t->filtered)
+        head = "no hierarchy matches the filter (--file, --model, --xid) in the input";
+    else if (t->hiers == 0)
         head = "no PFS hierarchy found in the input";
     else if (t->errors)
         head = "PFS ran with errors";
@@ -225,3 +228,26 @@ void plog_json_str(FILE *out, const char *str, size_t n)
     fputc('"', out);
 }
 
+/*
+ * A line is selected by the phone whose line it is and the hierarchy the
+ * model put it in, not only by what its text names: a trace or a state
+ * dump names neither, and belongs to its phone's hierarchy all the same.
+ */
+int plog_event_selected(const struct plog_model *m, const struct plog_filter *f,
+                        const struct plog_event *e, uint32_t ph, uint32_t hi)
+{
+    const struct plog_hier *h = hi != PLOG_NONE && hi < m->nhiers ? &m->hiers[hi] : NULL;
+    if (f->has_xid) {
+        uint32_t x;
+        int own = plog_phone_xid(m, ph, &x) && x == f->xid;
+        if (!own && e->ev.peer != f->xid)
+            return 0;
+    }
+    const char *file = h && h->file[0] ? h->file : e->ev.file;
+    if (f->file && (!file[0] || !match(f->file, file)))
+        return 0;
+    const char *model = h && h->model[0] ? h->model : ph < m->nphones ? m->phones[ph].model : "";
+    if (f->model && (!model[0] || (strcasecmp(f->model, model) != 0 && !match(f->model, model))))
+        return 0;
+    return 1;
+}

@@ -173,6 +173,27 @@ def doc_codes(a):
           f"docs/pfslog-json.md lists every diagnostic code (missing: {sorted(emitted - listed)})")
 
 
+def filters(a):
+    rc, out, _ = run(a, ["--model", "CP-7941G", "samples/seed-root.log"])
+    check(rc == 0 and out.startswith("no hierarchy matches the filter"),
+          "a filter that matches nothing says so, not 'no PFS hierarchy found'")
+    rc, out, _ = run(a, ["--model", "CP-7941G", "/dev/null"])
+    check(out.startswith("no PFS hierarchy found"), "no hierarchy at all, filter or not, says that")
+    rc, out, _ = run(a, ["--timeline", "samples/seed-root.log"])
+    lines = out.splitlines()
+    check(lines and all(ln.split()[1] == "XID080027F8" for ln in lines),
+          "--timeline names the phone on every line of its own log, traces and state dumps too")
+    rc, out, _ = run(a, ["--timeline", "--xid", "B4600005"] +
+                     ["samples/lab7/logs/B4600005.log", "samples/lab7/logs/B4600007.log"])
+    kinds = {ln.split()[2] for ln in out.splitlines()}
+    check({"trace", "state", "listen"} <= kinds,
+          "--timeline --xid keeps the phone's lines that name no XID (trace, state, listen)")
+    rc, out, _ = run(a, ["--timeline", "--file", "jar*"] +
+                     ["samples/lab7/logs/B4600005.log"])
+    check(out and "state" in {ln.split()[2] for ln in out.splitlines()} and "cnu4" not in out,
+          "--timeline --file keeps the hierarchy's state dumps and traces, not another file's lines")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -182,6 +203,7 @@ def main():
     try:
         exit_codes(a, tmp)
         doc_codes(a)
+        filters(a)
         verbose(a)
         stdin(a, tmp)
         colour(a)

@@ -57,7 +57,7 @@ static void on_event(void *ctx, const struct plog_event *e)
 {
     struct run *run = ctx;
     plog_model_apply(&run->m, e, &run->r);
-    plog_timeline_line(run->sink, &run->r, e, e->ref.line & 1);
+    plog_timeline_line(run->sink, &run->r, &run->m, e, run->m.last_phone, e->ref.line & 1);
 }
 
 static void feed_lines(struct run *run, const char *p, size_t n, int flags)
