@@ -87,7 +87,7 @@ static void draw(struct plog_live *lv, const struct plog_listen *l)
     FILE *mem = open_memstream(&text, &tlen);
     if (!mem)
         return;
-    struct plog_out_opts o = {0, lv->utf8, 0};
+    struct plog_out_opts o = {0, lv->utf8, 0, cols};
     plog_report_text(mem, lv->model, lv->reader, lv->filter, &o);
     if (fclose(mem) != 0) {
         free(text);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "input.h"
@@ -299,10 +300,21 @@ static int utf8_locale(void)
     return setlocale(LC_CTYPE, "C.UTF-8") != NULL;
 }
 
+/* The text report's width: the terminal's, else $COLUMNS, else 80. */
+static int out_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    long v = c ? strtol(c, NULL, 10) : 0;
+    return v >= 40 && v <= 1000 ? (int)v : 80;
+}
+
 static int report(struct run *run)
 {
     const struct config *cfg = run->cfg;
-    struct plog_out_opts o = {want_color(cfg), utf8_locale(), cfg->verbose};
+    struct plog_out_opts o = {want_color(cfg), utf8_locale(), cfg->verbose, out_width()};
     switch (cfg->out) {
     case OUT_JSON:
         if (cfg->listen)

@@ -52,7 +52,7 @@ static void node_note(const struct plog_model *m, const struct plog_node *n, cha
         NOTE("%u Ads, %s", n->el.ads,
              n->el.confirmed ? "confirmed" : n->el.yielded ? "yielded" : "not confirmed");
     if (n->root_tftp)
-        NOTE("ROOT_WAITING timed out");
+        NOTE("ROOT_WAITING TO");
     if (n->fallback)
         NOTE("fallback: %s", n->reason);
     if (n->refused)
@@ -70,9 +70,31 @@ static void node_note(const struct plog_model *m, const struct plog_node *n, cha
 #undef NOTE
 }
 
+/*
+ * Breaks the notes "a; b; c" into lines of at most w columns at their
+ * "; " (a note longer than w stays whole): the NOTES cell becomes several
+ * rows and the table keeps to the report's width.
+ */
+static void wrap_notes(char *b, size_t w)
+{
+    size_t line = 0;
+    for (char *p = b; *p;) {
+        char *sep = strstr(p, "; ");
+        size_t n = sep ? (size_t)(sep - p) + 1 : strlen(p);
+        if (line && line + 1 + n > w) {
+            p[-1] = '\n'; /* the blank before this note */
+            line = 0;
+        }
+        line += (line ? 1 : 0) + n;
+        if (!sep)
+            break;
+        p = sep + 2;
+    }
+}
+
 static struct libscols_line *add_node_line(struct libscols_table *tb, struct libscols_line *parent,
                                            const struct plog_model *m, const struct plog_node *n,
-                                           int color)
+                                           int color, size_t notes_w)
 {
     struct libscols_line *ln = scols_table_new_line(tb, parent);
     if (!ln)
@@ -91,6 +113,14 @@ static struct libscols_line *add_node_line(struct libscols_table *tb, struct lib
     else
         snprintf(rate, sizeof rate, "-");
     node_note(m, n, note, sizeof note);
+    /* the table writes cells as they are (its newlines break NOTES): no control bytes from a log */
+    for (char *c = note; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    for (char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    wrap_notes(note, notes_w);
     enum plog_role role = plog_node_role(m, n);
     scols_line_set_data(ln, 0, name);
     scols_line_set_data(ln, 1, plog_role_name(role));
@@ -117,18 +147,56 @@ static uint32_t node_of(const struct plog_model *m, const struct plog_hier *h, u
 
 static void add_subtree(struct libscols_table *tb, struct libscols_line *parent,
                         const struct plog_model *m, const struct plog_hier *h, size_t idx,
-                        unsigned char *done, int color, int depth)
+                        unsigned char *done, int color, int depth, size_t notes_w)
 {
     if (done[idx] || depth > 64)
         return;
     done[idx] = 1;
     const struct plog_node *n = &m->nodes[h->nodes[idx]];
-    struct libscols_line *ln = add_node_line(tb, parent, m, n, color);
+    struct libscols_line *ln = add_node_line(tb, parent, m, n, color, notes_w);
     if (!ln)
         return;
     for (size_t j = 0; j < h->nnodes; j++)
         if (!done[j] && m->nodes[h->nodes[j]].parent == n->phone)
-            add_subtree(tb, ln, m, h, j, done, color, depth + 1);
+            add_subtree(tb, ln, m, h, j, done, color, depth + 1, notes_w);
+}
+
+/* How deep node i of h sits under its tree's top (a parent chain in h). */
+static size_t node_depth(const struct plog_model *m, const struct plog_hier *h, size_t i)
+{
+    size_t d = 0;
+    for (uint32_t par = m->nodes[h->nodes[i]].parent; par != PLOG_NONE && d < 64; d++) {
+        uint32_t pn = node_of(m, h, par);
+        if (pn == PLOG_NONE)
+            break;
+        par = m->nodes[pn].parent;
+    }
+    return d;
+}
+
+/*
+ * The columns left for NOTES: the width less the NODE column (the tree
+ * drawn two columns a level) and the others (ROLE to KB/S, with blanks).
+ */
+static size_t notes_width(const struct plog_model *m, const struct plog_hier *h, size_t width)
+{
+    size_t node_w = 4, role_w = 4, src_w = 6, secs_w = 7, rate_w = 4;
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *n = &m->nodes[h->nodes[i]];
+        const struct plog_phone *p = &m->phones[n->phone];
+        char ip[20], num[32];
+        ipstr(ip, sizeof ip, p->ip);
+        size_t w = 2 * node_depth(m, h, i) + 12 + strlen(ip);
+        node_w = w > node_w ? w : node_w;
+        w = strlen(plog_role_name(plog_node_role(m, n)));
+        role_w = w > role_w ? w : role_w;
+        w = (size_t)snprintf(num, sizeof num, "%.3f", plog_node_seconds(n));
+        secs_w = w > secs_w ? w : secs_w;
+        w = n->rate > 0 ? (size_t)snprintf(num, sizeof num, "%.1f", n->rate) : 1;
+        rate_w = w > rate_w ? w : rate_w;
+    }
+    size_t rest = node_w + role_w + src_w + secs_w + rate_w + 5; /* a blank after each */
+    return width > rest + 20 ? width - rest : 20;
 }
 
 /* Top of the tree: roots first, then nodes whose parent is not in h. */
@@ -150,20 +218,29 @@ static void print_tree(FILE *out, const struct plog_model *m, const struct plog_
     scols_symbols_set_right(sy, o->utf8 ? "\u2514\u2500" : "`-");
     scols_table_set_symbols(tb, sy);
     scols_table_set_stream(tb, out);
-    scols_table_set_termforce(tb, SCOLS_TERMFORCE_NEVER);
-    scols_table_set_termwidth(tb, 1000);
+    /* the terminal's width, or 80 columns: NOTES wraps within its cell */
+    scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
+    scols_table_set_termwidth(tb, (size_t)(o->width > 0 ? o->width : 80));
     scols_table_enable_colors(tb, o->color);
+    scols_table_enable_noencoding(tb, 1);
+    size_t notes_w = notes_width(m, h, (size_t)(o->width > 0 ? o->width : 80));
     static const char *cols[] = {"NODE", "ROLE", "SOURCE", "SECONDS", "KB/S", "NOTES"};
-    for (int i = 0; i < 6; i++)
-        if (!scols_table_new_column(tb, cols[i], 0,
-                                    i == 0 ? SCOLS_FL_TREE : (i == 3 || i == 4) ? SCOLS_FL_RIGHT : 0))
+    for (int i = 0; i < 6; i++) {
+        struct libscols_column *cl = scols_table_new_column(
+            tb, cols[i], 0,
+            i == 0 ? SCOLS_FL_TREE : i == 5 ? SCOLS_FL_WRAP : (i == 3 || i == 4) ? SCOLS_FL_RIGHT : 0);
+        if (!cl)
             goto out;
+        /* NOTES breaks where wrap_notes put its newlines */
+        if (i == 5)
+            scols_column_set_wrapfunc(cl, scols_wrapnl_chunksize, scols_wrapnl_nextchunk, NULL);
+    }
     for (int pass = 0; pass < 3; pass++)
         for (size_t i = 0; i < h->nnodes; i++) {
             const struct plog_node *n = &m->nodes[h->nodes[i]];
             int top = pass == 0 ? n->is_root && is_top(m, h, n) : pass == 1 ? is_top(m, h, n) : 1;
             if (top)
-                add_subtree(tb, NULL, m, h, i, done, o->color, 0);
+                add_subtree(tb, NULL, m, h, i, done, o->color, 0, notes_w);
         }
     scols_print_table(tb);
 out:
@@ -172,7 +249,52 @@ out:
     scols_unref_symbols(sy);
 }
 
-static void hier_title(FILE *out, const struct plog_model *m, const struct plog_hier *h, int color)
+/* Columns text takes: one per UTF-8 character. */
+static size_t columns(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+/*
+ * Writes text word-wrapped to width columns: the first line after first
+ * (already written, first_cols wide), the next ones indented by indent
+ * blanks. A word longer than a line stays whole.
+ */
+static void put_wrapped(FILE *out, const char *text, size_t first_cols, size_t indent,
+                        size_t width)
+{
+    size_t col = first_cols;
+    const char *p = text;
+    int line_start = first_cols == 0;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t n = strcspn(p, " ");
+        size_t w = columns(p, n);
+        if (!line_start && col + 1 + w > width) {
+            fprintf(out, "\n%*s", (int)indent, "");
+            col = indent;
+            line_start = 1;
+        }
+        if (!line_start) {
+            fputc(' ', out);
+            col++;
+        }
+        fwrite(p, 1, n, out);
+        col += w;
+        line_start = 0;
+        p += n;
+    }
+    fputc('\n', out);
+}
+
+static void hier_title(FILE *out, const struct plog_model *m, const struct plog_hier *h, int color,
+                       size_t width)
 {
     size_t roots = 0;
     char rootbuf[64] = "no root";
@@ -191,11 +313,14 @@ static void hier_title(FILE *out, const struct plog_model *m, const struct plog_
         plog_fmt_time(t0, sizeof t0, h->t_round);
         snprintf(hb + len, sizeof hb - (size_t)len, ", upgrade %u from %s", (unsigned)h->round, t0);
     }
-    fprintf(out, "%s%s %s%s%s: %s%s, %zu %s, %llu Ads, %llu Timeouts\n", color ? C_BLD : "",
-            h->model[0] ? h->model : "(model unknown)", h->file[0] ? h->file : "(file unknown)",
-            hb, color ? C_OFF : "", rootbuf, roots > 1 ? " and others" : "", h->nnodes,
-            plog_plural(h->nnodes, "node", "nodes"), (unsigned long long)h->ads,
-            (unsigned long long)h->timeouts);
+    char name[PFS_DL_MODEL_SZ + PFS_DL_FILE_SZ + 100], rest[200];
+    int nl = snprintf(name, sizeof name, "%s %s%s:", h->model[0] ? h->model : "(model unknown)",
+                      h->file[0] ? h->file : "(file unknown)", hb);
+    snprintf(rest, sizeof rest, "%s%s, %zu %s, %llu Ads, %llu Timeouts", rootbuf,
+             roots > 1 ? " and others" : "", h->nnodes, plog_plural(h->nnodes, "node", "nodes"),
+             (unsigned long long)h->ads, (unsigned long long)h->timeouts);
+    fprintf(out, "%s%s%s", color ? C_BLD : "", name, color ? C_OFF : "");
+    put_wrapped(out, rest, nl > 0 ? (size_t)nl : 0, 2, width);
 }
 
 static void ref_str(const struct plog_reader *r, struct plog_ref ref, char *b, size_t cap)
@@ -214,12 +339,15 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
     char v[512];
     plog_verdict(m, f, v, sizeof v);
     const char *vc = !o->color ? "" : t.errors ? C_RED : t.warnings || !t.peer ? C_YEL : C_GRN;
-    fprintf(out, "%s%s%s\n", vc, v, o->color ? C_OFF : "");
+    size_t width = (size_t)(o->width > 0 ? o->width : 80);
+    fputs(vc, out);
+    put_wrapped(out, v, 0, 2, width);
+    fputs(o->color ? C_OFF : "", out);
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {
         if (!plog_hier_selected(m, hi, f))
             continue;
         fputc('\n', out);
-        hier_title(out, m, &m->hiers[hi], o->color);
+        hier_title(out, m, &m->hiers[hi], o->color, width);
         print_tree(out, m, &m->hiers[hi], o);
     }
     size_t shown = 0;
@@ -235,15 +363,21 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
         char up[32] = "";
         if (d->hier != PLOG_NONE && d->round && d->round != m->hiers[d->hier].round)
             snprintf(up, sizeof up, " [upgrade %u]", (unsigned)d->round);
-        fprintf(out, "  %s%-7s%s %s%s: %s%s\n", c, sev_name(d->sev), o->color ? C_OFF : "", d->code,
-                up, d->msg, where);
+        char head[96], body[sizeof d->msg + sizeof where];
+        int hl = snprintf(head, sizeof head, "  %-7s %s%s:", sev_name(d->sev), d->code, up);
+        snprintf(body, sizeof body, "%s%s", d->msg, where);
+        fprintf(out, "  %s%-7s%s %s%s:", c, sev_name(d->sev), o->color ? C_OFF : "", d->code, up);
+        put_wrapped(out, body, hl > 0 ? (size_t)hl : 0, 4, width);
     }
     const struct plog_stats *s = &r->stats;
-    fprintf(out, "\n%llu lines, %llu DLoad, %llu other, %llu not placed%s; %u %s\n",
-            (unsigned long long)s->lines, (unsigned long long)s->dload_lines,
-            (unsigned long long)s->other_lines, (unsigned long long)s->unparsed_lines,
-            s->unparsed_lines && !o->verbose ? " (--verbose lists them)" : "", (unsigned)s->files,
-            s->files == 1 ? "input" : "inputs");
+    char stats[256];
+    snprintf(stats, sizeof stats, "%llu lines, %llu DLoad, %llu other, %llu not placed%s; %u %s",
+             (unsigned long long)s->lines, (unsigned long long)s->dload_lines,
+             (unsigned long long)s->other_lines, (unsigned long long)s->unparsed_lines,
+             s->unparsed_lines && !o->verbose ? " (--verbose lists them)" : "", (unsigned)s->files,
+             s->files == 1 ? "input" : "inputs");
+    fputc('\n', out);
+    put_wrapped(out, stats, 0, 2, width);
     const struct plog_loss *ls = &m->loss;
     if (ls->listening)
         fprintf(out, "%llu datagrams received, %llu lost (kernel %llu, queue %llu)\n",

@@ -21,6 +21,7 @@ struct plog_out_opts {
     int color;
     int utf8;
     int verbose;
+    int width;                          /* columns the text report fits in (0: 80) */
 };
 
 int plog_hier_selected(const struct plog_model *m, uint32_t hi, const struct plog_filter *f);

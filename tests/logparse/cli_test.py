@@ -194,6 +194,19 @@ def filters(a):
           "--timeline --file keeps the hierarchy's state dumps and traces, not another file's lines")
 
 
+def width(a):
+    # A 15-phone report (two labs' logs) fits 80 columns; COLUMNS widens it.
+    logs = ["samples/lab7/logs/B46000%02d.log" % i for i in range(2, 9)]
+    logs += ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    logs += ["samples/seed-root.log"]
+    rc, out, _ = run(a, logs, env={"COLUMNS": ""})
+    wide = [ln for ln in out.splitlines() if len(ln) > 80]
+    check(out and not wide, f"the text report fits 80 columns ({len(wide)} lines wider)")
+    rc, out120, _ = run(a, logs, env={"COLUMNS": "120"})
+    check(max(len(ln) for ln in out120.splitlines()) <= 120 and
+          len(out120.splitlines()) < len(out.splitlines()), "COLUMNS=120: wider lines, fewer of them")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -204,6 +217,7 @@ def main():
         exit_codes(a, tmp)
         doc_codes(a)
         filters(a)
+        width(a)
         verbose(a)
         stdin(a, tmp)
         colour(a)

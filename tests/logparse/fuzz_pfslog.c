@@ -117,7 +117,7 @@ static void reports(struct run *run, int flags)
         f.xid = 0x080027F8u;
         f.has_xid = 1;
     }
-    struct plog_out_opts o = {1, 1, 1};
+    struct plog_out_opts o = {1, 1, 1, 80};
     plog_report_text(run->sink, &run->m, &run->r, &f, &o);
     plog_report_dot(run->sink, &run->m, &f);
     size_t l1, l2;
