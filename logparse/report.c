@@ -405,51 +405,146 @@ static void dot_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* What the picture shows of a node: its colour and style, from what went wrong. */
+struct dot_look {
+    const char *color, *style, *shape, *why;
+};
+
+/* Hierarchy hi's current upgrade has an error diagnostic (two roots at once, say). */
+static int hier_has_error(const struct plog_model *m, uint32_t hi)
+{
+    for (size_t i = 0; i < m->ndiags; i++)
+        if (m->diags[i].hier == hi && m->diags[i].sev == PLOG_ERROR && !m->diags[i].closed)
+            return 1;
+    return 0;
+}
+
+static struct dot_look dot_look(const struct plog_model *m, const struct plog_node *n, size_t roots)
+{
+    enum plog_role role = plog_node_role(m, n);
+    struct dot_look k = {"black", "solid", "box", NULL};
+    if (m->phones[n->phone].source == PH_MENTIONED)
+        k.style = "dashed";
+    if (role == ROLE_ROOT) {
+        k.shape = "box3d";
+        if (roots > 1) {
+            /* at once (two-roots, an error), or one after the other (late-root) */
+            k.color = hier_has_error(m, n->hier) ? "red" : "orange";
+            k.why = "ONE OF SEVERAL ROOTS";
+        }
+    } else if (role == ROLE_SEEKING || role == ROLE_CANDIDATE) {
+        k.color = "orange";
+        k.style = "dashed,bold";
+        k.why = role == ROLE_SEEKING ? "STRANDED: never attached" : "claimed root, never confirmed";
+    } else if (role == ROLE_TFTP) {
+        k.color = "orange";
+        k.why = "TFTP FALLBACK";
+    }
+    if (n->parent_lost && !k.why) {
+        k.color = "orange";
+        k.why = "LOST ITS PARENT";
+    }
+    if (n->hash_bad || (n->tftp_fail && !n->got_after_fail)) {
+        k.color = "red";
+        k.why = n->hash_bad ? "BAD HASH" : "TFTP FAILED";
+    }
+    return k;
+}
+
+/* One hierarchy's nodes and edges, every id prefixed with the hierarchy's number. */
+static void dot_hier(FILE *out, const struct plog_model *m, uint32_t hi, const char *ind)
+{
+    const struct plog_hier *h = &m->hiers[hi];
+    size_t roots = 0;
+    for (size_t i = 0; i < h->nnodes; i++)
+        roots += m->nodes[h->nodes[i]].is_root != 0;
+    fprintf(out, "%s\"h%u_tftp\" [label=\"TFTP server\", shape=cylinder];\n", ind, (unsigned)hi);
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *n = &m->nodes[h->nodes[i]];
+        const struct plog_phone *p = &m->phones[n->phone];
+        char id[32], ip[20], label[320], who[16] = "(no XID)";
+        snprintf(id, sizeof id, "h%u_p%u", (unsigned)hi, (unsigned)n->phone);
+        if (p->has_xid)
+            snprintf(who, sizeof who, "XID%08X", (unsigned)p->xid);
+        ipstr(ip, sizeof ip, p->ip);
+        struct dot_look k = dot_look(m, n, roots);
+        int len = snprintf(label, sizeof label, "%s\n%s\n%s, %s, %.3f s%s", who, ip,
+                           plog_role_name(plog_node_role(m, n)),
+                           n->source == SRC_NONE ? "-" : plog_source_name(n->source),
+                           plog_node_seconds(n), p->source == PH_MENTIONED ? "\nno log" : "");
+        if (k.why && len > 0 && (size_t)len < sizeof label)
+            snprintf(label + len, sizeof label - (size_t)len, "\n%s", k.why);
+        fprintf(out, "%s\"%s\" [label=", ind, id);
+        dot_str(out, label);
+        fprintf(out, ", color=%s, fontcolor=%s, style=\"%s\", shape=%s];\n", k.color, k.color,
+                k.style, k.shape);
+        if (n->source == SRC_TFTP || (n->tftp_fetch && n->source == SRC_NONE)) {
+            char el[PFS_DL_WORD_SZ + 64] = "";
+            int fb = !n->is_root && (n->fallback || n->source == SRC_TFTP);
+            if (fb)
+                snprintf(el, sizeof el, "fallback: %s", n->reason[0] ? n->reason : "tftp");
+            if (n->rate > 0)
+                snprintf(el + strlen(el), sizeof el - strlen(el), "%s%.1f KB/s", el[0] ? "\n" : "",
+                         n->rate);
+            fprintf(out, "%s\"h%u_tftp\" -> \"%s\" [style=dashed, color=%s, label=", ind,
+                    (unsigned)hi, id, fb ? "red" : "gray40");
+            dot_str(out, el);
+            fputs("];\n", out);
+        }
+    }
+    for (size_t i = 0; i < h->nnodes; i++) {
+        const struct plog_node *n = &m->nodes[h->nodes[i]];
+        if (n->parent == PLOG_NONE)
+            continue;
+        char rate[32] = "";
+        if (n->rate > 0 && n->source == SRC_PEER)
+            snprintf(rate, sizeof rate, "%.1f KB/s", n->rate);
+        fprintf(out, "%s\"h%u_p%u\" -> \"h%u_p%u\" [label=\"%s\"%s];\n", ind, (unsigned)hi,
+                (unsigned)n->parent, (unsigned)hi, (unsigned)n->phone, rate,
+                n->source == SRC_PEER ? "" : ", style=dotted");
+    }
+}
+
+static void hier_label(const struct plog_hier *h, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s %s", h->model[0] ? h->model : "?", h->file[0] ? h->file : "?");
+}
+
+/*
+ * One digraph, a cluster per hierarchy: `dot -Tsvg` makes one picture
+ * (one digraph per hierarchy would make as many SVG documents run together).
+ */
 int plog_report_dot(FILE *out, const struct plog_model *m, const struct plog_filter *f)
 {
+    fputs("digraph pfs {\n  rankdir=TB;\n  node [shape=box, fontname=\"monospace\"];\n"
+          "  edge [fontname=\"monospace\", fontsize=10];\n",
+          out);
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {
         if (!plog_hier_selected(m, hi, f))
             continue;
-        const struct plog_hier *h = &m->hiers[hi];
-        char title[200];
-        snprintf(title, sizeof title, "%s %s", h->model[0] ? h->model : "?",
-                 h->file[0] ? h->file : "?");
-        fputs("digraph ", out);
+        char title[PFS_DL_MODEL_SZ + PFS_DL_FILE_SZ + 4];
+        hier_label(&m->hiers[hi], title, sizeof title);
+        fprintf(out, "  subgraph cluster_%u {\n    label=", (unsigned)hi);
         dot_str(out, title);
-        fputs(" {\n  label=", out);
-        dot_str(out, title);
-        fputs(";\n  node [shape=box, fontname=\"monospace\"];\n", out);
-        fputs("  \"tftp\" [label=\"TFTP server\", shape=cylinder];\n", out);
-        for (size_t i = 0; i < h->nnodes; i++) {
-            const struct plog_node *n = &m->nodes[h->nodes[i]];
-            const struct plog_phone *p = &m->phones[n->phone];
-            char id[16], ip[20], label[160];
-            snprintf(id, sizeof id, "%08X", (unsigned)p->xid);
-            ipstr(ip, sizeof ip, p->ip);
-            snprintf(label, sizeof label, "XID%s\n%s\n%s, %s, %.3f s%s", id, ip,
-                     plog_role_name(plog_node_role(m, n)),
-                     n->source == SRC_NONE ? "-" : plog_source_name(n->source), plog_node_seconds(n),
-                     p->source == PH_MENTIONED ? "\nno log" : "");
-            fputs("  ", out);
-            dot_str(out, id);
-            fputs(" [label=", out);
-            dot_str(out, label);
-            fputs(p->source == PH_MENTIONED ? ", style=dashed];\n" : "];\n", out);
-            if (n->source == SRC_TFTP || (n->tftp_fetch && n->source == SRC_NONE)) {
-                fputs("  \"tftp\" -> ", out);
-                dot_str(out, id);
-                fputs(" [style=dashed];\n", out);
-            }
-        }
-        for (size_t i = 0; i < h->nnodes; i++) {
-            const struct plog_node *n = &m->nodes[h->nodes[i]];
-            if (n->parent == PLOG_NONE)
-                continue;
-            fprintf(out, "  \"%08X\" -> \"%08X\";\n", (unsigned)m->phones[n->parent].xid,
-                    (unsigned)m->phones[n->phone].xid);
-        }
-        fputs("}\n", out);
+        fputs(";\n", out);
+        dot_hier(out, m, hi, "    ");
+        fputs("  }\n", out);
     }
+    fputs("}\n", out);
+    return 0;
+}
+
+int plog_dot_hier(FILE *out, const struct plog_model *m, uint32_t hi)
+{
+    char title[PFS_DL_MODEL_SZ + PFS_DL_FILE_SZ + 4];
+    hier_label(&m->hiers[hi], title, sizeof title);
+    fputs("digraph pfs {\n  label=", out);
+    dot_str(out, title);
+    fputs(";\n  node [shape=box, fontname=\"monospace\"];\n"
+          "  edge [fontname=\"monospace\", fontsize=10];\n",
+          out);
+    dot_hier(out, m, hi, "  ");
+    fputs("}\n", out);
     return 0;
 }
 

@@ -29,7 +29,10 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
                      const struct plog_filter *f, const struct plog_out_opts *o);
 int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_reader *r,
                      const struct plog_filter *f);
+/* Graphviz: one digraph, a cluster per selected hierarchy, problems coloured, rates on edges. */
 int plog_report_dot(FILE *out, const struct plog_model *m, const struct plog_filter *f);
+/* The same for hierarchy hi alone (the HTML report lays each out). */
+int plog_dot_hier(FILE *out, const struct plog_model *m, uint32_t hi);
 /*
  * One timeline entry, text or a JSON object line; phone is the phone
  * whose line it is (the model's last_phone when it was applied), which

@@ -207,6 +207,26 @@ def width(a):
           len(out120.splitlines()) < len(out.splitlines()), "COLUMNS=120: wider lines, fewer of them")
 
 
+def dot_svg(a):
+    # --dot through Graphviz: one valid SVG document, problems and rates in it.
+    import xml.etree.ElementTree as ET
+    logs = ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    rc, out, _ = run(a, ["--dot"] + logs)
+    p = subprocess.run(["dot", "-Tsvg"], input=out.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, check=False, timeout=120)
+    svg = p.stdout.decode()
+    try:
+        root = ET.fromstring(svg[svg.index("<svg"):])
+        valid = root.tag.endswith("svg")
+    except ValueError:
+        valid = False
+    check(p.returncode == 0 and svg.count("<svg") == 1 and valid,
+          "pfslog --dot | dot -Tsvg is one valid SVG document")
+    check(svg.count("<g id=\"clust") == 6, "one cluster per hierarchy (6)")
+    for what in ("STRANDED", "LOST ITS PARENT", "ONE OF SEVERAL ROOTS", "KB/s"):
+        check(what in svg, f"the picture shows {what}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -218,6 +238,7 @@ def main():
         doc_codes(a)
         filters(a)
         width(a)
+        dot_svg(a)
         verbose(a)
         stdin(a, tmp)
         colour(a)
