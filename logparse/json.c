@@ -168,7 +168,7 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
     jxid(out, m, root);
     char t0[40] = "";
     if (h->t_round >= 0)
-        plog_fmt_time(t0, sizeof t0, h->t_round);
+        plog_fmt_when(r, t0, sizeof t0, h->t_round);
     fprintf(out, ",\"round\":%u,\"start\":", (unsigned)h->round);
     jstr_or_null(out, t0);
     fprintf(out, ",\"ads\":%llu,\"timeouts\":%llu,\n      \"nodes\": [",
@@ -181,10 +181,16 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
     for (uint32_t i = 0; i < h->nevents; i++) {
         const struct plog_evrec *e = &h->events[i];
         char t[40];
-        plog_fmt_time(t, sizeof t, e->t);
+        plog_fmt_when(r, t, sizeof t, e->t);
         const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
-        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"xid\":", i ? ",\n" : "\n",
+        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"at\":", i ? ",\n" : "\n",
                 (double)e->t / 1e6, t);
+        char iso[40];
+        if (plog_iso_time(r, iso, sizeof iso, e->t))
+            fprintf(out, "\"%s\"", iso);
+        else
+            fputs("null", out);
+        fputs(",\"xid\":", out);
         jxid(out, m, e->phone);
         fprintf(out, ",\"kind\":\"%s\",", k ? k->name : "none");
         jref(out, r, e->ref);

@@ -32,6 +32,7 @@ struct config {
     enum color_mode color;
     const char *listen;
     struct plog_filter filter;
+    struct plog_when since, until;  /* --since, --until */
     char **inputs;
     size_t ninputs;
     char *stdin_only[1];
@@ -78,6 +79,9 @@ static void usage(FILE *out)
           "      --file PATTERN    hierarchies whose file matches (glob or substring)\n"
           "      --xid XID         hierarchies and events of one phone (080027F8)\n"
           "      --model MODEL     hierarchies of one phone model (CP-7961G)\n"
+          "      --since WHEN      lines from WHEN on: YYYY-MM-DD[ HH:MM[:SS]], or HH:MM[:SS]\n"
+          "                        on the first day (syslog headers date the lines)\n"
+          "      --until WHEN      lines before WHEN\n"
           "Live:\n"
           "      --listen udp:[ADDR:]PORT  receive syslog datagrams, print the trees as\n"
           "                        they form; Ctrl-C prints the final report\n"
@@ -104,13 +108,15 @@ static int parse_xid(const char *s, uint32_t *x)
 /* Command line into cfg; EXIT_REPORT to go on, or the code to exit with. */
 static int parse_args(int argc, char **argv, struct config *cfg, int *done)
 {
-    enum { O_JSON = 256, O_DOT, O_TIMELINE, O_FILE, O_XID, O_MODEL, O_LISTEN, O_COLOR };
+    enum { O_JSON = 256, O_DOT, O_TIMELINE, O_FILE, O_XID, O_MODEL, O_LISTEN, O_COLOR, O_SINCE,
+           O_UNTIL };
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},       {"dot", no_argument, NULL, O_DOT},
         {"timeline", no_argument, NULL, O_TIMELINE}, {"file", required_argument, NULL, O_FILE},
         {"xid", required_argument, NULL, O_XID},   {"model", required_argument, NULL, O_MODEL},
         {"listen", required_argument, NULL, O_LISTEN},
         {"color", required_argument, NULL, O_COLOR}, {"verbose", no_argument, NULL, 'v'},
+        {"since", required_argument, NULL, O_SINCE}, {"until", required_argument, NULL, O_UNTIL},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -141,6 +147,14 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *done)
                 cfg->color = COLOR_NEVER;
             else {
                 fprintf(stderr, "pfslog: --color %s: expected auto, always or never\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_SINCE:
+        case O_UNTIL:
+            if (plog_when_parse(optarg, c == O_UNTIL, c == O_SINCE ? &cfg->since : &cfg->until) != 0) {
+                fprintf(stderr, "pfslog: --%s %s: expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] or "
+                                "HH:MM[:SS]\n", c == O_SINCE ? "since" : "until", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -239,6 +253,10 @@ static void timeline(struct run *run, const struct plog_event *e)
 static void on_event(void *ctx, const struct plog_event *e)
 {
     struct run *run = ctx;
+    /* --since/--until: the report is about that window alone */
+    if (!plog_time_in(&run->reader, &run->cfg->since, e->t) ||
+        !plog_time_in(&run->reader, &run->cfg->until, e->t))
+        return;
     plog_model_apply(&run->model, e, &run->reader);
     if (run->cfg->out == OUT_TIMELINE && !run->live)
         timeline(run, e);

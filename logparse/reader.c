@@ -240,10 +240,13 @@ static int64_t header_day(struct plog_reader *r, const struct plog_syslog *sl, i
 {
     if (!sl || sl->day < 0 || sl->usec < 0)
         return -1;
-    int64_t *day0 = sl->year ? &r->day0_abs : &r->day0_doy;
-    if (*day0 < 0)
-        *day0 = sl->day;
-    int64_t rel = sl->day - *day0;
+    /* the first date of the input sets both bases: a year's day count and
+     * the day of the year, which RFC 3164's dates (no year) count from */
+    if (r->day0_doy < 0)
+        r->day0_doy = sl->doy;
+    if (sl->year && r->day0_abs < 0)
+        r->day0_abs = sl->day - (sl->doy - r->day0_doy);
+    int64_t rel = sl->year && r->day0_abs >= 0 ? sl->day - r->day0_abs : sl->doy - r->day0_doy;
     if (!sl->year && rel < -300)
         rel += 365; /* RFC 3164 has no year: December, then January */
     int64_t t_hdr = rel * PLOG_DAY_US + sl->usec;
@@ -634,7 +637,7 @@ static void scan_line(const char *line, size_t len, struct scan *sc)
                    line[len - 1] == '"' || line[len - 1] == '\0'))
         len--;
     sc->len = len;
-    sc->sl = (struct plog_syslog){NULL, 0, NULL, 0, NULL, 0, -1, -1, 0, 0};
+    sc->sl = (struct plog_syslog){NULL, 0, NULL, 0, NULL, 0, -1, -1, 0, -1, 0};
     sc->had_header = 0;
     sc->anon = 0;
     sc->body = line;
@@ -792,6 +795,7 @@ static int pre_keep(const char *line, const struct scan *sc, const char *msg, si
     pre->sl_usec = sc->sl.usec;
     pre->sl_day = sc->sl.day;
     pre->sl_year = sc->sl.year;
+    pre->sl_doy = sc->sl.doy;
     pre->usec = sc->rc.usec;
     memcpy(pre->level, sc->rc.level, 4);
     pre->msg_off = (uint16_t)msg_off;
@@ -873,7 +877,7 @@ static int read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const 
     drop_pending(r, s);
     r->stats.dload_lines++;
     struct plog_syslog sl = {hname, w.hlen, NULL, 0, NULL, 0,
-                             pre->sl_usec, pre->sl_day, pre->sl_year, 0};
+                             pre->sl_usec, pre->sl_day, pre->sl_year, pre->sl_doy, 0};
     struct rec rc = {NULL, NULL, pre->usec, {0}};
     memcpy(rc.level, pre->level, 4);
     char level[4];

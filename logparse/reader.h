@@ -144,7 +144,7 @@ struct plog_pre {
     uint8_t msg_len;
     char level[4];
     int sl_year;
-    int64_t sl_usec, sl_day, usec;
+    int64_t sl_usec, sl_day, sl_doy, usec;
     uint8_t foff[PFS_DL_MAX_FIELDS], flen[PFS_DL_MAX_FIELDS];
 };
 
@@ -186,6 +186,7 @@ struct plog_syslog {
     int64_t usec; /* time of day from the header, -1 when none */
     int64_t day;  /* day number of its date (RFC 3164: day of the year), -1 none */
     int year;     /* the date names its year (RFC 5424) */
+    int64_t doy;  /* day of the year of its date (a common year), -1 none */
     size_t body;  /* offset of the text after the header */
 };
 int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s);

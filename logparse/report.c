@@ -293,8 +293,8 @@ static void put_wrapped(FILE *out, const char *text, size_t first_cols, size_t i
     fputc('\n', out);
 }
 
-static void hier_title(FILE *out, const struct plog_model *m, const struct plog_hier *h, int color,
-                       size_t width)
+static void hier_title(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                       const struct plog_hier *h, int color, size_t width)
 {
     size_t roots = 0;
     char rootbuf[64] = "no root";
@@ -310,7 +310,7 @@ static void hier_title(FILE *out, const struct plog_model *m, const struct plog_
     int len = h->has_h ? snprintf(hb, sizeof hb, " H=%08X", (unsigned)h->h) : 0;
     if (h->round > 1) {
         char t0[40];
-        plog_fmt_time(t0, sizeof t0, h->t_round);
+        plog_fmt_when(r, t0, sizeof t0, h->t_round);
         snprintf(hb + len, sizeof hb - (size_t)len, ", upgrade %u from %s", (unsigned)h->round, t0);
     }
     char name[PFS_DL_MODEL_SZ + PFS_DL_FILE_SZ + 100], rest[200];
@@ -347,7 +347,7 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
         if (!plog_hier_selected(m, hi, f))
             continue;
         fputc('\n', out);
-        hier_title(out, m, &m->hiers[hi], o->color, width);
+        hier_title(out, m, r, &m->hiers[hi], o->color, width);
         print_tree(out, m, &m->hiers[hi], o);
     }
     size_t shown = 0;
@@ -554,7 +554,7 @@ void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plo
                         const struct plog_event *e, uint32_t phone, int json)
 {
     char t[40], text[512];
-    plog_fmt_time(t, sizeof t, e->t);
+    plog_fmt_when(r, t, sizeof t, e->t);
     if (pfs_dlog_format(text, sizeof text, &e->ev) < 0)
         text[0] = '\0';
     const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->ev.kind);
@@ -562,7 +562,13 @@ void plog_timeline_line(FILE *out, const struct plog_reader *r, const struct plo
     int has_xid = (k && (k->flags & PFS_DLF_SELF)) || plog_phone_xid(m, phone, &xid);
     const char *host = e->stream < r->nstreams ? r->streams[e->stream].host : "";
     if (json) {
-        fprintf(out, "{\"t\":%.6f,\"time\":\"%s\",\"xid\":", (double)e->t / 1e6, t);
+        char iso[40];
+        fprintf(out, "{\"t\":%.6f,\"time\":\"%s\",\"at\":", (double)e->t / 1e6, t);
+        if (plog_iso_time(r, iso, sizeof iso, e->t))
+            fprintf(out, "\"%s\"", iso);
+        else
+            fputs("null", out);
+        fputs(",\"xid\":", out);
         if (has_xid)
             fprintf(out, "\"%08X\"", (unsigned)xid);
         else

@@ -61,6 +61,25 @@ void plog_verdict(const struct plog_model *m, const struct plog_filter *f, char 
 double plog_node_seconds(const struct plog_node *n);
 
 void plog_json_str(FILE *out, const char *s, size_t n);
+/*
+ * The time t with its date, as far as the input's syslog headers give one:
+ * "2026-12-02 00:00:01.000000" (RFC 5424), "Dec  2 00:00:01.000000" (RFC
+ * 3164, no year), else "+1d 00:00:01.000000" from the second day on.
+ */
+void plog_fmt_when(const struct plog_reader *r, char *buf, size_t cap, int64_t t);
+/* The same as ISO 8601 ("2026-12-02T00:00:01.000000"): 1, or 0 when the input names no year. */
+int plog_iso_time(const struct plog_reader *r, char *buf, size_t cap, int64_t t);
+
+/* --since / --until: a date and time, or a time of day on the input's first day. */
+struct plog_when {
+    int set, before;                    /* before: --until (strictly before it) */
+    int has_date;
+    int64_t day, doy, usec;             /* days since 1970, day of its year, time of day */
+};
+/* "YYYY-MM-DD", "YYYY-MM-DD HH:MM[:SS]" (or T), "HH:MM[:SS]": 0, or -1. */
+int plog_when_parse(const char *s, int before, struct plog_when *w);
+/* Time t of the input is on the right side of w (always, when w is not set). */
+int plog_time_in(const struct plog_reader *r, const struct plog_when *w, int64_t t);
 void plog_fmt_time(char *buf, size_t cap, int64_t t);
 
 #endif

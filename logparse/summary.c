@@ -27,6 +27,129 @@ void plog_fmt_time(char *buf, size_t cap, int64_t t)
              (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
 }
 
+/* Civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+/* Month and day of a day of a (common) year, 0-based, as RFC 3164 names it. */
+static void month_day(int64_t doy, int *m, int *d)
+{
+    static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    doy = ((doy % 365) + 365) % 365;
+    *m = 0;
+    while (doy >= len[*m])
+        doy -= len[(*m)++];
+    *d = (int)doy + 1;
+}
+
+static void split_day(int64_t t, int64_t *day, int64_t *u)
+{
+    *day = t / PLOG_DAY_US;
+    *u = t % PLOG_DAY_US;
+    if (*u < 0) {
+        *u += PLOG_DAY_US;
+        (*day)--;
+    }
+}
+
+void plog_fmt_when(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
+{
+    int64_t day, u;
+    split_day(t, &day, &u);
+    char d[24] = "";
+    int y, mo, dd;
+    if (r && r->day0_abs >= 0) {
+        civil_from_days(r->day0_abs + day, &y, &mo, &dd);
+        snprintf(d, sizeof d, "%04d-%02d-%02d ", y, mo, dd);
+    } else if (r && r->day0_doy >= 0) {
+        month_day(r->day0_doy + day, &mo, &dd);
+        snprintf(d, sizeof d, "%.3s %2d ", month_names + 3 * mo, dd);
+    } else if (day) {
+        snprintf(d, sizeof d, "+%lldd ", (long long)day);
+    }
+    snprintf(buf, cap, "%s%02d:%02d:%02d.%06d", d, (int)(u / 3600000000LL),
+             (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
+}
+
+int plog_iso_time(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
+{
+    if (!r || r->day0_abs < 0)
+        return 0;
+    int64_t day, u;
+    split_day(t, &day, &u);
+    int y, mo, dd;
+    civil_from_days(r->day0_abs + day, &y, &mo, &dd);
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, dd, (int)(u / 3600000000LL),
+             (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
+    return 1;
+}
+
+int plog_time_in(const struct plog_reader *r, const struct plog_when *w, int64_t t)
+{
+    if (!w->set)
+        return 1;
+    int64_t day, u;
+    split_day(t, &day, &u);
+    if (!w->has_date)
+        return (t < w->usec) == w->before; /* a time of day on the first day */
+    int64_t at;
+    if (r && r->day0_abs >= 0) {
+        at = r->day0_abs + day;
+        return (at * PLOG_DAY_US + u < w->day * PLOG_DAY_US + w->usec) == w->before;
+    }
+    if (r && r->day0_doy >= 0) { /* RFC 3164: the day of the year */
+        at = (r->day0_doy + day) % 365;
+        return (at * PLOG_DAY_US + u < w->doy * PLOG_DAY_US + w->usec) == w->before;
+    }
+    return (t < w->usec) == w->before; /* no dates in the input: the first day's clock */
+}
+
+int plog_when_parse(const char *s, int before, struct plog_when *w)
+{
+    memset(w, 0, sizeof *w);
+    w->set = 1;
+    w->before = before;
+    int y, mo, d, hh = 0, mm = 0, ss = 0, n = 0;
+    const char *tod = s;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) {
+        if (mo < 1 || mo > 12 || d < 1 || d > 31)
+            return -1;
+        w->has_date = 1;
+        /* days since 1970 (inverse of civil_from_days) */
+        int yy = y - (mo <= 2);
+        int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+        int64_t yoe = yy - era * 400;
+        int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        w->day = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+        static const int cum[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+        w->doy = cum[mo - 1] + d - 1;
+        tod = s + 10;
+        if (!*tod)
+            return 0;
+        if (*tod != ' ' && *tod != 'T')
+            return -1;
+        tod++;
+    }
+    n = 0;
+    int k = sscanf(tod, "%2d:%2d%n:%2d%n", &hh, &mm, &n, &ss, &n);
+    if (k < 2 || tod[n] || hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    w->usec = ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL;
+    return 0;
+}
+
 static int match(const char *pattern, const char *s)
 {
     if (!pattern)

@@ -57,12 +57,13 @@ static int num(const char *s, int n)
     return v;
 }
 
-/* "YYYY-MM-DD" at s: its day number, or -1. */
-static int64_t iso_day(const char *s)
+/* "YYYY-MM-DD" at s: its day number (and in *doy the day of its year), or -1. */
+static int64_t iso_day(const char *s, int64_t *doy)
 {
     int y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-')
         return -1;
+    *doy = cum_days[mo - 1] + d - 1;
     return days_civil(y, mo, d);
 }
 
@@ -149,7 +150,7 @@ static int split5424(const char *line, size_t len, size_t i, struct plog_syslog 
     size_t e = token_end(line, len, i);
     if (e - i >= 19 && line[i + 10] == 'T') {
         s->usec = hms(line + i + 11, e - i - 11);
-        s->day = iso_day(line + i);
+        s->day = iso_day(line + i, &s->doy);
         s->year = 1;
     }
     i = e < len ? e + 1 : e;
@@ -196,7 +197,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
     s->tag = s->procid = NULL;
     s->tag_len = s->procid_len = 0;
     s->usec = -1;
-    s->day = -1;
+    s->day = s->doy = -1;
     s->year = 0;
     s->body = 0;
     if (len && line[0] == '<') {
@@ -217,7 +218,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         /* "Nov  5" or "Nov 05": the day is space-padded in RFC 3164 */
         int dd = line[i + 4] == ' ' ? num(line + i + 5, 1) : num(line + i + 4, 2);
         if (dd >= 1 && dd <= 31)
-            s->day = cum_days[mon] + dd - 1;
+            s->day = s->doy = cum_days[mon] + dd - 1;
         i = take_tag(line, len, take_host(line, len, i + 16, s), s);
     } else if (len - i >= 20 && is_digit(line[i]) && line[i + 4] == '-' &&
                line[i + 10] == 'T') {
@@ -225,7 +226,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         s->usec = hms(line + i + 11, e - i - 11);
         if (s->usec < 0)
             return 0;
-        s->day = iso_day(line + i);
+        s->day = iso_day(line + i, &s->doy);
         s->year = 1;
         i = take_tag(line, len, take_host(line, len, e < len ? e + 1 : e, s), s);
     } else if (i == 0) {

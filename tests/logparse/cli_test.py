@@ -227,6 +227,38 @@ def dot_svg(a):
         check(what in svg, f"the picture shows {what}")
 
 
+def dates(a, tmp):
+    # Header dates date the lines: RFC 5424 a full date, RFC 3164 month and day.
+    path = os.path.join(tmp, "dated.log")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("<190>1 2026-12-01T23:59:59.900000Z relay phone7 - - - NOT 00:00:01.000000 DLoad: "
+                "+++ XIDB4600009 m=CP-7961G IP=127.0.0.9 load=x.loads\n"
+                "<190>1 2026-12-02T00:00:02Z relay phone7 - - - NOT 00:00:02.000000 DLoad: "
+                "@@@HIER:XIDB4600009 H=12D64798 m=CP-7961G /dnld/jar.sbn\n"
+                "<190>Dec  2 10:00:00 relay phone8: NOT 10:00:00.000000 DLoad: "
+                "@@@HIER:XIDB460000A H=12D64798 m=CP-7961G /dnld/jar.sbn\n"
+                "<190>Dec  3 10:00:00 relay phone8: NOT 10:00:00.000000 DLoad: "
+                "XIDB460000A Leave H=12D64798: done\n")
+    rc, out, _ = run(a, ["--timeline", path])
+    ls = out.splitlines()
+    check(len(ls) == 4 and ls[0].startswith("2026-12-02 00:00:01.000000 XIDB4600009") and
+          "+1d" not in out, "a header's date dates the first line too: no +1d, the date itself")
+    check(ls[2].startswith("2026-12-02 10:00:00") and ls[3].startswith("2026-12-03 10:00:00"),
+          "RFC 3164 month and day, the year from the RFC 5424 lines")
+    rc, out, _ = run(a, ["--timeline", "--json", path])
+    objs = [json.loads(x) for x in out.splitlines()]
+    check(objs and objs[0]["at"] == "2026-12-02T00:00:01.000000", "JSON: absolute times (at)")
+    rc, out, _ = run(a, ["--timeline", "--since", "2026-12-02 00:00:02", "--until", "2026-12-03", path])
+    check(len(out.splitlines()) == 2, "--since and --until keep the window")
+    rc, out, _ = run(a, ["--since", "2026-12-04", path])
+    check(out.startswith("no PFS hierarchy found"), "a window with nothing in it")
+    rc, out, err = run(a, ["--since", "yesterday", path])
+    check(rc == 2 and err.startswith("pfslog: --since yesterday: "), "a bad --since: exit 2")
+    rc, out, _ = run(a, ["--timeline", "--since", "02:19:23", "samples/seed-root.log"])
+    check(out and all(ln >= "02:19:23" for ln in out.splitlines()),
+          "--since HH:MM:SS on a console log without dates: its first day's clock")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -239,6 +271,7 @@ def main():
         filters(a)
         width(a)
         dot_svg(a)
+        dates(a, tmp)
         verbose(a)
         stdin(a, tmp)
         colour(a)
