@@ -665,7 +665,8 @@ static void record_event(struct plog_model *m, uint32_t hi, uint32_t ph, const s
 {
     if (kind_flags(e->ev.kind) & PFS_DLF_REPEAT)
         return;
-    struct plog_evrec rec = {e->t, ph, e->ev.kind, e->ref};
+    uint32_t peer = e->ev.peer ? plog_map_get(&m->by_xid, e->ev.peer) : PLOG_NONE;
+    struct plog_evrec rec = {e->t, ph, peer, e->ev.kind, e->ref};
     if (hi == PLOG_NONE) {
         struct plog_phone *p = &m->phones[ph];
         if (p->has_pending && p->npend_ev < PLOG_PEND_EV)

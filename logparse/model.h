@@ -70,6 +70,7 @@ struct plog_node {
 struct plog_evrec {
     int64_t t;
     uint32_t phone;
+    uint32_t peer;                      /* the other phone the line names, or PLOG_NONE */
     enum pfs_dlog_kind kind;
     struct plog_ref ref;
 };

@@ -268,7 +268,7 @@ static void put_wrapped(FILE *out, const char *text, size_t first_cols, size_t i
 {
     size_t col = first_cols;
     const char *p = text;
-    int line_start = first_cols == 0;
+    int line_start = 1; /* no blank before the first word: the caller's text ends with one */
     while (*p) {
         while (*p == ' ')
             p++;
@@ -276,7 +276,7 @@ static void put_wrapped(FILE *out, const char *text, size_t first_cols, size_t i
             break;
         size_t n = strcspn(p, " ");
         size_t w = columns(p, n);
-        if (!line_start && col + 1 + w > width) {
+        if (col > indent && col + (line_start ? 0 : 1) + w > width) {
             fprintf(out, "\n%*s", (int)indent, "");
             col = indent;
             line_start = 1;
@@ -319,8 +319,8 @@ static void hier_title(FILE *out, const struct plog_model *m, const struct plog_
     snprintf(rest, sizeof rest, "%s%s, %zu %s, %llu Ads, %llu Timeouts", rootbuf,
              roots > 1 ? " and others" : "", h->nnodes, plog_plural(h->nnodes, "node", "nodes"),
              (unsigned long long)h->ads, (unsigned long long)h->timeouts);
-    fprintf(out, "%s%s%s", color ? C_BLD : "", name, color ? C_OFF : "");
-    put_wrapped(out, rest, nl > 0 ? (size_t)nl : 0, 2, width);
+    fprintf(out, "%s%s%s ", color ? C_BLD : "", name, color ? C_OFF : "");
+    put_wrapped(out, rest, nl > 0 ? (size_t)nl + 1 : 0, 2, width);
 }
 
 static void ref_str(const struct plog_reader *r, struct plog_ref ref, char *b, size_t cap)
@@ -329,6 +329,112 @@ static void ref_str(const struct plog_reader *r, struct plog_ref ref, char *b, s
         b[0] = '\0';
     else
         snprintf(b, cap, " (%s:%llu)", plog_src_name(r, ref.src), (unsigned long long)ref.line);
+}
+
+/* ---- --xid: one phone's story ---- */
+
+static const char *xid_name(const struct plog_model *m, uint32_t ph, char *b, size_t cap)
+{
+    uint32_t x;
+    if (ph != PLOG_NONE && plog_phone_xid(m, ph, &x))
+        snprintf(b, cap, "XID%08X", (unsigned)x);
+    else
+        snprintf(b, cap, "?");
+    return b;
+}
+
+/* "XIDa <- XIDb <- XIDc (root)": from the phone up its parents, as the logs leave them. */
+static void path_to_root(FILE *out, const struct plog_model *m, const struct plog_hier *h,
+                         const struct plog_node *n, size_t width)
+{
+    char b[16], path[1200];
+    size_t len = (size_t)snprintf(path, sizeof path, "%s", xid_name(m, n->phone, b, sizeof b));
+    const struct plog_node *cur = n;
+    for (int hops = 0; cur && cur->parent != PLOG_NONE && hops < 64 && len < sizeof path; hops++) {
+        len += (size_t)snprintf(path + len, sizeof path - len, " <- %s",
+                                xid_name(m, cur->parent, b, sizeof b));
+        uint32_t pn = node_of(m, h, cur->parent);
+        cur = pn == PLOG_NONE ? NULL : &m->nodes[pn];
+    }
+    const char *end = cur && cur->is_root ? " (root)"
+                      : cur && (cur->fallback || cur->source == SRC_TFTP) ? " (TFTP server)"
+                      : cur ? " (no parent, no root)" : " (whose own node is not known)";
+    if (len < sizeof path)
+        snprintf(path + len, sizeof path - len, "%s", end);
+    fputs("  path to the root: ", out);
+    put_wrapped(out, path, 20, 4, width);
+}
+
+/* The reason a node's log gave for a line of kind k, if any. */
+static const char *reason_of(const struct plog_node *n, enum pfs_dlog_kind k)
+{
+    switch (k) {
+    case PFS_DL_REFUSED: return n->refused_reason;
+    case PFS_DL_FALLBACK: return n->reason;
+    case PFS_DL_PARENT_LOST:
+    case PFS_DL_CHILD_LOST: return n->lost_reason;
+    case PFS_DL_TFTP_FAIL: return n->fail_reason;
+    default: return "";
+    }
+}
+
+static void story(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                  const struct plog_hier *h, uint32_t ph, size_t width)
+{
+    uint32_t ni = node_of(m, h, ph);
+    if (ni == PLOG_NONE)
+        return;
+    const struct plog_node *n = &m->nodes[ni];
+    char note[256], b[16];
+    path_to_root(out, m, h, n, width);
+    node_note(m, n, note, sizeof note);
+    char sum[400], rate[32] = "";
+    if (n->rate > 0)
+        snprintf(rate, sizeof rate, ", %.1f KB/s", n->rate);
+    snprintf(sum, sizeof sum, "role %s, source %s, %.3f s%s%s%s", plog_role_name(plog_node_role(m, n)),
+             n->source == SRC_NONE ? "-" : plog_source_name(n->source), plog_node_seconds(n), rate,
+             note[0] ? "; " : "", note);
+    fputs("  ", out);
+    put_wrapped(out, sum, 2, 4, width);
+    /* parents in the order its log named them */
+    fputs("  parents:", out);
+    int any = 0;
+    for (uint32_t i = 0; i < h->nevents; i++) {
+        const struct plog_evrec *e = &h->events[i];
+        if (e->phone == ph && e->peer != PLOG_NONE &&
+            (e->kind == PFS_DL_JOINED || e->kind == PFS_DL_PARENT_LOST)) {
+            fprintf(out, " %s%s", e->kind == PFS_DL_PARENT_LOST ? "lost " : "",
+                    xid_name(m, e->peer, b, sizeof b));
+            any = 1;
+        }
+    }
+    fputs(any ? "\n" : " none\n", out);
+    for (uint32_t i = 0; i < h->nevents; i++) {
+        const struct plog_evrec *e = &h->events[i];
+        if (e->phone != ph)
+            continue;
+        const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
+        char t[40], line[700], where[300];
+        plog_fmt_when(r, t, sizeof t, e->t);
+        /* the file's base name: the story is one phone's, mostly from one file */
+        const char *sn = plog_src_name(r, e->ref.src), *slash = strrchr(sn, '/');
+        snprintf(where, sizeof where, " (%s:%llu)", slash ? slash + 1 : sn,
+                 (unsigned long long)e->ref.line);
+        const char *why = reason_of(n, e->kind);
+        int len = snprintf(line, sizeof line, "%s %-13s", t, k ? k->name : "?");
+        if (e->peer != PLOG_NONE && len > 0 && (size_t)len < sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %s",
+                            xid_name(m, e->peer, b, sizeof b));
+        if (why[0] && len > 0 && (size_t)len < sizeof line)
+            len += snprintf(line + len, sizeof line - (size_t)len, ": %s", why);
+        if (len > 0 && (size_t)len < sizeof line)
+            snprintf(line + len, sizeof line - (size_t)len, "%s", where);
+        fputs("    ", out);
+        put_wrapped(out, line, 4, 6, width);
+    }
+    if (h->dropped_events)
+        fprintf(out, "    (%llu more lines of the hierarchy not kept)\n",
+                (unsigned long long)h->dropped_events);
 }
 
 int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_reader *r,
@@ -348,7 +454,11 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
             continue;
         fputc('\n', out);
         hier_title(out, m, r, &m->hiers[hi], o->color, width);
-        print_tree(out, m, &m->hiers[hi], o);
+        uint32_t ph = f->has_xid ? plog_map_get(&m->by_xid, f->xid) : PLOG_NONE;
+        if (ph != PLOG_NONE)
+            story(out, m, r, &m->hiers[hi], ph, width); /* its story, not every tree */
+        else
+            print_tree(out, m, &m->hiers[hi], o);
     }
     size_t shown = 0;
     for (size_t i = 0; i < m->ndiags; i++) {
@@ -366,8 +476,8 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
         char head[96], body[sizeof d->msg + sizeof where];
         int hl = snprintf(head, sizeof head, "  %-7s %s%s:", sev_name(d->sev), d->code, up);
         snprintf(body, sizeof body, "%s%s", d->msg, where);
-        fprintf(out, "  %s%-7s%s %s%s:", c, sev_name(d->sev), o->color ? C_OFF : "", d->code, up);
-        put_wrapped(out, body, hl > 0 ? (size_t)hl : 0, 4, width);
+        fprintf(out, "  %s%-7s%s %s%s: ", c, sev_name(d->sev), o->color ? C_OFF : "", d->code, up);
+        put_wrapped(out, body, hl > 0 ? (size_t)hl + 1 : 0, 4, width);
     }
     const struct plog_stats *s = &r->stats;
     char stats[256];

@@ -259,6 +259,19 @@ def dates(a, tmp):
           "--since HH:MM:SS on a console log without dates: its first day's clock")
 
 
+def xid_story(a):
+    logs = ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    rc, out, _ = run(a, ["--xid", "B4600003"] + logs)
+    check("NODE " not in out and out.count("path to the root: XIDB4600003") == 6,
+          "--xid tells the phone's story per file, not every full tree")
+    check("XIDB4600003 <- XIDB4600004 <- XIDB4600008 <- XIDB4600005 (root)" in " ".join(out.split()),
+          "its path to the root")
+    check("parents: XIDB4600007 lost XIDB4600007 XIDB4600004" in out, "its parent history")
+    check("refused XIDB4600005: FULL (B4600003.log.gz:73)" in out,
+          "each refusal with the reason and the log line")
+    check(all(len(ln) <= 80 for ln in out.splitlines()), "the story fits 80 columns")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -272,6 +285,7 @@ def main():
         width(a)
         dot_svg(a)
         dates(a, tmp)
+        xid_story(a)
         verbose(a)
         stdin(a, tmp)
         colour(a)
