@@ -7,6 +7,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -31,6 +32,7 @@ struct config {
     int verbose;
     enum color_mode color;
     const char *listen;
+    const char *html;           /* --html FILE */
     struct plog_filter filter;
     struct plog_when since, until;  /* --since, --until */
     char **inputs;
@@ -73,6 +75,8 @@ static void usage(FILE *out)
           "      --json            one JSON document (docs/pfslog-json.md)\n"
           "      --dot             Graphviz digraph per hierarchy\n"
           "      --timeline        merged, time-ordered event list across phones\n"
+          "      --html FILE       also write a self-contained HTML page: verdict, trees,\n"
+          "                        a timeline of every download, diagnostics with evidence\n"
           "      --color=WHEN      auto (default; off with NO_COLOR), always, never\n"
           "  -v, --verbose         list lines that could not be placed (file:line)\n"
           "Filters:\n"
@@ -109,7 +113,7 @@ static int parse_xid(const char *s, uint32_t *x)
 static int parse_args(int argc, char **argv, struct config *cfg, int *done)
 {
     enum { O_JSON = 256, O_DOT, O_TIMELINE, O_FILE, O_XID, O_MODEL, O_LISTEN, O_COLOR, O_SINCE,
-           O_UNTIL };
+           O_UNTIL, O_HTML };
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},       {"dot", no_argument, NULL, O_DOT},
         {"timeline", no_argument, NULL, O_TIMELINE}, {"file", required_argument, NULL, O_FILE},
@@ -117,6 +121,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *done)
         {"listen", required_argument, NULL, O_LISTEN},
         {"color", required_argument, NULL, O_COLOR}, {"verbose", no_argument, NULL, 'v'},
         {"since", required_argument, NULL, O_SINCE}, {"until", required_argument, NULL, O_UNTIL},
+        {"html", required_argument, NULL, O_HTML},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -131,6 +136,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *done)
         case O_FILE: cfg->filter.file = optarg; break;
         case O_MODEL: cfg->filter.model = optarg; break;
         case O_LISTEN: cfg->listen = optarg; break;
+        case O_HTML: cfg->html = optarg; break;
         case O_XID:
             if (parse_xid(optarg, &cfg->filter.xid) != 0) {
                 fprintf(stderr, "pfslog: --xid %s: expected 8 hex digits\n", optarg);
@@ -329,6 +335,45 @@ static int out_width(void)
     return v >= 40 && v <= 1000 ? (int)v : 80;
 }
 
+/*
+ * --html FILE: written beside FILE first and renamed onto it, so that a
+ * failure leaves no half page behind. 0, or -1 after a one-line message.
+ */
+static int write_html(struct run *run)
+{
+    const char *path = run->cfg->html;
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    char err[256] = "";
+    if (!tmp) {
+        fprintf(stderr, "pfslog: %s: out of memory\n", path);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = -1;
+    if (!f) {
+        snprintf(err, sizeof err, "%s", strerror(errno));
+    } else {
+        int ok = plog_report_html(f, &run->model, &run->reader, &run->cfg->filter, err,
+                                  sizeof err) == 0;
+        if (ferror(f) && !err[0])
+            snprintf(err, sizeof err, "cannot write");
+        if (fclose(f) != 0 && !err[0])
+            snprintf(err, sizeof err, "%s", strerror(errno));
+        if (ok && !err[0] && rename(tmp, path) == 0)
+            rc = 0;
+        else if (!err[0])
+            snprintf(err, sizeof err, "%s", strerror(errno));
+        if (rc != 0)
+            unlink(tmp);
+    }
+    if (rc != 0)
+        fprintf(stderr, "pfslog: %s: %s\n", path, err);
+    free(tmp);
+    return rc;
+}
+
 static int report(struct run *run)
 {
     const struct config *cfg = run->cfg;
@@ -403,6 +448,10 @@ int main(int argc, char **argv)
     plog_model_finish(&run.model);
     if (run.model.oom) {
         fprintf(stderr, "pfslog: out of memory\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (cfg.html && write_html(&run) != 0) {
         rc = EXIT_USAGE;
         goto out;
     }

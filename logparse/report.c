@@ -648,7 +648,7 @@ int plog_dot_hier(FILE *out, const struct plog_model *m, uint32_t hi)
 {
     char title[PFS_DL_MODEL_SZ + PFS_DL_FILE_SZ + 4];
     hier_label(&m->hiers[hi], title, sizeof title);
-    fputs("digraph pfs {\n  label=", out);
+    fputs("digraph pfs {\n  comment=", out);
     dot_str(out, title);
     fputs(";\n  node [shape=box, fontname=\"monospace\"];\n"
           "  edge [fontname=\"monospace\", fontsize=10];\n",

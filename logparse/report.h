@@ -31,6 +31,14 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
                      const struct plog_filter *f);
 /* Graphviz: one digraph, a cluster per selected hierarchy, problems coloured, rates on edges. */
 int plog_report_dot(FILE *out, const struct plog_model *m, const struct plog_filter *f);
+/*
+ * --html: one self-contained page (no script, nothing fetched): the
+ * verdict, each hierarchy's tree laid out by libgvc, a timeline of every
+ * phone's download, the diagnostics with their evidence lines read back
+ * from the inputs. 0, or -1 with the reason in err.
+ */
+int plog_report_html(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                     const struct plog_filter *f, char *err, size_t ecap);
 /* The same for hierarchy hi alone (the HTML report lays each out). */
 int plog_dot_hier(FILE *out, const struct plog_model *m, uint32_t hi);
 /*
