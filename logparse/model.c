@@ -32,8 +32,10 @@ void plog_model_init(struct plog_model *m)
 
 void plog_model_free(struct plog_model *m)
 {
-    for (size_t i = 0; i < m->nhiers; i++)
+    for (size_t i = 0; i < m->nhiers; i++) {
         free(m->hiers[i].nodes);
+        free(m->hiers[i].events);
+    }
     free(m->hiers);
     free(m->phones);
     free(m->nodes);
@@ -47,6 +49,7 @@ void plog_model_free(struct plog_model *m)
     plog_map_free(&m->by_name);
     plog_map_free(&m->by_file);
     plog_map_free(&m->by_node);
+    plog_map_free(&m->by_phone_file);
     memset(m, 0, sizeof *m);
 }
 
@@ -385,6 +388,11 @@ static int node_reset(struct plog_model *m, uint32_t ni, int64_t t)
     return 0;
 }
 
+static uint64_t phone_file_key(uint32_t ph, const char *file)
+{
+    return plog_hash(file, strlen(file)) * 1099511628211ULL + ph;
+}
+
 /* The node of phone ph in hierarchy hi, current round; created as needed. */
 static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t t)
 {
@@ -408,6 +416,11 @@ static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t
         m->oom = 1;
         return PLOG_NONE;
     }
+    const char *file = m->hiers[hi].file;
+    uint64_t pf = phone_file_key(ph, file);
+    if (file[0] && plog_map_get(&m->by_phone_file, pf) == PLOG_NONE &&
+        plog_map_put(&m->by_phone_file, pf, hi) != 0)
+        m->oom = 1;
     return i;
 }
 
@@ -534,6 +547,18 @@ static void enter(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t t)
         new_round(m, hi, t);
 }
 
+/* Keeps an event of hierarchy h's upgrade: the first PLOG_EVENTS_CAP, the rest counted. */
+static void keep_event(struct plog_model *m, struct plog_hier *h, const struct plog_evrec *rec)
+{
+    if (h->nevents >= PLOG_EVENTS_CAP ||
+        plog_grow(&h->events, &h->cap_events, h->nevents, sizeof *h->events) != 0) {
+        h->dropped_events++;
+        m->oom |= h->nevents < PLOG_EVENTS_CAP;
+        return;
+    }
+    h->events[h->nevents++] = *rec;
+}
+
 /* ---- the pending election ---- */
 
 static void merge_ref(struct plog_ref *dst, const struct plog_ref *src)
@@ -593,12 +618,8 @@ static void bind_pending(struct plog_model *m, uint32_t ph, uint32_t ni)
     struct plog_hier *h = &m->hiers[d->hier];
     h->ads += se->ads;
     h->timeouts += se->timeouts;
-    for (uint32_t i = 0; i < p->npend_ev; i++) {
-        if (h->nevents < PLOG_EVENTS_CAP)
-            h->events[h->nevents++] = p->pend_ev[i];
-        else
-            h->dropped_events++;
-    }
+    for (uint32_t i = 0; i < p->npend_ev; i++)
+        keep_event(m, h, &p->pend_ev[i]);
     p->npend_ev = 0;
     p->has_pending = 0;
 }
@@ -666,18 +687,14 @@ static void record_event(struct plog_model *m, uint32_t hi, uint32_t ph, const s
     if (kind_flags(e->ev.kind) & PFS_DLF_REPEAT)
         return;
     uint32_t peer = e->ev.peer ? plog_map_get(&m->by_xid, e->ev.peer) : PLOG_NONE;
-    struct plog_evrec rec = {e->t, ph, peer, e->ev.kind, e->ref};
+    struct plog_evrec rec = {e->t, ph, peer, e->ref, (uint8_t)e->ev.kind};
     if (hi == PLOG_NONE) {
         struct plog_phone *p = &m->phones[ph];
         if (p->has_pending && p->npend_ev < PLOG_PEND_EV)
             p->pend_ev[p->npend_ev++] = rec;
         return;
     }
-    struct plog_hier *h = &m->hiers[hi];
-    if (h->nevents < PLOG_EVENTS_CAP)
-        h->events[h->nevents++] = rec;
-    else
-        h->dropped_events++;
+    keep_event(m, &m->hiers[hi], &rec);
 }
 
 static void confirm(struct plog_elect *el, int64_t t)
@@ -1084,10 +1101,15 @@ static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_
     }
     case PFS_SC_BY_H: return hier_by_h(m, ev->h, p->model);
     case PFS_SC_BY_FILE: {
-        /* the file of the hierarchy the phone is in, most often */
+        /* the file of the hierarchy the phone is in, most often; else the one
+         * of that file it has a node in (several subnets share file names) */
         const struct plog_node *cur = current_node(m, p);
-        if (cur && strcmp(m->hiers[cur->hier].file, base_name(ev->file)) == 0)
+        const char *file = base_name(ev->file);
+        if (cur && strcmp(m->hiers[cur->hier].file, file) == 0)
             return cur->hier;
+        uint32_t hi = plog_map_get(&m->by_phone_file, phone_file_key(ph, file));
+        if (hi != PLOG_NONE && strcmp(m->hiers[hi].file, file) == 0)
+            return hi;
         return hier_by_name(m, p->model, ev->file);
     }
     case PFS_SC_PHONE:

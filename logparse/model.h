@@ -71,8 +71,8 @@ struct plog_evrec {
     int64_t t;
     uint32_t phone;
     uint32_t peer;                      /* the other phone the line names, or PLOG_NONE */
-    enum pfs_dlog_kind kind;
     struct plog_ref ref;
+    uint8_t kind;                       /* enum pfs_dlog_kind */
 };
 
 struct plog_hier {
@@ -84,7 +84,8 @@ struct plog_hier {
     size_t nnodes, cap_nodes;
     uint32_t round;                     /* upgrades seen: 1, 2, ... */
     int64_t t_round;                    /* first event of the current round */
-    struct plog_evrec events[PLOG_EVENTS_CAP];
+    struct plog_evrec *events;          /* grown as needed, up to PLOG_EVENTS_CAP */
+    size_t cap_events;
     uint32_t nevents;
     uint64_t dropped_events;
     uint64_t ads, timeouts;
@@ -174,6 +175,7 @@ struct plog_model {
     struct plog_node *pending;          /* per phone: election not tied yet */
     size_t cap_pending;
     struct plog_map by_xid, by_h, by_name, by_file, by_node;
+    struct plog_map by_phone_file;      /* (phone, file) -> the hierarchy its node is in */
     uint32_t last_phone, last_hier;     /* the phone and hierarchy of the event applied last */
     plog_live_fn live;
     void *live_ctx;

@@ -60,6 +60,8 @@ void plog_reader_free(struct plog_reader *r)
     if (!r->borrowed)
         pfs_dlog_parser_free(r->parser);
     free(r->memo);
+    for (size_t i = 0; i < r->nstreams; i++)
+        free(r->streams[i].pending);
     free(r->streams);
     free(r->cuts);
     plog_map_free(&r->stream_map);
@@ -443,7 +445,10 @@ static void drop_pending(struct plog_reader *r, struct plog_stream *s)
 static void hold_pending(struct plog_reader *r, struct plog_stream *s, const char *msg, size_t n,
                          int64_t t, struct plog_ref ref, const char *level)
 {
-    if (n + WRAP_TAIL_MAX + 2 > PLOG_PENDING_SZ) {
+    /* most streams never hold a record: their buffer comes with the first */
+    if (!s->pending)
+        s->pending = malloc(PLOG_PENDING_SZ);
+    if (!s->pending || n + WRAP_TAIL_MAX + 2 > PLOG_PENDING_SZ) {
         unplaced(r, ref, "DLoad record of no known shape", msg, n);
         return;
     }
@@ -709,7 +714,7 @@ static int read_slow(struct plog_reader *r, uint32_t src, uint64_t lineno, const
         r->stats.blank_lines++;
         return 0;
     }
-    struct plog_ref ref = {src, lineno};
+    struct plog_ref ref = plog_ref_of(src, lineno);
     r->stats.syslog_lines += (uint64_t)sc.had_header;
     if (sc.anon)
         return read_anon(r, src, ref, &sc, out);
@@ -745,7 +750,7 @@ static int read_slow(struct plog_reader *r, uint32_t src, uint64_t lineno, const
 void plog_reader_cut_src(struct plog_reader *r, uint32_t src, uint64_t lineno)
 {
     if (plog_grow(&r->cuts, &r->cap_cuts, r->ncuts, sizeof *r->cuts) == 0)
-        r->cuts[r->ncuts++] = (struct plog_ref){src, lineno};
+        r->cuts[r->ncuts++] = plog_ref_of(src, lineno);
 }
 
 void plog_reader_end_src(struct plog_reader *r, uint32_t src)
@@ -863,7 +868,7 @@ static int read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const 
     r->stats.lines++;
     r->stats.bytes += len + 1;
     r->stats.syslog_lines += pre->had_header;
-    struct plog_ref ref = {src, lineno};
+    struct plog_ref ref = plog_ref_of(src, lineno);
     const char *hname = pre->has_host ? line + pre->host_off : host ? host : "";
     char tag[PLOG_HOST_SZ];
     struct who w = {hname, tag, pre->has_host ? pre->host_len : host ? strlen(host) : 0,

@@ -19,8 +19,15 @@
 /* Where a line came from: an input (file, stdin, udp) and a line number. */
 struct plog_ref {
     uint32_t src;
-    uint64_t line;
+    uint32_t line;      /* 1-based; a line past 4294967295 is cited as that */
 };
+
+/* The ref of line lineno of input src (line numbers saturate at UINT32_MAX). */
+static inline struct plog_ref plog_ref_of(uint32_t src, uint64_t lineno)
+{
+    struct plog_ref r = {src, lineno > UINT32_MAX ? UINT32_MAX : (uint32_t)lineno};
+    return r;
+}
 
 /* One typed event, ready for the model. */
 struct plog_event {
@@ -45,7 +52,7 @@ struct plog_stream {
     int64_t day;                /* days since the input's first (midnights, dates) */
     int64_t last_usec;          /* time of day of the last record, -1 none */
     /* a DLoad record that did not parse and may continue on the next line */
-    char pending[PLOG_PENDING_SZ];
+    char *pending;              /* PLOG_PENDING_SZ bytes, allocated when first needed */
     size_t pending_len;
     int pending_joins;
     int64_t pending_t;
