@@ -28,6 +28,8 @@
 void plog_model_init(struct plog_model *m)
 {
     memset(m, 0, sizeof *m);
+    for (int k = 0; k < PFS_DL_KIND_COUNT; k++)
+        m->kinds[k] = pfs_dlog_info((enum pfs_dlog_kind)k);
 }
 
 void plog_model_free(struct plog_model *m)
@@ -111,16 +113,16 @@ static uint32_t mention(struct plog_model *m, uint32_t xid, uint32_t ip)
     return i;
 }
 
-/* The kind's row says whether {xid} is the phone whose log this is. */
-static unsigned kind_flags(enum pfs_dlog_kind k)
+/* What the kind's grammar row says a line of it means (none for PFS_DL_NONE). */
+static unsigned kind_flags(const struct plog_model *m, enum pfs_dlog_kind k)
 {
-    const struct pfs_dlog_kind_info *i = pfs_dlog_info(k);
+    const struct pfs_dlog_kind_info *i = (unsigned)k < PFS_DL_KIND_COUNT ? m->kinds[k] : NULL;
     return i ? i->flags : 0;
 }
 
-static enum pfs_dlog_scope kind_scope(enum pfs_dlog_kind k)
+static enum pfs_dlog_scope kind_scope(const struct plog_model *m, enum pfs_dlog_kind k)
 {
-    const struct pfs_dlog_kind_info *i = pfs_dlog_info(k);
+    const struct pfs_dlog_kind_info *i = (unsigned)k < PFS_DL_KIND_COUNT ? m->kinds[k] : NULL;
     return i ? i->scope : PFS_SC_PHONE;
 }
 
@@ -220,7 +222,7 @@ static uint32_t self_phone(struct plog_model *m, const struct plog_event *e,
     }
     struct plog_stream_use *su = &m->streams[e->stream];
     uint32_t cur = su->phone ? su->phone - 1 : PLOG_NONE;
-    if (!(kind_flags(e->ev.kind) & PFS_DLF_SELF)) {
+    if (!(kind_flags(m, e->ev.kind) & PFS_DLF_SELF)) {
         if (cur == PLOG_NONE) {
             cur = new_phone(m);
             if (cur == PLOG_NONE)
@@ -684,7 +686,7 @@ typedef void (*kind_fn)(struct plog_model *m, const struct step *s);
 
 static void record_event(struct plog_model *m, uint32_t hi, uint32_t ph, const struct plog_event *e)
 {
-    if (kind_flags(e->ev.kind) & PFS_DLF_REPEAT)
+    if (kind_flags(m, e->ev.kind) & PFS_DLF_REPEAT)
         return;
     uint32_t peer = e->ev.peer ? plog_map_get(&m->by_xid, e->ev.peer) : PLOG_NONE;
     struct plog_evrec rec = {e->t, ph, peer, e->ref, (uint8_t)e->ev.kind};
@@ -1090,7 +1092,7 @@ static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_
 {
     const struct pfs_dlog_ev *ev = &e->ev;
     struct plog_phone *p = &m->phones[ph];
-    switch (kind_scope(ev->kind)) {
+    switch (kind_scope(m, ev->kind)) {
     case PFS_SC_NAMED:
         if (ev->model[0])
             copy_word(p->model, sizeof p->model, ev->model);
@@ -1122,7 +1124,7 @@ static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_
 static void apply_hier(struct plog_model *m, struct step *s)
 {
     const struct plog_event *e = s->e;
-    unsigned flags = kind_flags(e->ev.kind);
+    unsigned flags = kind_flags(m, e->ev.kind);
     int binds = (flags & PFS_DLF_BINDS) != 0;
     int claim_tied = binds && m->phones[s->ph].has_pending && m->pending[s->ph].el.claimed;
     int enters = (flags & PFS_DLF_ENTERS) || claim_tied;
@@ -1157,7 +1159,7 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
     m->last_hier = PLOG_NONE;
     if (s.ph == PLOG_NONE)
         return;
-    switch (kind_scope(e->ev.kind)) {
+    switch (kind_scope(m, e->ev.kind)) {
     case PFS_SC_PHONE:
         if (handlers[e->ev.kind])
             handlers[e->ev.kind](m, &s);
@@ -1166,7 +1168,7 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
     default:
         /* A line about someone who never said who it is (no XID, no H):
          * a connection refused before any join. No phone, no hierarchy. */
-        if (!e->ev.peer && !e->ev.h && kind_scope(e->ev.kind) == PFS_SC_BY_H) {
+        if (!e->ev.peer && !e->ev.h && kind_scope(m, e->ev.kind) == PFS_SC_BY_H) {
             rogue(m, s.ph, e, 1);
             break;
         }
@@ -1181,6 +1183,6 @@ void plog_model_apply(struct plog_model *m, const struct plog_event *e,
         hi = m->nodes[p->cur_node].hier;
     m->last_phone = s.ph;
     m->last_hier = hi;
-    if (m->live && !(kind_flags(e->ev.kind) & PFS_DLF_REPEAT))
+    if (m->live && !(kind_flags(m, e->ev.kind) & PFS_DLF_REPEAT))
         m->live(m->live_ctx, e, hi, s.ph);
 }

@@ -177,6 +177,8 @@ struct plog_model {
     struct plog_map by_xid, by_h, by_name, by_file, by_node;
     struct plog_map by_phone_file;      /* (phone, file) -> the hierarchy its node is in */
     uint32_t last_phone, last_hier;     /* the phone and hierarchy of the event applied last */
+    /* each kind's grammar row (meaning: scope, flags), looked up once, not per line */
+    const struct pfs_dlog_kind_info *kinds[PFS_DL_KIND_COUNT];
     plog_live_fn live;
     void *live_ctx;
     int oom;

@@ -305,42 +305,6 @@ int pfs_dlog_line(char *out, size_t cap, int64_t usec_of_day, const struct pfs_d
     return m < 0 ? -1 : n + m;
 }
 
-/* The value of the digit at t[i], or more than 9 when it is no digit. */
-static unsigned dval(const char *t, int i)
-{
-    return (unsigned)(unsigned char)t[i] - '0';
-}
-
-/* Readers call this on every line: no ctype, the digits checked together. */
-int64_t pfs_dlog_time(const char *t)
-{
-    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
-        return -1;
-    unsigned h1 = dval(t, 0), h0 = dval(t, 1), m1 = dval(t, 3), m0 = dval(t, 4);
-    unsigned s1 = dval(t, 6), s0 = dval(t, 7);
-    unsigned u5 = dval(t, 9), u4 = dval(t, 10), u3 = dval(t, 11), u2 = dval(t, 12);
-    unsigned u1 = dval(t, 13), u0 = dval(t, 14);
-    int bad = (h1 > 9) | (h0 > 9) | (m1 > 9) | (m0 > 9) | (s1 > 9) | (s0 > 9) | (u5 > 9) |
-              (u4 > 9) | (u3 > 9) | (u2 > 9) | (u1 > 9) | (u0 > 9);
-    unsigned hh = h1 * 10 + h0, mm = m1 * 10 + m0, ss = s1 * 10 + s0;
-    if (bad || hh > 23 || mm > 59 || ss > 59)
-        return -1;
-    int64_t us = ((((u5 * 10 + u4) * 10 + u3) * 10 + u2) * 10 + u1) * 10 + u0;
-    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
-}
-
-int pfs_dlog_is_level(const char *s, size_t n)
-{
-    if (n == 2)
-        return memcmp(s, "NF", 2) == 0;
-    if (n != 3)
-        return 0;
-    for (size_t i = 0; i < sizeof level_names / sizeof level_names[0]; i++)
-        if (memcmp(s, level_names[i], 3) == 0)
-            return 1;
-    return 0;
-}
-
 int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
 {
     /* "LVL " or "NF " (a clipped INF), then "HH:MM:SS.uuuuuu " */

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum pfs_dlog_kind {
     PFS_DL_NONE = 0,     /* not a known DLoad shape */
@@ -170,11 +171,41 @@ struct pfs_dlog_prefix {
 
 /*
  * pfs_dlog_time - "HH:MM:SS.uuuuuu " (16 bytes, the blank included) at t:
- * microseconds of the day, or -1. t must have 16 readable bytes.
+ * microseconds of the day, or -1. t must have 16 readable bytes. Inline:
+ * readers call it on every line. No ctype, the digits checked together.
  */
-int64_t pfs_dlog_time(const char *t);
+static inline unsigned pfs_dlog_digit_(const char *t, int i)
+{
+    return (unsigned)(unsigned char)t[i] - '0'; /* more than 9: no digit */
+}
+
+static inline int64_t pfs_dlog_time(const char *t)
+{
+    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
+        return -1;
+    unsigned h1 = pfs_dlog_digit_(t, 0), h0 = pfs_dlog_digit_(t, 1);
+    unsigned m1 = pfs_dlog_digit_(t, 3), m0 = pfs_dlog_digit_(t, 4);
+    unsigned s1 = pfs_dlog_digit_(t, 6), s0 = pfs_dlog_digit_(t, 7);
+    unsigned u5 = pfs_dlog_digit_(t, 9), u4 = pfs_dlog_digit_(t, 10), u3 = pfs_dlog_digit_(t, 11);
+    unsigned u2 = pfs_dlog_digit_(t, 12), u1 = pfs_dlog_digit_(t, 13), u0 = pfs_dlog_digit_(t, 14);
+    int bad = (h1 > 9) | (h0 > 9) | (m1 > 9) | (m0 > 9) | (s1 > 9) | (s0 > 9) | (u5 > 9) |
+              (u4 > 9) | (u3 > 9) | (u2 > 9) | (u1 > 9) | (u0 > 9);
+    unsigned hh = h1 * 10 + h0, mm = m1 * 10 + m0, ss = s1 * 10 + s0;
+    if (bad || hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    int64_t us = ((((u5 * 10 + u4) * 10 + u3) * 10 + u2) * 10 + u1) * 10 + u0;
+    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+}
 /* s[0..n) is a level as lines carry it: DBG NOT INF WRN ERR, or NF (a clipped INF). */
-int pfs_dlog_is_level(const char *s, size_t n);
+static inline int pfs_dlog_is_level(const char *s, size_t n)
+{
+    if (n == 2)
+        return s[0] == 'N' && s[1] == 'F';
+    if (n != 3)
+        return 0;
+    return !memcmp(s, "DBG", 3) || !memcmp(s, "NOT", 3) || !memcmp(s, "INF", 3) ||
+           !memcmp(s, "WRN", 3) || !memcmp(s, "ERR", 3);
+}
 
 /*
  * pfs_dlog_split - read "LVL HH:MM:SS.uuuuuu Comp: " at the start of line.
