@@ -18,13 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-FAILED = []
-
-
-def check(cond, msg):
-    print(("ok: " if cond else "FAIL: ") + msg)
-    if not cond:
-        FAILED.append(msg)
+from checks import check, finish
 
 
 def chromium(profile, args):
@@ -97,10 +91,7 @@ def main():
     err = p.stderr.decode()
     check(p.returncode == 2 and err.startswith(f"pfslog: {bad}: ") and err.count("\n") == 1 and
           not os.listdir(a.out).count("no-such-dir"), "an unwritable page: exit 2, one line, no file")
-    if FAILED:
-        print(f"{len(FAILED)} check(s) failed")
-        return 1
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -25,13 +25,7 @@ import tempfile
 import time
 import zlib
 
-FAILED = []
-
-
-def check(cond, msg):
-    print(("ok: " if cond else "FAIL: ") + msg)
-    if not cond:
-        FAILED.append(msg)
+from checks import check, finish
 
 
 def run(a, args, stdin=None):
@@ -292,10 +286,7 @@ def main():
         relay_tags(a)
         rsyslog_headless(a)
         real_rsyslog(a)
-    if FAILED:
-        print(f"{len(FAILED)} check(s) failed")
-        return 1
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
