@@ -3,7 +3,8 @@
  *
  * On a terminal the screen is redrawn in place a few times a second (the
  * ticks of listen.c): a header with what was received and lost, the
- * senders with the most lines, then the report as it stands (verdict,
+ * senders with the most lines, the newest problems, then the report as it
+ * stands (verdict,
  * each hierarchy's root and tree, the diagnostics), cut to the terminal's
  * rows and columns. Elsewhere (a pipe, a file, --json) events are written
  * as they arrive, and a line says so whenever more datagrams were lost.
@@ -77,6 +78,33 @@ static void senders_line(char *buf, size_t cap, const struct plog_listen *l)
     free(v);
 }
 
+#define NEWEST_SHOWN 3
+
+/* The newest warnings and errors (latest evidence first), one line each, into lines[]. */
+static int newest_problems(const struct plog_model *m, const struct plog_filter *f,
+                           char lines[][400], int max)
+{
+    int n = 0;
+    uint32_t last = UINT32_MAX;
+    while (n < max) {
+        const struct plog_diag *best = NULL;
+        for (size_t i = 0; i < m->ndiags; i++) {
+            const struct plog_diag *d = &m->diags[i];
+            if (d->sev == PLOG_INFO || !d->ref.line || d->ref.line >= last ||
+                !plog_diag_selected(m, d, f))
+                continue;
+            if (!best || d->ref.line > best->ref.line)
+                best = d;
+        }
+        if (!best)
+            break;
+        snprintf(lines[n++], sizeof lines[0], "%s %s: %s", best->sev == PLOG_ERROR ? "ERROR" : "warn",
+                 best->code, best->msg);
+        last = best->ref.line;
+    }
+    return n;
+}
+
 static void draw(struct plog_live *lv, const struct plog_listen *l)
 {
     int rows, cols;
@@ -102,10 +130,14 @@ static void draw(struct plog_live *lv, const struct plog_listen *l)
              (unsigned long long)(c->kernel_dropped + c->queue_dropped),
              (unsigned long long)c->kernel_dropped, (unsigned long long)c->queue_dropped);
     senders_line(snd, sizeof snd, l);
+    char news[NEWEST_SHOWN][400];
+    int nnews = newest_problems(lv->model, lv->filter, news, NEWEST_SHOWN);
     fputs("\033[H", lv->out);
     put_line(lv->out, head, strlen(head), cols);
     put_line(lv->out, snd, strlen(snd), cols);
     int row = 2;
+    for (int i = 0; i < nnews && row < rows - 1; i++, row++)
+        put_line(lv->out, news[i], strlen(news[i]), cols);
     for (const char *p = text; p && p < text + tlen && row < rows - 1; row++) {
         const char *nl = memchr(p, '\n', (size_t)(text + tlen - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(text + tlen - p);

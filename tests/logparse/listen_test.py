@@ -255,6 +255,8 @@ def terminal_view(a):
     check("root XID" in screen and "\u2514\u2500XID" in screen and "lines by sender:" in screen,
           "the screen shows each hierarchy's root and tree, and the senders")
     check(len(rows) <= 40 and all(len(r) <= 80 for r in rows), "the screen fits 80x40")
+    check(len(rows) > 2 and rows[2].startswith("warn root-alone:"),
+          "the newest problem under the header (the seed phone's root-alone)")
     check(screen.count("pfslog udp:") == 1 and rows[0].startswith("pfslog udp:"),
           "redrawn in place, not scrolled")
     with open(os.path.join(a.keep or a.tmp, "screen.txt"), "w", encoding="utf-8") as f:
