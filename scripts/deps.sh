@@ -13,6 +13,7 @@ PKGS=(
   rsyslog  # pfslog's tests read a real rsyslogd's file of header-less datagrams
   tmux     # pfslog's --listen test draws its live view on an 80x40 terminal
   libgraphviz-dev chromium  # pfslog --html lays trees out with libgvc; its test loads the page headless
+  tcpdump               # bench/pfsdump_bench.sh: pfsdump against tcpdump -r
 )
 
 missing=()
