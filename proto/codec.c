@@ -11,6 +11,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "pfs.h"
+#include "pfs_table.h"
 
 #include <string.h>
 
@@ -35,25 +36,6 @@ static int get_u8(struct rd *r, uint8_t *v)
     return 1;
 }
 
-static int get_u16(struct rd *r, uint16_t *v)
-{
-    if (!need(r, 2))
-        return 0;
-    *v = (uint16_t)(r->p[r->off] << 8 | r->p[r->off + 1]);
-    r->off += 2;
-    return 1;
-}
-
-static int get_u32(struct rd *r, uint32_t *v)
-{
-    if (!need(r, 4))
-        return 0;
-    const uint8_t *b = r->p + r->off;
-    *v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-    r->off += 4;
-    return 1;
-}
-
 /* n bytes in place: *v points into the message. */
 static int get_bytes(struct rd *r, size_t n, const uint8_t **v)
 {
@@ -62,32 +44,6 @@ static int get_bytes(struct rd *r, size_t n, const uint8_t **v)
     *v = r->p + r->off;
     r->off += n;
     return 1;
-}
-
-static int skip(struct rd *r, size_t n)
-{
-    const uint8_t *ignored;
-    return get_bytes(r, n, &ignored);
-}
-
-/*
- * A length-counted string. Returns PFS_OK, PFS_E_STRLEN when the length
- * byte exceeds max (checked first: that is the clearer fault), or
- * PFS_E_LENGTH when the bytes run past the message.
- */
-static int get_str(struct rd *r, size_t max, struct pfs_str *s)
-{
-    uint8_t n;
-    const uint8_t *b;
-    if (!get_u8(r, &n))
-        return PFS_E_LENGTH;
-    if (n > max)
-        return PFS_E_STRLEN;
-    if (!get_bytes(r, n, &b))
-        return PFS_E_LENGTH;
-    s->p = (const char *)b;
-    s->len = n;
-    return PFS_OK;
 }
 
 /* ---- the write cursor ---- */
@@ -355,91 +311,7 @@ int pfs_tlv_next(const struct pfs_msg *m, size_t *off, struct pfs_tlv_item *it)
     return 1;
 }
 
-/* ---- decode ---- */
-
-static int dec_claim(struct rd *r, struct pfs_claim *c)
-{
-    if (!get_u8(r, &c->state) || !get_u8(r, &c->seq) || !get_u8(r, &c->depth) ||
-        !get_u8(r, &c->free_slots) || !get_u32(r, &c->map) || !get_u32(r, &c->strength) ||
-        !get_u32(r, &c->root_xid) || !get_u32(r, &c->addr) || !get_u16(r, &c->port))
-        return PFS_E_LENGTH;
-    int rc = get_str(r, PFS_MODEL_MAX, &c->model);
-    return rc ? rc : get_str(r, PFS_PATH_MAX, &c->file);
-}
-
-static int dec_join(struct rd *r, struct pfs_join *j)
-{
-    if (!get_u32(r, &j->addr) || !get_u16(r, &j->port) || !get_u8(r, &j->try_no) || !skip(r, 1))
-        return PFS_E_LENGTH;
-    int rc = get_str(r, PFS_MODEL_MAX, &j->model);
-    return rc ? rc : get_str(r, PFS_PATH_MAX, &j->file);
-}
-
-static int dec_accept(struct rd *r, struct pfs_accept *a)
-{
-    if (!get_u8(r, &a->index) || !get_u8(r, &a->depth) || !skip(r, 2) ||
-        !get_u32(r, &a->root_xid))
-        return PFS_E_LENGTH;
-    return PFS_OK;
-}
-
-static int dec_refuse(struct rd *r, struct pfs_refuse *f)
-{
-    if (!get_u8(r, &f->reason) || !get_u8(r, &f->nhints) || !skip(r, 2))
-        return PFS_E_LENGTH;
-    /* Checked before the loop: the count bounds the hints array. */
-    if (f->nhints > PFS_MAX_HINTS)
-        return PFS_E_FIELD;
-    for (unsigned i = 0; i < f->nhints; i++) {
-        struct pfs_hint *h = &f->hints[i];
-        if (!get_u32(r, &h->xid) || !get_u32(r, &h->addr) || !get_u16(r, &h->port) ||
-            !skip(r, 2))
-            return PFS_E_LENGTH;
-    }
-    return PFS_OK;
-}
-
-static int dec_xfrcmd(struct rd *r, struct pfs_xfrcmd *x)
-{
-    if (!get_u32(r, &x->size) || !get_u8(r, &x->source) || !skip(r, 3) ||
-        !get_u32(r, &x->origin_xid) || !get_bytes(r, PFS_SHA256_LEN, &x->sha256))
-        return PFS_E_LENGTH;
-    return get_str(r, PFS_PATH_MAX, &x->file);
-}
-
-static int dec_data(struct rd *r, struct pfs_data *d)
-{
-    if (!get_u32(r, &d->offset) || !get_u16(r, &d->len) || !skip(r, 2))
-        return PFS_E_LENGTH;
-    /* The size rule before the bytes: an oversized len is SIZE even when short. */
-    if (d->len > PFS_DATA_MAX)
-        return PFS_E_SIZE;
-    if (!get_bytes(r, d->len, &d->bytes))
-        return PFS_E_LENGTH;
-    return PFS_OK;
-}
-
-static int dec_body(struct rd *r, struct pfs_msg *m)
-{
-    switch (m->type) {
-    case PFS_T_CLAIM:
-    case PFS_T_AD: return dec_claim(r, &m->u.claim);
-    case PFS_T_JOIN: return dec_join(r, &m->u.join);
-    case PFS_T_ACCEPT: return dec_accept(r, &m->u.accept);
-    case PFS_T_REFUSE: return dec_refuse(r, &m->u.refuse);
-    case PFS_T_XFRCMD: return dec_xfrcmd(r, &m->u.xfrcmd);
-    case PFS_T_DATA: return dec_data(r, &m->u.data);
-    case PFS_T_XFREND: return get_u32(r, &m->u.xfrend.size) ? PFS_OK : PFS_E_LENGTH;
-    case PFS_T_VERDICT:
-        if (!get_u8(r, &m->u.verdict.verdict) || !skip(r, 3) || !get_u32(r, &m->u.verdict.bytes))
-            return PFS_E_LENGTH;
-        return PFS_OK;
-    case PFS_T_ABORT:
-    case PFS_T_LEAVE:
-        return get_u8(r, &m->u.reason.reason) && skip(r, 3) ? PFS_OK : PFS_E_LENGTH;
-    default: return PFS_E_TYPE;
-    }
-}
+/* ---- framing ---- */
 
 /* Magic and version: the part of the header a framer can judge early. */
 static int check_lead(const uint8_t *buf, size_t len)
@@ -469,50 +341,11 @@ long pfs_frame_len(const uint8_t *buf, size_t len)
     return (long)total;
 }
 
-static int dec_header(struct rd *r, struct pfs_msg *m)
-{
-    uint16_t magic;
-    if (!get_u16(r, &magic) || !get_u8(r, &m->version) || !get_u8(r, &m->type) ||
-        !get_u16(r, &m->flags) || !get_u16(r, &m->length) || !get_u32(r, &m->xid) ||
-        !get_u32(r, &m->hier))
-        return PFS_E_SHORT;
-    if (magic != PFS_MAGIC)
-        return PFS_E_MAGIC;
-    if (m->version != PFS_VERSION_1)
-        return PFS_E_VERSION;
-    if (m->length < PFS_HDR_LEN)
-        return PFS_E_LENGTH;
-    if (m->length > r->len)
-        return PFS_E_SHORT;
-    if (m->length < r->len)
-        return PFS_E_LENGTH;
-    if (m->type < PFS_T_CLAIM || m->type > PFS_T_MAX)
-        return PFS_E_TYPE;
-    return PFS_OK;
-}
-
 int pfs_decode(const uint8_t *buf, size_t len, struct pfs_msg *m)
 {
     if (!buf || !m)
         return PFS_E_SHORT;
-    memset(m, 0, sizeof *m);
-    /* The header length is 16 bits: a longer buffer can never match it. */
-    struct rd r = {buf, len > PFS_MSG_MAX ? PFS_MSG_MAX + 1u : len, 0};
-    int rc = check_lead(buf, len);
-    if (rc)
-        return rc;
-    rc = dec_header(&r, m);
-    if (rc)
-        return rc;
-    rc = dec_body(&r, m);
-    if (rc)
-        return rc;
-    rc = check_body(m);
-    if (rc)
-        return rc;
-    m->tlv_len = (uint16_t)(m->length - r.off);
-    m->tlv = m->tlv_len ? buf + r.off : NULL;
-    return check_tlv_area(m);
+    return pfs_walk(buf, len, 0, m, NULL, NULL, NULL);
 }
 
 /* ---- encode ---- */
