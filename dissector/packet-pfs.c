@@ -14,6 +14,7 @@
 
 #include <epan/conversation.h>
 #include <epan/prefs.h>
+#include <epan/to_str.h>
 #include <epan/proto_data.h>
 #include <epan/tap.h>
 #include <epan/dissectors/packet-tcp.h>
@@ -96,62 +97,62 @@ static void set_info(packet_info *pinfo, guint ordinal, const char *text)
 
 /* ---- what the capture's state adds to a message ---- */
 
-static proto_item *add_frame(proto_tree *tree, int hf, guint32 frame)
+static proto_item *add_frame(proto_tree *tree, int hf, tvbuff_t *tvb, guint32 frame)
 {
-    proto_item *it = proto_tree_add_uint(tree, hf, NULL, 0, 0, frame);
+    proto_item *it = proto_tree_add_uint(tree, hf, tvb, 0, 0, frame);
     proto_item_set_generated(it);
     return it;
 }
 
 /* Model and file of H on messages that carry only H. */
-static void add_learnt(proto_tree *tree, const struct pfs_msg *m, const struct pfs_pdu_info *pi)
+static void add_learnt(proto_tree *tree, tvbuff_t *tvb, const struct pfs_msg *m, const struct pfs_pdu_info *pi)
 {
     if (m->type == PFS_T_CLAIM || m->type == PFS_T_AD || m->type == PFS_T_JOIN || !pi->model)
         return;
-    proto_item_set_generated(proto_tree_add_string(tree, hf_gen_model, NULL, 0, 0, pi->model));
-    proto_item_set_generated(proto_tree_add_string(tree, hf_gen_file, NULL, 0, 0, pi->file));
-    add_frame(tree, hf_gen_named_in, pi->named_frame);
+    proto_item_set_generated(proto_tree_add_string(tree, hf_gen_model, tvb, 0, 0, pi->model));
+    proto_item_set_generated(proto_tree_add_string(tree, hf_gen_file, tvb, 0, 0, pi->file));
+    add_frame(tree, hf_gen_named_in, tvb, pi->named_frame);
 }
 
-static void add_xfer_links(proto_tree *tree, packet_info *pinfo, const struct pfs_xfer *x)
+static void add_xfer_links(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const struct pfs_xfer *x)
 {
-    proto_tree *t = proto_tree_add_subtree_format(tree, NULL, 0, 0, ett_xfer, NULL,
+    proto_tree *t = proto_tree_add_subtree_format(tree, tvb, 0, 0, ett_xfer, NULL,
                                                   "Transfer of %s, %u bytes", x->file ? x->file : "?",
                                                   x->size);
     if (x->cmd_frame && x->cmd_frame != pinfo->num)
-        add_frame(t, hf_xfr_cmd_in, x->cmd_frame);
+        add_frame(t, hf_xfr_cmd_in, tvb, x->cmd_frame);
     if (x->first_data_frame)
-        add_frame(t, hf_xfr_data_first, x->first_data_frame);
+        add_frame(t, hf_xfr_data_first, tvb, x->first_data_frame);
     if (x->last_data_frame)
-        add_frame(t, hf_xfr_data_last, x->last_data_frame);
+        add_frame(t, hf_xfr_data_last, tvb, x->last_data_frame);
     if (x->end_frame && x->end_frame != pinfo->num)
-        add_frame(t, hf_xfr_end_in, x->end_frame);
+        add_frame(t, hf_xfr_end_in, tvb, x->end_frame);
     if (x->verdict_frame && x->verdict_frame != pinfo->num)
-        add_frame(t, hf_xfr_verdict_in, x->verdict_frame);
+        add_frame(t, hf_xfr_verdict_in, tvb, x->verdict_frame);
     if (x->abort_frame && x->abort_frame != pinfo->num)
-        add_frame(t, hf_xfr_abort_in, x->abort_frame);
+        add_frame(t, hf_xfr_abort_in, tvb, x->abort_frame);
     if (x->end_frame) {
         nstime_t d;
         nstime_delta(&d, &x->end_time, &x->cmd_time);
-        proto_item_set_generated(proto_tree_add_time(t, hf_xfr_time, NULL, 0, 0, &d));
+        proto_item_set_generated(proto_tree_add_time(t, hf_xfr_time, tvb, 0, 0, &d));
         double secs = nstime_to_sec(&d);
         if (secs > 0) {
-            proto_item *it = proto_tree_add_double(t, hf_xfr_rate, NULL, 0, 0, x->bytes / secs);
+            proto_item *it = proto_tree_add_double(t, hf_xfr_rate, tvb, 0, 0, x->bytes / secs);
             proto_item_set_generated(it);
         }
     }
 }
 
-static void add_state(proto_tree *tree, proto_item *top, packet_info *pinfo,
+static void add_state(proto_tree *tree, tvbuff_t *tvb, proto_item *top, packet_info *pinfo,
                       const struct pfs_msg *m, const struct pfs_pdu_info *pi)
 {
-    add_learnt(tree, m, pi);
+    add_learnt(tree, tvb, m, pi);
     if (pi->xfer)
-        add_xfer_links(tree, pinfo, pi->xfer);
+        add_xfer_links(tree, tvb, pinfo, pi->xfer);
     if (m->type == PFS_T_DATA)
-        proto_item_set_generated(proto_tree_add_uint(tree, hf_data_end, NULL, 0, 0, pi->data_end));
+        proto_item_set_generated(proto_tree_add_uint(tree, hf_data_end, tvb, 0, 0, pi->data_end));
     if (pi->ad_expected) {
-        add_frame(tree, hf_ad_prev, pi->ad_prev_frame);
+        add_frame(tree, hf_ad_prev, tvb, pi->ad_prev_frame);
         expert_add_info_format(pinfo, top, &ei_ad_gap, "Ad gap: Ad %u expected, Ad %u seen",
                                pi->ad_expected, m->u.claim.seq);
     }
@@ -231,7 +232,7 @@ static int dissect_pfs_msg(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     set_info(pinfo, ordinal, wmem_strdup(pinfo->pool, line));
 
     struct pfs_pdu_info *pi = pfs_track(pinfo, &m, tcp, ordinal);
-    add_state(mt ? mt : tree, top, pinfo, &m, pi);
+    add_state(mt ? mt : tree, tvb, top, pinfo, &m, pi);
     queue_tap(pinfo, &m, rc, pi);
     return (int)len;
 }
