@@ -40,6 +40,7 @@ static void count_hier(stats_tree *st, const struct pfs_tap_rec *r)
     if (!r->model)
         return;
     char *name = g_strdup_printf("%s %s", r->model, r->file);
+    tick_stat_node(st, N_HIERS, 0, TRUE);
     int h = tick_stat_node(st, name, node(st, N_HIERS), TRUE);
     g_free(name);
     if (r->type == PFS_T_CLAIM && r->state == PFS_HS_CONF) {

@@ -7,9 +7,10 @@
  * without our source would test it. The golden scenario alone takes its
  * bytes from the codec's golden vectors (tests/proto/golden.h).
  *
- *   pfscap [--link eth|sll] [--count N] SCENARIO OUT.pcap
+ *   pfscap [--link eth|sll] [--count N] [--cut N] [--retransmit] [--reorder]
+ *          [--isn N] SCENARIO OUT.pcap
  *
- * Scenarios: golden, session, cuts, tcpquirks, faults, foreign, bench
+ * Scenarios: golden, session, cuts, faults, foreign, bench
  * (see usage()). Frames are Ethernet (or Linux cooked with --link sll),
  * IPv4, UDP or TCP with a real handshake; every TCP stream can be cut at
  * any byte, retransmitted, reordered or started near 2^32.
@@ -561,14 +562,6 @@ static void sc_foreign(struct out *o)
     udp(o, IP(10, 1, 1, 20), 50001, IP(10, 9, 9, 9), 50002, ack, sizeof ack);
 }
 
-/* The session under every TCP quirk at once: retransmitted, reordered, wrapping, cut inside
- * headers and strings (7-byte segments). */
-static void sc_tcpquirks(struct out *o)
-{
-    struct cutting c = {7, 1, 1};
-    sc_session(o, &c, 0xffffff00u);
-}
-
 /* N PFS packets for the benchmark: Ads on UDP and DATA on long TCP connections. */
 static void sc_bench(struct out *o, unsigned count)
 {
@@ -597,11 +590,12 @@ static void sc_bench(struct out *o, unsigned count)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pfscap [--link eth|sll] [--count N] SCENARIO OUT.pcap\n"
+            "usage: pfscap [--link eth|sll] [--count N] [--cut N] [--retransmit] [--reorder]\n"
+            "              [--isn N] SCENARIO OUT.pcap\n"
             "scenarios:\n"
             "  golden     the codec's golden vectors, UDP and one TCP connection\n"
-            "  session    a hierarchy: claims, Ads, joins, a refusal, port 4500, transfers\n"
-            "  tcpquirks  the session cut in 7-byte segments, retransmitted, reordered, seq wrap\n"
+            "  session    a hierarchy: claims, Ads, joins, a refusal, port 4500, transfers;\n"
+            "             --cut N (N-byte segments), --retransmit, --reorder, --isn N (wrap)\n"
             "  cuts       one stream cut at every byte boundary, one connection per cut\n"
             "  faults     every fault of docs/protocol.md section 5, and the state faults\n"
             "  foreign    vendor payload on port 4051 and TFTP beside PFS\n"
@@ -613,6 +607,8 @@ int main(int argc, char **argv)
 {
     struct out o = {0};
     unsigned count = 200000;
+    struct cutting cut = {0, 0, 0};
+    uint32_t isn = 100;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help")) {
@@ -620,6 +616,14 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--link") && i + 1 < argc) {
             o.sll = !strcmp(argv[++i], "sll");
+        } else if (!strcmp(argv[i], "--cut") && i + 1 < argc) {
+            cut.every = strtoul(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--isn") && i + 1 < argc) {
+            isn = (uint32_t)strtoul(argv[++i], NULL, 0);
+        } else if (!strcmp(argv[i], "--retransmit")) {
+            cut.retransmit = 1;
+        } else if (!strcmp(argv[i], "--reorder")) {
+            cut.reorder = 1;
         } else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
             count = (unsigned)strtoul(argv[++i], NULL, 10);
         } else {
@@ -640,8 +644,7 @@ int main(int argc, char **argv)
     }
     int known = 1;
     if (!strcmp(sc, "golden")) sc_golden(&o);
-    else if (!strcmp(sc, "session")) sc_session(&o, NULL, 100);
-    else if (!strcmp(sc, "tcpquirks")) sc_tcpquirks(&o);
+    else if (!strcmp(sc, "session")) sc_session(&o, &cut, isn);
     else if (!strcmp(sc, "cuts")) sc_cuts(&o);
     else if (!strcmp(sc, "faults")) sc_faults(&o);
     else if (!strcmp(sc, "foreign")) sc_foreign(&o);
