@@ -38,6 +38,7 @@ static int hf_xfr_time = -1;
 static int hf_xfr_rate = -1;
 static int hf_data_end = -1;
 static int hf_ad_prev = -1;
+static int hf_lost_rest = -1;
 
 static gint ett_vendor = -1;
 static gint ett_xfer = -1;
@@ -52,6 +53,7 @@ static expert_field ei_past_size = EI_INIT;
 static expert_field ei_verdict_bad = EI_INIT;
 static expert_field ei_abort = EI_INIT;
 static expert_field ei_two_roots = EI_INIT;
+static expert_field ei_lost = EI_INIT;
 
 static dissector_handle_t pfs_udp_handle;
 static dissector_handle_t pfs_tcp_handle;
@@ -59,8 +61,10 @@ static dissector_handle_t pfs_tcp_handle;
 static gboolean pfs_desegment = TRUE;
 static gboolean pfs_follow_ports = TRUE;
 
-/* Packet-scoped key: how many messages this dissection of the frame has shown. */
+/* Packet-scoped keys: how many messages, and how many TCP segments, this
+ * dissection of the frame has handled so far. */
 #define PFS_KEY_ORDINAL 0
+#define PFS_KEY_SEGMENT 1
 
 static const value_string vendor_role_vals[] = {
     {PFS_VR_BROADCAST, "broadcast advertisement"},
@@ -76,11 +80,16 @@ const char *pfs_vendor_role_name(enum pfs_vendor_role r)
 }
 
 /* Ordinal of the message about to be shown in this frame (0 for the first). */
+static guint next_count(packet_info *pinfo, guint32 key)
+{
+    guint n = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_pfs, key));
+    p_add_proto_data(pinfo->pool, pinfo, proto_pfs, key, GUINT_TO_POINTER(n + 1));
+    return n;
+}
+
 static guint next_ordinal(packet_info *pinfo)
 {
-    guint n = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_pfs, PFS_KEY_ORDINAL));
-    p_add_proto_data(pinfo->pool, pinfo, proto_pfs, PFS_KEY_ORDINAL, GUINT_TO_POINTER(n + 1));
-    return n;
+    return next_count(pinfo, PFS_KEY_ORDINAL);
 }
 
 /* Several messages in one segment all reach the Info column. */
@@ -306,6 +315,7 @@ static int dissect_pfs_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     return dissect_pfs_msg(tvb, pinfo, tree, FALSE);
 }
 
+
 static guint get_pfs_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
 {
     guint8 hdr[PFS_HDR_LEN];
@@ -316,16 +326,6 @@ static guint get_pfs_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, 
     return (guint)n;
 }
 
-static int dissect_pfs_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
-{
-    if (!starts_like_pfs(tvb) && !pfs_track_tcp_seen(pinfo))
-        return dissect_vendor(tvb, pinfo, tree, TRUE);
-    pfs_track_tcp_mark(pinfo);
-    tcp_dissect_pdus(tvb, pinfo, tree, pfs_desegment, PFS_HDR_LEN, get_pfs_pdu_len,
-                     dissect_pfs_tcp_pdu, data);
-    return (int)tvb_captured_length(tvb);
-}
-
 /* A whole, plausible header: magic, version, a known type, a sane length. */
 static gboolean heur_header(tvbuff_t *tvb)
 {
@@ -334,6 +334,85 @@ static gboolean heur_header(tvbuff_t *tvb)
         return FALSE;
     guint8 type = tvb_get_guint8(tvb, 3);
     return type >= PFS_T_CLAIM && type <= PFS_T_MAX && tvb_get_ntohs(tvb, 6) >= PFS_HDR_LEN;
+}
+
+/* The first offset at which a whole, plausible header starts, or -1. */
+static gint find_header(tvbuff_t *tvb)
+{
+    gint len = (gint)tvb_captured_length(tvb);
+    for (gint at = 0; at + PFS_HDR_LEN <= len; at++) {
+        at = tvb_find_guint8(tvb, at, len - at, PFS_MAGIC >> 8);
+        if (at < 0 || at + PFS_HDR_LEN > len)
+            return -1;
+        if (heur_header(tvb_new_subset_remaining(tvb, at)))
+            return at;
+    }
+    return -1;
+}
+
+/*
+ * Messages from offset at to the end of a segment, framed by hand: what
+ * tcp_dissect_pdus does from offset 0, for a segment whose first bytes are
+ * the rest of a lost message. An unfinished last message asks TCP for
+ * more, with the offset counted in TCP's own tvb.
+ */
+static void dissect_from(tvbuff_t *tvb, gint at, packet_info *pinfo, proto_tree *tree)
+{
+    gint len = (gint)tvb_captured_length(tvb);
+    while (at < len) {
+        guint need = 0;
+        if (len - at < PFS_HDR_LEN)
+            need = DESEGMENT_ONE_MORE_SEGMENT;
+        else if ((gint)get_pfs_pdu_len(pinfo, tvb, at, NULL) > len - at)
+            need = get_pfs_pdu_len(pinfo, tvb, at, NULL) - (guint)(len - at);
+        if (need && pfs_desegment && pinfo->can_desegment) {
+            pinfo->desegment_offset = at;
+            pinfo->desegment_len = need;
+            return;
+        }
+        gint n = need ? len - at : (gint)get_pfs_pdu_len(pinfo, tvb, at, NULL);
+        dissect_pfs_msg(tvb_new_subset_length(tvb, at, n), pinfo, tree, TRUE);
+        at += n;
+    }
+}
+
+/*
+ * After bytes the capture lost, a segment starts inside a message: its
+ * first bytes are shown as the rest of a message whose start is missing
+ * (a note, not a fault), and decoding resumes at the next header.
+ */
+static void dissect_lost(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    gint at = find_header(tvb);
+    gint n = at < 0 ? (gint)tvb_captured_length(tvb) : at;
+    proto_item *ti = proto_tree_add_item(tree, proto_pfs, tvb, 0, n, ENC_NA);
+    proto_item_append_text(ti, ", rest of a message whose start was not captured");
+    proto_tree *t = proto_item_add_subtree(ti, ett_vendor);
+    proto_item *ci = proto_tree_add_item(t, hf_lost_rest, tvb, 0, n, ENC_NA);
+    expert_add_info(pinfo, ci, &ei_lost);
+    set_info(pinfo, next_ordinal(pinfo),
+             wmem_strdup_printf(pinfo->pool, "[%d bytes of a message whose start was not captured]", n));
+    if (at >= 0)
+        dissect_from(tvb, at, pinfo, tree);
+}
+
+static int dissect_pfs_tcp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    int len = (int)tvb_captured_length(tvb);
+    gboolean pfs_start = starts_like_pfs(tvb);
+    if (!pfs_start && !pfs_track_tcp_seen(pinfo))
+        return dissect_vendor(tvb, pinfo, tree, TRUE);
+    gboolean has_header = pfs_start || find_header(tvb) >= 0;
+    gboolean lost = pfs_track_tcp_lost(pinfo, data, next_count(pinfo, PFS_KEY_SEGMENT), pfs_start,
+                                       has_header);
+    pfs_track_tcp_mark(pinfo);
+    if (lost) {
+        dissect_lost(tvb, pinfo, tree);
+        return len;
+    }
+    tcp_dissect_pdus(tvb, pinfo, tree, pfs_desegment, PFS_HDR_LEN, get_pfs_pdu_len,
+                     dissect_pfs_tcp_pdu, data);
+    return len;
 }
 
 static gboolean dissect_pfs_heur_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
@@ -409,6 +488,8 @@ static void register_local_fields(void)
                         "DATA bytes over the transfer time", HFILL}},
         {&hf_data_end, {"Data ends at", "pfs.data_end", FT_UINT32, BASE_DEC, NULL, 0,
                         "offset + len", HFILL}},
+        {&hf_lost_rest, {"Rest of a message", "pfs.lost_rest", FT_BYTES, BASE_NONE, NULL, 0,
+                          "Bytes after a gap in the capture, before the next PFS header", HFILL}},
         {&hf_ad_prev, {"Previous Ad in", "pfs.ad_prev_in", FT_FRAMENUM, BASE_NONE,
                        FRAMENUM_TYPE(FT_FRAMENUM_NONE), 0, NULL, HFILL}},
     };
@@ -452,6 +533,8 @@ static void register_experts(void)
         {&ei_verdict_bad, {"pfs.verdict_failed", PI_RESPONSE_CODE, PI_ERROR,
                            "Transfer failed (verdict)", EXPFILL}},
         {&ei_abort, {"pfs.aborted", PI_RESPONSE_CODE, PI_WARN, "Transfer aborted", EXPFILL}},
+        {&ei_lost, {"pfs.not_captured", PI_SEQUENCE, PI_NOTE,
+                    "The start of this message was not captured", EXPFILL}},
         {&ei_two_roots, {"pfs.two_roots", PI_PROTOCOL, PI_WARN,
                          "Two roots confirmed for one hierarchy", EXPFILL}},
     };

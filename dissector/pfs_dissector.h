@@ -78,6 +78,15 @@ struct pfs_pdu_info *pfs_track(packet_info *pinfo, const struct pfs_msg *m, gboo
 /* The TCP connection carried PFS before (so non-PFS bytes are a fault, not vendor). */
 gboolean pfs_track_tcp_seen(packet_info *pinfo);
 void pfs_track_tcp_mark(packet_info *pinfo);
+struct tcpinfo;
+/*
+ * Whether this segment (the seg-th handed to us in this frame) begins with
+ * the rest of a message whose start the capture lost: bytes of this
+ * direction went missing before it, and no header was seen since. starts:
+ * the segment begins like a header; has_header: one begins somewhere in it.
+ */
+gboolean pfs_track_tcp_lost(packet_info *pinfo, const struct tcpinfo *ti, guint seg,
+                            gboolean starts, gboolean has_header);
 
 /* packet-pfs.c: hand TCP connections to an advertised addr:port (host order) to us. */
 void pfs_follow_advertised(packet_info *pinfo, guint32 addr, guint16 port);

@@ -18,6 +18,7 @@
 
 #include <epan/conversation.h>
 #include <epan/proto_data.h>
+#include <epan/dissectors/packet-tcp.h>
 
 /* What one sender said last in one hierarchy. */
 struct sender {
@@ -43,6 +44,10 @@ struct hier {
 /* One TCP connection. */
 struct tcp_conv {
     gboolean saw_pfs;
+    guint32 side_port[2];   /* each direction by its source port */
+    guint32 next_seq[2];    /* the sequence number after the last bytes handed to us */
+    gboolean have_seq[2];
+    gboolean lost[2];       /* bytes went missing; no header found since */
     guint32 child_xid;      /* from its JOIN */
     struct pfs_xfer *cur;   /* the transfer under way */
 };
@@ -107,6 +112,44 @@ gboolean pfs_track_tcp_seen(packet_info *pinfo)
 void pfs_track_tcp_mark(packet_info *pinfo)
 {
     tcp_conv_of(pinfo)->saw_pfs = TRUE;
+}
+
+/* Which direction of t the packet goes in (each side has its own port). */
+static int side_of(struct tcp_conv *t, packet_info *pinfo)
+{
+    for (int i = 0; i < 2; i++) {
+        if (t->have_seq[i] && t->side_port[i] == pinfo->srcport)
+            return i;
+    }
+    return t->have_seq[0] ? 1 : 0;
+}
+
+#define PFS_KEY_GAP 0x10000u  /* file scope: + segment ordinal */
+
+gboolean pfs_track_tcp_lost(packet_info *pinfo, const struct tcpinfo *ti, guint seg,
+                            gboolean starts, gboolean has_header)
+{
+    guint32 key = PFS_KEY_GAP + seg;
+    if (PINFO_FD_VISITED(pinfo))
+        return p_get_proto_data(wmem_file_scope(), pinfo, proto_pfs, key) != NULL;
+    if (!ti)
+        return FALSE;
+    struct tcp_conv *t = tcp_conv_of(pinfo);
+    int side = side_of(t, pinfo);
+    /* Bytes beyond the next expected one: the capture lost what came between. */
+    if (t->have_seq[side] && (gint32)(ti->seq - t->next_seq[side]) > 0)
+        t->lost[side] = TRUE;
+    if (!t->have_seq[side] || (gint32)(ti->nxtseq - t->next_seq[side]) > 0) {
+        t->next_seq[side] = ti->nxtseq;
+        t->side_port[side] = pinfo->srcport;
+        t->have_seq[side] = TRUE;
+    }
+    gboolean rest = t->lost[side] && !starts;
+    if (has_header)
+        t->lost[side] = FALSE;  /* decoding resumes at that header */
+    if (rest)
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_pfs, key, GUINT_TO_POINTER(1));
+    return rest;
 }
 
 static void name_hier(struct hier *h, packet_info *pinfo, const struct pfs_str *model,

@@ -28,6 +28,16 @@ same "out-of-order segments (tcp.reassemble_out_of_order)" "$ref" \
 same "out-of-order without TCP reassembly: nothing malformed" "" \
   "$(dissect "$quirks" -Y '_ws.malformed' -T fields -e frame.number)"
 
+# Segments missing from the capture: the rest of a message whose start was
+# lost is a note, never malformed, and decoding resumes at the next header.
+lost=$(cap session --cut 700 --lose 3)
+same "lost segments: nothing malformed" "" \
+  "$(dissect2 "$lost" -Y '_ws.malformed || _ws.expert.group == 0x07000000' -T fields -e frame.number)"
+n=$(dissect2 "$lost" -Y pfs.not_captured -T fields -e frame.number | wc -l)
+if [ "$n" -gt 0 ]; then ok "lost segments: $n notes"; else fail "lost segments: no pfs.not_captured"; fi
+n=$(dissect2 "$lost" -Y 'pfs.type == 8 || pfs.type == 9' -T fields -e frame.number | wc -l)
+if [ "$n" -ge 4 ]; then ok "lost segments: decoding resumes ($n XFREND/VERDICT)"; else fail "lost segments: only $n XFREND/VERDICT"; fi
+
 # The advertised port 4500 (not 4051): the child's connection decodes.
 same "connection to the advertised port 4500" "JOIN ACCEPT XFRCMD DATA DATA DATA XFREND VERDICT LEAVE" \
   "$(dissect2 "$(cap session)" -Y 'tcp.port == 4500 && pfs.type' -T fields -e pfs.type -E occurrence=a \

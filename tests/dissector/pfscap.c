@@ -8,7 +8,7 @@
  * bytes from the codec's golden vectors (tests/proto/golden.h).
  *
  *   pfscap [--link eth|sll] [--count N] [--cut N] [--retransmit] [--reorder]
- *          [--isn N] SCENARIO OUT.pcap
+ *          [--isn N] [--lose N] SCENARIO OUT.pcap
  *
  * Scenarios: golden, session, cuts, faults, foreign, bench
  * (see usage()). Frames are Ethernet (or Linux cooked with --link sll),
@@ -291,10 +291,12 @@ struct cutting {
     size_t every;        /* segment size; 0: what send() is given is one segment */
     int retransmit;      /* send each data segment twice */
     int reorder;         /* swap each pair of data segments */
+    unsigned lose;       /* != 0: every lose-th data segment is missing from the capture */
+    unsigned sent;       /* data segments so far */
 };
 
 static void tcp_send(struct out *o, struct tcp *t, int side, const uint8_t *p, size_t n,
-                     const struct cutting *c)
+                     struct cutting *c)
 {
     size_t step = c && c->every ? c->every : n;
     for (size_t at = 0; at < n; at += step) {
@@ -304,7 +306,8 @@ static void tcp_send(struct out *o, struct tcp *t, int side, const uint8_t *p, s
             k2 = n - at - k < step ? n - at - k : step;
             tcp_seg(o, t, side, t->seq[side] + (uint32_t)k, TH_PSH | TH_ACK, p + at + k, k2);
         }
-        tcp_seg(o, t, side, t->seq[side], TH_PSH | TH_ACK, p + at, k);
+        if (!c || !c->lose || ++c->sent % c->lose != 0)
+            tcp_seg(o, t, side, t->seq[side], TH_PSH | TH_ACK, p + at, k);
         if (c && c->retransmit)
             tcp_seg(o, t, side, t->seq[side], TH_PSH | TH_ACK, p + at, k);
         t->seq[side] += (uint32_t)(k + k2);
@@ -321,7 +324,7 @@ static void tcp_close(struct out *o, struct tcp *t)
 }
 
 static void send_msg(struct out *o, struct tcp *t, int side, const struct msg *m,
-                     const struct cutting *c)
+                     struct cutting *c)
 {
     tcp_send(o, t, side, m->b, m->n, c);
 }
@@ -373,7 +376,7 @@ static struct claim claim_of(unsigned type, uint32_t xid, unsigned state, unsign
 
 /* XFRCMD, DATA in 16 KiB pieces, XFREND from the parent; VERDICT from the child. */
 static void transfer(struct out *o, struct tcp *t, uint32_t parent, uint32_t child,
-                     const struct cutting *c, unsigned verdict)
+                     struct cutting *c, unsigned verdict)
 {
     struct msg m;
     m_xfrcmd(&m, parent, H1, FSIZE, parent == XR ? 1 : 2, XR, FILE1);
@@ -389,7 +392,7 @@ static void transfer(struct out *o, struct tcp *t, uint32_t parent, uint32_t chi
     send_msg(o, t, 0, &m, c);
 }
 
-static void join(struct out *o, struct tcp *t, uint32_t child, const struct cutting *c)
+static void join(struct out *o, struct tcp *t, uint32_t child, struct cutting *c)
 {
     struct msg m;
     m_join(&m, child, H1, t->ip[0], t->port[0], 1, MODEL, FILE1);
@@ -401,7 +404,7 @@ static void join(struct out *o, struct tcp *t, uint32_t child, const struct cutt
  * children accepted, a third refused with hints and sent to the first
  * child's advertised port 4500, the transfers and LEAVE.
  */
-static void sc_session(struct out *o, const struct cutting *c, uint32_t isn)
+static void sc_session(struct out *o, struct cutting *c, uint32_t isn)
 {
     struct msg m;
     struct claim cl = claim_of(1, XR, 1, 0);
@@ -473,7 +476,7 @@ static void sc_cuts(struct out *o)
         tcp_send(o, &t, 1, s + k, n - k, NULL);
     }
     struct tcp t;
-    struct cutting bytewise = {1, 0, 0};
+    struct cutting bytewise = {1, 0, 0, 0, 0};
     tcp_open(o, &t, IP(127, 0, 0, 3), port++, IP(127, 0, 0, 2), PORT, 0xfffffff0u);
     tcp_send(o, &t, 1, s, n, &bytewise);
     tcp_open(o, &t, IP(127, 0, 0, 3), port++, IP(127, 0, 0, 2), PORT, 5);
@@ -546,7 +549,7 @@ static void sc_foreign(struct out *o)
     uint8_t blob[3000];
     for (size_t i = 0; i < sizeof blob; i++)
         blob[i] = (uint8_t)(i * 13u + 1u);
-    struct cutting mss = {1448, 0, 0};
+    struct cutting mss = {1448, 0, 0, 0, 0};
     tcp_send(o, &t, 1, blob, sizeof blob, &mss);
     tcp_close(o, &t);
 
@@ -591,11 +594,12 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: pfscap [--link eth|sll] [--count N] [--cut N] [--retransmit] [--reorder]\n"
-            "              [--isn N] SCENARIO OUT.pcap\n"
+            "              [--isn N] [--lose N] SCENARIO OUT.pcap\n"
             "scenarios:\n"
             "  golden     the codec's golden vectors, UDP and one TCP connection\n"
             "  session    a hierarchy: claims, Ads, joins, a refusal, port 4500, transfers;\n"
-            "             --cut N (N-byte segments), --retransmit, --reorder, --isn N (wrap)\n"
+            "             --cut N (N-byte segments), --retransmit, --reorder, --isn N (wrap),\n"
+            "             --lose N (every Nth data segment missing from the capture)\n"
             "  cuts       one stream cut at every byte boundary, one connection per cut\n"
             "  faults     every fault of docs/protocol.md section 5, and the state faults\n"
             "  foreign    vendor payload on port 4051 and TFTP beside PFS\n"
@@ -607,7 +611,7 @@ int main(int argc, char **argv)
 {
     struct out o = {0};
     unsigned count = 200000;
-    struct cutting cut = {0, 0, 0};
+    struct cutting cut = {0, 0, 0, 0, 0};
     uint32_t isn = 100;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -622,6 +626,8 @@ int main(int argc, char **argv)
             isn = (uint32_t)strtoul(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "--retransmit")) {
             cut.retransmit = 1;
+        } else if (!strcmp(argv[i], "--lose") && i + 1 < argc) {
+            cut.lose = (unsigned)strtoul(argv[++i], NULL, 0);
         } else if (!strcmp(argv[i], "--reorder")) {
             cut.reorder = 1;
         } else if (!strcmp(argv[i], "--count") && i + 1 < argc) {
