@@ -181,6 +181,8 @@ typedef void (*pfs_walk_fn)(void *ctx, const struct pfs_item *it);
 /* Flags for pfs_walk. */
 #define PFS_WALK_STREAM 0x1u /* buf may hold more after this message (TCP): bytes
                               * past the header's length are not a fault */
+#define PFS_WALK_UDP 0x2u    /* buf is one whole UDP datagram: over PFS_UDP_MAX
+                              * bytes it is PFS_E_SIZE (docs/protocol.md §7) */
 
 /*
  * pfs_walk - decode one message field by field.

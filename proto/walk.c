@@ -1,22 +1,71 @@
 /*
- * walk.c - the one decoder: read a message row by row (pfs_table.h).
+ * walk.c - the one decoder: read a message row by row (pfs_table.h), and
+ * the table's accessors, the string rules (model, path) and the one-item
+ * printer.
  *
  * Every field is read through a bounds check against the message's end
  * and checked as soon as it is read, in wire order, so the first fault in
  * the bytes is the one reported (docs/protocol.md §5). A caller's callback
  * sees each field once it is read and checked; pfs_decode passes none.
+ * The rows come from table_rows.h in this file, so the compiler turns each
+ * body's walk into straight code (one case per type in walk_body).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "pfs_table.h"
+#include "table_rows.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "outbuf.h"
+#include "row.h"
 #include "sha256.h"
 
-#define MAX_ROWS 16 /* fields of one body; the table has at most 11 */
+/* ---- access ---- */
+
+const struct pfs_field *pfs_header_fields(size_t *n)
+{
+    *n = NROWS(header_rows);
+    return header_rows;
+}
+
+const struct pfs_msgdef *pfs_msgdefs(size_t *n)
+{
+    *n = NROWS(msg_rows);
+    return msg_rows;
+}
+
+const struct pfs_field *pfs_tlv_fields(size_t *n)
+{
+    *n = NROWS(tlv_rows);
+    return tlv_rows;
+}
+
+const struct pfs_msgdef *pfs_msgdef_of(unsigned type)
+{
+    /* Rows are in type order from 1, so the type is the index. */
+    if (type < PFS_T_CLAIM || type > NROWS(msg_rows))
+        return NULL;
+    return &msg_rows[type - PFS_T_CLAIM];
+}
+
+const struct pfs_tlvdef *pfs_tlvdefs(size_t *n)
+{
+    *n = NROWS(tlvdef_rows);
+    return tlvdef_rows;
+}
+
+const struct pfs_tlvdef *pfs_tlvdef_of(unsigned type)
+{
+    for (size_t i = 0; i < NROWS(tlvdef_rows); i++)
+        if (tlvdef_rows[i].type == type)
+            return &tlvdef_rows[i];
+    return NULL;
+}
+
+/* Inlined into each specialised loop, so the row's constants fold. */
+#define HOT static inline __attribute__((always_inline))
 
 struct walker {
     const uint8_t *buf;
@@ -28,45 +77,23 @@ struct walker {
     struct pfs_fault *fault;
 };
 
-static int fits(const struct walker *w, size_t n)
+static inline int fits(const struct walker *w, size_t n)
 {
     return w->off <= w->end && n <= w->end - w->off;
 }
 
-static uint32_t get_be(const uint8_t *p, size_t n)
+/* Integer fields are 1, 2 or 4 bytes; written out so each is one load. */
+static inline uint32_t get_be(const uint8_t *p, size_t n)
 {
-    uint32_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
+    switch (n) {
+    case 1: return p[0];
+    case 2: return (uint32_t)p[0] << 8 | p[1];
+    case 4: return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    default: return 0;
+    }
 }
 
 /* ---- struct members, by the row's store offset ---- */
-
-static size_t int_width(const struct pfs_field *f)
-{
-    switch (f->kind) {
-    case PFS_K_U8: return 1;
-    case PFS_K_U16:
-    case PFS_K_PORT:
-    case PFS_K_HEX16:
-    case PFS_K_FLAGS: return 2;
-    case PFS_K_ENUM: return f->size;
-    default: return 4;
-    }
-}
-
-static void store_int(void *base, const struct pfs_field *f, uint32_t v)
-{
-    if (f->store == PFS_NOSTORE)
-        return;
-    char *p = (char *)base + f->store;
-    switch (int_width(f)) {
-    case 1: { uint8_t x = (uint8_t)v; memcpy(p, &x, 1); break; }
-    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
-    default: memcpy(p, &v, 4); break;
-    }
-}
 
 static void store_ptr(void *base, const struct pfs_field *f, const uint8_t *v)
 {
@@ -93,7 +120,7 @@ static int fail(struct walker *w, int err, size_t off, const struct pfs_field *f
     return err;
 }
 
-static void report(struct walker *w, const struct pfs_field *f, enum pfs_section sec,
+static inline void report(struct walker *w, const struct pfs_field *f, enum pfs_section sec,
                    unsigned index, size_t off, size_t len, uint32_t value, const uint8_t *bytes)
 {
     if (!w->fn)
@@ -102,12 +129,71 @@ static void report(struct walker *w, const struct pfs_field *f, enum pfs_section
     w->fn(w->ctx, &it);
 }
 
-static int in_range(const struct pfs_field *f, uint32_t v)
+static inline int in_range(const struct pfs_field *f, uint32_t v)
 {
     return !f->ranged || (v >= f->min && v <= f->max);
 }
 
-static int str_rule(enum pfs_strrule r, const uint8_t *p, size_t n)
+/* ---- the rules of a string (docs/protocol.md §1) ---- */
+
+int pfs_check_model(const char *s, size_t len)
+{
+    if (len > PFS_MODEL_MAX)
+        return PFS_E_STRLEN;
+    if (len == 0 || !s)
+        return PFS_E_MODEL;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return PFS_E_MODEL;
+    return PFS_OK;
+}
+
+static int path_char_ok(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-' || c == '+' || c == '/';
+}
+
+/* One component between slashes: not empty, not "." nor "..". */
+static int component_ok(const char *c, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (c[0] == '.' && (n == 1 || (n == 2 && c[1] == '.')))
+        return 0;
+    return 1;
+}
+
+int pfs_check_path(const char *s, size_t len)
+{
+    if (len > PFS_PATH_MAX)
+        return PFS_E_STRLEN;
+    if (len == 0 || !s)
+        return PFS_E_PATH;
+    for (size_t i = 0; i < len; i++)
+        if (!path_char_ok(s[i]))
+            return PFS_E_PATH;
+    size_t start = 0;
+    const size_t pre = sizeof PFS_DNLD_PREFIX - 1;
+    if (s[0] == '/') {
+        /* The one absolute prefix a peer may name; anything else could escape. */
+        if (len < pre || memcmp(s, PFS_DNLD_PREFIX, pre) != 0)
+            return PFS_E_PATH;
+        start = pre;
+    }
+    /* Every component from start on, including the last (no trailing '/'). */
+    size_t c = start;
+    for (size_t i = start; i <= len; i++) {
+        if (i == len || s[i] == '/') {
+            if (!component_ok(s + c, i - c))
+                return PFS_E_PATH;
+            c = i + 1;
+        }
+    }
+    return PFS_OK;
+}
+
+static inline int str_rule(enum pfs_strrule r, const uint8_t *p, size_t n)
 {
     switch (r) {
     case PFS_SR_MODEL: return pfs_check_model((const char *)p, n);
@@ -121,10 +207,15 @@ static int str_rule(enum pfs_strrule r, const uint8_t *p, size_t n)
     }
 }
 
+int pfs_row_strrule(enum pfs_strrule r, const uint8_t *p, size_t n)
+{
+    return str_rule(r, p, n);
+}
+
 /* ---- one field ---- */
 
-static int walk_str(struct walker *w, const struct pfs_field *f, void *base, enum pfs_section sec,
-                    unsigned index, int short_err)
+HOT int walk_str(struct walker *w, const struct pfs_field *f, void *base, enum pfs_section sec,
+                 unsigned index, int short_err)
 {
     size_t at = w->off;
     if (!fits(w, 1))
@@ -143,24 +234,87 @@ static int walk_str(struct walker *w, const struct pfs_field *f, void *base, enu
     return rc ? fail(w, rc, at, f) : PFS_OK;
 }
 
-static int walk_hints(struct walker *w, const struct pfs_field *f, void *base, uint32_t count);
+
+/*
+ * An integer field (most rows), the walk's hot path: inlined into each
+ * loop, one switch on the width reads the bytes and fills the member.
+ */
+HOT int walk_int(struct walker *w, const struct pfs_field *f, void *base, enum pfs_section sec,
+                 unsigned index, int short_err)
+{
+    size_t at = w->off;
+    if (!fits(w, f->size))
+        return fail(w, short_err, at, f);
+    const uint8_t *p = w->buf + at;
+    char *dst = (char *)base + f->store;
+    uint32_t v;
+    switch (f->size) {
+    case 1: {
+        uint8_t x = p[0];
+        v = x;
+        if (f->store != PFS_NOSTORE)
+            memcpy(dst, &x, 1);
+        break;
+    }
+    case 2: {
+        uint16_t x = (uint16_t)(p[0] << 8 | p[1]);
+        v = x;
+        if (f->store != PFS_NOSTORE)
+            memcpy(dst, &x, 2);
+        break;
+    }
+    default:
+        v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+        if (f->store != PFS_NOSTORE)
+            memcpy(dst, &v, 4);
+        break;
+    }
+    w->off = at + f->size;
+    report(w, f, sec, index, at, f->size, v, p);
+    if (f->ranged && (v < f->min || v > f->max))
+        return fail(w, f->err, at, f);
+    return PFS_OK;
+}
+
+HOT int walk_hints(struct walker *w, const struct pfs_field *f, void *base, uint32_t count)
+{
+    size_t at = w->off, one = pfs_row_entry_len(f);
+    /* The count row's range bounds count by PFS_MAX_HINTS before we get here. */
+    if (count > PFS_MAX_HINTS)
+        return fail(w, PFS_E_FIELD, at, f);
+    if (!fits(w, count * one))
+        return fail(w, PFS_E_LENGTH, at, f);
+    report(w, f, PFS_SEC_BODY, 0, at, count * one, count, w->buf + at);
+    char *entries = (char *)base + f->store;
+    for (unsigned i = 0; i < count; i++) {
+        void *e = entries + i * sizeof(struct pfs_hint);
+#pragma GCC unroll 4
+        for (unsigned k = 0; k < f->nsub; k++) {
+            int rc = walk_int(w, &f->sub[k], e, PFS_SEC_HINT, i, PFS_E_LENGTH);
+            if (rc)
+                return rc;
+        }
+    }
+    return PFS_OK;
+}
 
 /*
  * Read field f into base (the message, or a hint entry). vals holds the
  * values of the fields read before it in the same body (counts).
  * short_err is the fault when the field runs past the end.
  */
-static int walk_field(struct walker *w, const struct pfs_field *f, void *base,
-                      enum pfs_section sec, unsigned index, const uint32_t *vals, int short_err,
-                      uint32_t *got)
+static int walk_field(struct walker *w, const struct pfs_field *f, const struct pfs_field *rows,
+                      void *base, enum pfs_section sec, unsigned index, int short_err)
 {
     size_t at = w->off;
+    if (pfs_row_is_int(f))
+        return walk_int(w, f, base, sec, index, short_err);
     switch (f->kind) {
     case PFS_K_STR: return walk_str(w, f, base, sec, index, short_err);
-    case PFS_K_HINTS: return walk_hints(w, f, base, vals[f->count]);
+    case PFS_K_HINTS: return walk_hints(w, f, base, pfs_row_int(base, &rows[f->count]));
     case PFS_K_PAYLOAD:
     case PFS_K_SHA256: {
-        size_t n = f->kind == PFS_K_SHA256 ? f->size : vals[f->count];
+        size_t n = f->kind == PFS_K_SHA256 ? f->size : pfs_row_int(base, &rows[f->count]);
         if (!fits(w, n))
             return fail(w, short_err, at, f);
         const uint8_t *p = w->buf + at;
@@ -175,46 +329,10 @@ static int walk_field(struct walker *w, const struct pfs_field *f, void *base,
         w->off += f->size;
         report(w, f, sec, index, at, f->size, 0, w->buf + at);
         return PFS_OK;
-    default: {
-        if (!fits(w, f->size))
-            return fail(w, short_err, at, f);
-        uint32_t v = get_be(w->buf + at, f->size);
-        w->off += f->size;
-        store_int(base, f, v);
-        if (got)
-            *got = v;
-        report(w, f, sec, index, at, f->size, v, w->buf + at);
-        return in_range(f, v) ? PFS_OK : fail(w, f->err, at, f);
-    }
+    default: return PFS_OK; /* TEXT and TLV are never body rows */
     }
 }
 
-static size_t entry_len(const struct pfs_field *f)
-{
-    size_t n = 0;
-    for (unsigned i = 0; i < f->nsub; i++)
-        n += f->sub[i].size;
-    return n;
-}
-
-static int walk_hints(struct walker *w, const struct pfs_field *f, void *base, uint32_t count)
-{
-    size_t at = w->off, one = entry_len(f);
-    /* The count row's range bounds count by PFS_MAX_HINTS before we get here. */
-    if (!fits(w, count * one))
-        return fail(w, PFS_E_LENGTH, at, f);
-    report(w, f, PFS_SEC_BODY, 0, at, count * one, count, w->buf + at);
-    char *entries = (char *)base + f->store;
-    for (unsigned i = 0; i < count; i++) {
-        void *e = entries + i * sizeof(struct pfs_hint);
-        for (unsigned k = 0; k < f->nsub; k++) {
-            int rc = walk_field(w, &f->sub[k], e, PFS_SEC_HINT, i, NULL, PFS_E_LENGTH, NULL);
-            if (rc)
-                return rc;
-        }
-    }
-    return PFS_OK;
-}
 
 /* ---- header, body, TLVs ---- */
 
@@ -232,14 +350,16 @@ static int short_header(struct walker *w, size_t len)
 
 static int walk_header(struct walker *w, size_t len, unsigned flags)
 {
-    size_t n;
-    const struct pfs_field *rows = pfs_header_fields(&n);
-    for (size_t i = 0; i < n; i++) {
-        int rc = walk_field(w, &rows[i], w->m, PFS_SEC_HEADER, 0, NULL, PFS_E_SHORT, NULL);
+    const struct pfs_field *rows = header_rows;
+#pragma GCC unroll 8
+    for (size_t i = 0; i < NROWS(header_rows); i++) {
+        int rc = walk_int(w, &rows[i], w->m, PFS_SEC_HEADER, 0, PFS_E_SHORT);
         if (rc)
             return rc;
     }
-    /* A message sent only by UDP must fit in one datagram. */
+    /* A datagram, and a message sent only by UDP, fit in one Ethernet frame. */
+    if ((flags & PFS_WALK_UDP) && len > PFS_UDP_MAX)
+        return fail(w, PFS_E_SIZE, PFS_UDP_MAX, NULL);
     const struct pfs_msgdef *d = pfs_msgdef_of(w->m->type);
     if (d->transport == PFS_TR_UDP && w->m->length > PFS_UDP_MAX)
         return fail(w, PFS_E_SIZE, 6, &rows[4]);
@@ -251,26 +371,54 @@ static int walk_header(struct walker *w, size_t len, unsigned flags)
     return PFS_OK;
 }
 
-static int walk_body(struct walker *w, const struct pfs_msgdef *d)
+HOT int walk_rows(struct walker *w, const struct pfs_msgdef *d, const struct pfs_field *rows,
+                  unsigned n)
 {
-    uint32_t vals[MAX_ROWS] = {0};
-    size_t offs[MAX_ROWS];
-    for (unsigned i = 0; i < d->nfields && i < MAX_ROWS; i++) {
-        const struct pfs_field *f = &d->fields[i];
-        offs[i] = w->off;
-        int rc = walk_field(w, f, w->m, PFS_SEC_BODY, 0, vals, PFS_E_LENGTH, &vals[i]);
+#pragma GCC unroll 12
+    for (unsigned i = 0; i < n; i++) {
+        const struct pfs_field *f = &rows[i];
+        int rc = pfs_row_is_int(f)              ? walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
+                 : f->kind == PFS_K_STR ? walk_str(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
+                 : f->kind == PFS_K_HINTS
+                     ? walk_hints(w, f, w->m, pfs_row_int(w->m, &rows[f->count]))
+                     : walk_field(w, f, rows, w->m, PFS_SEC_BODY, 0,
+                                                     PFS_E_LENGTH);
         if (rc)
             return rc;
     }
     unsigned at = 0;
     int rc = d->rule ? d->rule(w->m, &at) : PFS_OK;
-    return rc ? fail(w, rc, offs[at], &d->fields[at]) : PFS_OK;
+    return rc ? fail(w, rc, PFS_HDR_LEN + pfs_rows_len(w->m, rows, at), &rows[at]) : PFS_OK;
 }
 
-static int walk_tlv(struct walker *w, unsigned index)
+/*
+ * One case per body of msg_rows, each a walk over rows the compiler
+ * knows: it unrolls the loop and folds every row's size, offset and range
+ * into the code. The default walks any row set, just slower.
+ */
+#define WALK(rows) walk_rows(w, d, rows, NROWS(rows))
+static int walk_body(struct walker *w, const struct pfs_msgdef *d)
 {
-    size_t n, at = w->off;
-    const struct pfs_field *rows = pfs_tlv_fields(&n);
+    switch (d->type) {
+    case PFS_T_CLAIM: return WALK(claim_rows);
+    case PFS_T_AD: return WALK(ad_rows);
+    case PFS_T_JOIN: return WALK(join_rows);
+    case PFS_T_ACCEPT: return WALK(accept_rows);
+    case PFS_T_REFUSE: return WALK(refuse_rows);
+    case PFS_T_XFRCMD: return WALK(xfrcmd_rows);
+    case PFS_T_DATA: return WALK(data_rows);
+    case PFS_T_XFREND: return WALK(xfrend_rows);
+    case PFS_T_VERDICT: return WALK(verdict_rows);
+    case PFS_T_ABORT:
+    case PFS_T_LEAVE: return WALK(reason_rows);
+    default: return walk_rows(w, d, d->fields, d->nfields);
+    }
+}
+
+HOT int walk_tlv(struct walker *w, unsigned index)
+{
+    size_t at = w->off;
+    const struct pfs_field *rows = tlv_rows;
     if (!fits(w, 2))
         return fail(w, PFS_E_TLV, at, &rows[0]);
     uint8_t type = w->buf[at], len = w->buf[at + 1];
@@ -282,13 +430,16 @@ static int walk_tlv(struct walker *w, unsigned index)
     report(w, &rows[0], PFS_SEC_TLV, index, at, 2u + len, type, v);
     report(w, &rows[1], PFS_SEC_TLV, index, at, 1, type, w->buf + at);
     report(w, &rows[2], PFS_SEC_TLV, index, at + 1, 1, len, w->buf + at + 1);
-    const struct pfs_tlvdef *def = pfs_tlvdef_of(type);
+    const struct pfs_tlvdef *def = NULL;
+    for (size_t i = 0; i < NROWS(tlvdef_rows); i++)
+        if (tlvdef_rows[i].type == type)
+            def = &tlvdef_rows[i];
     if (!def) {
         report(w, &rows[3], PFS_SEC_TLV, index, at + 2, len, len, v);
         return PFS_OK;
     }
     if (len < def->min_len || len > def->max_len || str_rule(def->value->strrule, v, len))
-        return fail(w, PFS_E_TLV, at, &rows[0]);
+        return fail(w, PFS_E_TLV, at + 2, def->value);
     uint32_t value = def->value->kind == PFS_K_TEXT ? len : get_be(v, len);
     report(w, def->value, PFS_SEC_TLV, index, at + 2, len, value, v);
     return PFS_OK;
@@ -297,10 +448,12 @@ static int walk_tlv(struct walker *w, unsigned index)
 int pfs_walk(const uint8_t *buf, size_t len, unsigned flags, struct pfs_msg *m, pfs_walk_fn fn,
              void *ctx, struct pfs_fault *fault)
 {
+    /* Copied rather than memset: small fixed copies beat rep stos. */
+    static const struct pfs_msg zero;
     struct pfs_msg scratch;
     if (!m)
         m = &scratch;
-    memset(m, 0, sizeof *m);
+    *m = zero;
     if (fault)
         *fault = (struct pfs_fault){PFS_OK, 0, NULL};
     struct walker w = {buf, len, 0, m, fn, ctx, fault};
@@ -324,39 +477,23 @@ int pfs_walk(const uint8_t *buf, size_t len, unsigned flags, struct pfs_msg *m, 
     return PFS_OK;
 }
 
-/* ---- body length from the rows ---- */
-
-static uint32_t load_int(const void *base, const struct pfs_field *f)
+int pfs_tlv_area_check(const uint8_t *p, size_t n)
 {
-    const char *p = (const char *)base + f->store;
-    switch (int_width(f)) {
-    case 1: { uint8_t x; memcpy(&x, p, 1); return x; }
-    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-    default: { uint32_t x; memcpy(&x, p, 4); return x; }
+    if (n && !p)
+        return PFS_E_TLV;
+    struct walker w = {p, n, 0, NULL, NULL, NULL, NULL};
+    for (unsigned i = 0; w.off < w.end; i++) {
+        int rc = walk_tlv(&w, i);
+        if (rc)
+            return rc;
     }
+    return PFS_OK;
 }
 
 size_t pfs_body_len(const struct pfs_msg *m)
 {
     const struct pfs_msgdef *d = pfs_msgdef_of(m->type);
-    if (!d)
-        return 0;
-    size_t n = 0;
-    for (unsigned i = 0; i < d->nfields; i++) {
-        const struct pfs_field *f = &d->fields[i];
-        switch (f->kind) {
-        case PFS_K_STR: {
-            struct pfs_str s;
-            memcpy(&s, (const char *)m + f->store, sizeof s);
-            n += 1u + s.len;
-            break;
-        }
-        case PFS_K_HINTS: n += load_int(m, &d->fields[f->count]) * entry_len(f); break;
-        case PFS_K_PAYLOAD: n += load_int(m, &d->fields[f->count]); break;
-        default: n += f->size; break;
-        }
-    }
-    return n;
+    return d ? pfs_rows_len(m, d->fields, d->nfields) : 0;
 }
 
 /* ---- one item as text ---- */

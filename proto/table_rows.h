@@ -1,15 +1,21 @@
 /*
- * table.c - the rows of pfs_table.h: header, every message, every TLV and
- * the value tables, as docs/protocol.md §2 and §3 write them.
+ * table_rows.h - the rows of pfs_table.h: header, every message, every TLV
+ * and the value tables, as docs/protocol.md §2 and §3 write them.
  *
  * A new field is one row here plus its struct member in pfs.h; a new
  * message one enum value in pfs_const.h, one struct and one row.
  *
+ * Included by walk.c alone, so that the walk reads rows the compiler can
+ * see: each body's walk then compiles to straight code (docs/benchmarks.md).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "pfs_table.h"
+#ifndef PFS_TABLE_ROWS_H
+#define PFS_TABLE_ROWS_H
 
 #include <stddef.h>
+
+#include "pfs_table.h"
 
 /* ---- value tables ---- */
 
@@ -291,44 +297,4 @@ static const struct pfs_tlvdef tlvdef_rows[] = {
     {PFS_TLV_UPTIME, "UPTIME", &tlv_uptime, 4, 4},
 };
 
-/* ---- access ---- */
-
-const struct pfs_field *pfs_header_fields(size_t *n)
-{
-    *n = NROWS(header_rows);
-    return header_rows;
-}
-
-const struct pfs_msgdef *pfs_msgdefs(size_t *n)
-{
-    *n = NROWS(msg_rows);
-    return msg_rows;
-}
-
-const struct pfs_field *pfs_tlv_fields(size_t *n)
-{
-    *n = NROWS(tlv_rows);
-    return tlv_rows;
-}
-
-const struct pfs_msgdef *pfs_msgdef_of(unsigned type)
-{
-    /* Rows are in type order from 1, so the type is the index. */
-    if (type < PFS_T_CLAIM || type > NROWS(msg_rows))
-        return NULL;
-    return &msg_rows[type - PFS_T_CLAIM];
-}
-
-const struct pfs_tlvdef *pfs_tlvdefs(size_t *n)
-{
-    *n = NROWS(tlvdef_rows);
-    return tlvdef_rows;
-}
-
-const struct pfs_tlvdef *pfs_tlvdef_of(unsigned type)
-{
-    for (size_t i = 0; i < NROWS(tlvdef_rows); i++)
-        if (tlvdef_rows[i].type == type)
-            return &tlvdef_rows[i];
-    return NULL;
-}
+#endif
