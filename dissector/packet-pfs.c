@@ -43,8 +43,8 @@ static int hf_lost_rest = -1;
 static gint ett_vendor = -1;
 static gint ett_xfer = -1;
 
-/* One expert field per §5 fault, indexed by -rc. */
-static expert_field ei_fault[13];
+/* One expert field per §5 fault, indexed by -rc (PFS_E_SHORT .. PFS_E_TLV). */
+static expert_field ei_fault[1 - PFS_E_TLV];
 static expert_field ei_not_pfs = EI_INIT;
 static expert_field ei_ad_gap = EI_INIT;
 static expert_field ei_join_full = EI_INIT;
@@ -79,7 +79,7 @@ const char *pfs_vendor_role_name(enum pfs_vendor_role r)
     return val_to_str_const(r, vendor_role_vals, "unknown");
 }
 
-/* Ordinal of the message about to be shown in this frame (0 for the first). */
+/* The packet-scoped counter key: its value before this call (0 the first time). */
 static guint next_count(packet_info *pinfo, guint32 key)
 {
     guint n = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_pfs, key));
@@ -87,6 +87,7 @@ static guint next_count(packet_info *pinfo, guint32 key)
     return n;
 }
 
+/* Ordinal of the message about to be shown in this frame (0 for the first). */
 static guint next_ordinal(packet_info *pinfo)
 {
     return next_count(pinfo, PFS_KEY_ORDINAL);

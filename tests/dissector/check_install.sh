@@ -10,6 +10,6 @@ so="$home/.local/lib/wireshark/plugins/4.0/epan/pfs.so"
 if [ -f "$so" ]; then ok "installed to ~/.local/lib/wireshark/plugins/4.0/epan"; else fail "not in $so"; cat "$WORK/install.log"; fi
 chmod -R a+rX "$home"
 [ "$(id -u)" -ne 0 ] || chown -R nobody:nogroup "$home"
-loaded=$("${RUN_AS[@]}" env -i PATH=/usr/bin:/bin HOME="$home" tshark -G plugins 2>/dev/null | grep -c '^pfs.so' || true)
+loaded=$(with_plugins "" tshark -G plugins 2>/dev/null | grep -c '^pfs.so' || true)
 same "tshark loads it from the personal folder" 1 "$loaded"
 finish

@@ -16,6 +16,8 @@ chmod 755 "$lab"; chmod 644 "$lab/upgrade.pcap"
 p=(-o pfs.udp.port:4230 -o pfs.tcp.port:4230)
 cap="$lab/upgrade.pcap"
 same "no malformed packet" "" "$(dissect "$cap" "${p[@]}" -Y '_ws.malformed || pfs.vendor || _ws.expert.group == 0x07000000' -T fields -e frame.number)"
+same "no third child, data past size or failed verdict" "" \
+  "$(dissect2 "$cap" "${p[@]}" -Y 'pfs.third_child || pfs.data_past_size || pfs.verdict_failed' -T fields -e frame.number)"
 for what in "pfs.type == 1 && pfs.state == 1:ClaimRoot(tent)" "pfs.type == 1 && pfs.state == 2:ClaimRoot(conf)" \
             "pfs.type == 2:Ad" "pfs.type == 6:XfrCmd" "pfs.type == 7:DATA" "pfs.type == 9:VERDICT"; do
   n=$(dissect "$cap" "${p[@]}" -Y "${what%%:*}" -T fields -e frame.number | wc -l)

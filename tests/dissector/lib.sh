@@ -34,12 +34,31 @@ for lib in libasan.so libubsan.so; do
   fi
 done
 
+# The preloaded runtimes reach every program tshark starts, and tshark -G
+# plugins starts each extcap (androiddump hangs under ASan): with a
+# sanitizer build, as root, tshark runs in its own mount namespace where the
+# extcap folder is empty.
+NO_EXTCAP=()
+if [ -n "$PRELOAD" ] && [ "$(id -u)" -eq 0 ]; then
+  mkdir -p "$WORK/no-extcap"
+  for extcap in /usr/lib/*/wireshark/extcap; do :; done
+  [ -d "$extcap" ] && NO_EXTCAP=(unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh
+                                "$WORK/no-extcap" "$extcap")
+fi
+
+# with_plugins DIR CMD...: CMD as the tshark user, the plugin folder DIR
+# (empty: none), the sanitizer runtimes when the plugin needs them.
+with_plugins() {
+  local dir=$1; shift
+  "${NO_EXTCAP[@]}" "${RUN_AS[@]}" env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 \
+    ${dir:+WIRESHARK_PLUGIN_DIR="$dir"} WIRESHARK_ABORT_ON_DISSECTOR_BUG=1 \
+    ${PRELOAD:+LD_PRELOAD="${PRELOAD# }" ASAN_OPTIONS=detect_leaks=0:verify_asan_link_order=0} \
+    "$@"
+}
+
 # pfs_tshark ARGS... < capture: tshark with the plugin, capture on stdin.
 pfs_tshark() {
-  "${RUN_AS[@]}" env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C.UTF-8 \
-    WIRESHARK_PLUGIN_DIR="$WORK/plugins" WIRESHARK_ABORT_ON_DISSECTOR_BUG=1 \
-    ${PRELOAD:+LD_PRELOAD="${PRELOAD# }" ASAN_OPTIONS=detect_leaks=0} \
-    tshark "$@"
+  with_plugins "$WORK/plugins" tshark "$@"
 }
 
 # cap SCENARIO [pfscap options]: writes $WORK/SCENARIO.pcap once, prints its path.

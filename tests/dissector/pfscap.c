@@ -236,7 +236,8 @@ static void udp(struct out *o, uint32_t src, unsigned sport, uint32_t dst, unsig
     l += put_ip(f + l, 17, src, dst, 8 + n);
     uint8_t *u = f + l;
     be16(u, sport); be16(u + 2, dport); be16(u + 4, (unsigned)(8 + n)); be16(u + 6, 0);
-    memcpy(u + 8, p, n);
+    if (n)
+        memcpy(u + 8, p, n);
     uint16_t c = csum(u, 8 + n, pseudo(src, dst, 17, 8 + n));
     be16(u + 6, c ? c : 0xffff);
     emit(o, f, l + 8 + n);
@@ -271,7 +272,8 @@ static void tcp_seg(struct out *o, const struct tcp *t, int side, uint32_t seq, 
     s[12] = 5 << 4;
     s[13] = (uint8_t)flags;
     be16(s + 14, 65535);
-    memcpy(s + 20, p, n);
+    if (n)  /* a bare ACK, SYN or FIN has no payload (p may be NULL) */
+        memcpy(s + 20, p, n);
     be16(s + 16, csum(s, 20 + n, pseudo(t->ip[side], t->ip[!side], 6, 20 + n)));
     emit(o, f, l + 20 + n);
 }
