@@ -15,6 +15,7 @@
 #include "pfs_table.h"
 #include "table_rows.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -101,11 +102,15 @@ static void store_ptr(void *base, const struct pfs_field *f, const uint8_t *v)
         memcpy((char *)base + f->store, &v, sizeof v);
 }
 
+/* Member by member: a local struct's padding would carry garbage into m. */
 static void store_str(void *base, const struct pfs_field *f, const uint8_t *p, uint8_t n)
 {
-    struct pfs_str s = {(const char *)p, n};
-    if (f->store != PFS_NOSTORE)
-        memcpy((char *)base + f->store, &s, sizeof s);
+    if (f->store == PFS_NOSTORE)
+        return;
+    char *dst = (char *)base + f->store;
+    const char *cp = (const char *)p;
+    memcpy(dst + offsetof(struct pfs_str, p), &cp, sizeof cp);
+    memcpy(dst + offsetof(struct pfs_str, len), &n, sizeof n);
 }
 
 /* ---- reporting ---- */
@@ -121,7 +126,8 @@ static int fail(struct walker *w, int err, size_t off, const struct pfs_field *f
 }
 
 static inline void report(struct walker *w, const struct pfs_field *f, enum pfs_section sec,
-                   unsigned index, size_t off, size_t len, uint32_t value, const uint8_t *bytes)
+                          unsigned index, size_t off, size_t len, uint32_t value,
+                          const uint8_t *bytes)
 {
     if (!w->fn)
         return;
@@ -234,7 +240,6 @@ HOT int walk_str(struct walker *w, const struct pfs_field *f, void *base, enum p
     return rc ? fail(w, rc, at, f) : PFS_OK;
 }
 
-
 /*
  * An integer field (most rows), the walk's hot path: inlined into each
  * loop, one switch on the width reads the bytes and fills the member.
@@ -299,9 +304,9 @@ HOT int walk_hints(struct walker *w, const struct pfs_field *f, void *base, uint
 }
 
 /*
- * Read field f into base (the message, or a hint entry). vals holds the
- * values of the fields read before it in the same body (counts).
- * short_err is the fault when the field runs past the end.
+ * Read field f into base (the message, or a hint entry). rows are the rows
+ * f belongs to, where a HINTS or PAYLOAD row finds its count, already read
+ * into base. short_err is the fault when the field runs past the end.
  */
 static int walk_field(struct walker *w, const struct pfs_field *f, const struct pfs_field *rows,
                       void *base, enum pfs_section sec, unsigned index, int short_err)
@@ -332,7 +337,6 @@ static int walk_field(struct walker *w, const struct pfs_field *f, const struct 
     default: return PFS_OK; /* TEXT and TLV are never body rows */
     }
 }
-
 
 /* ---- header, body, TLVs ---- */
 
@@ -377,12 +381,16 @@ HOT int walk_rows(struct walker *w, const struct pfs_msgdef *d, const struct pfs
 #pragma GCC unroll 12
     for (unsigned i = 0; i < n; i++) {
         const struct pfs_field *f = &rows[i];
-        int rc = pfs_row_is_int(f)              ? walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
-                 : f->kind == PFS_K_STR ? walk_str(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
-                 : f->kind == PFS_K_HINTS
-                     ? walk_hints(w, f, w->m, pfs_row_int(w->m, &rows[f->count]))
-                     : walk_field(w, f, rows, w->m, PFS_SEC_BODY, 0,
-                                                     PFS_E_LENGTH);
+        /* With f a constant, the compiler keeps one of these calls. */
+        int rc;
+        if (pfs_row_is_int(f))
+            rc = walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH);
+        else if (f->kind == PFS_K_STR)
+            rc = walk_str(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH);
+        else if (f->kind == PFS_K_HINTS)
+            rc = walk_hints(w, f, w->m, pfs_row_int(w->m, &rows[f->count]));
+        else
+            rc = walk_field(w, f, rows, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH);
         if (rc)
             return rc;
     }
@@ -430,10 +438,7 @@ HOT int walk_tlv(struct walker *w, unsigned index)
     report(w, &rows[0], PFS_SEC_TLV, index, at, 2u + len, type, v);
     report(w, &rows[1], PFS_SEC_TLV, index, at, 1, type, w->buf + at);
     report(w, &rows[2], PFS_SEC_TLV, index, at + 1, 1, len, w->buf + at + 1);
-    const struct pfs_tlvdef *def = NULL;
-    for (size_t i = 0; i < NROWS(tlvdef_rows); i++)
-        if (tlvdef_rows[i].type == type)
-            def = &tlvdef_rows[i];
+    const struct pfs_tlvdef *def = pfs_tlvdef_of(type);
     if (!def) {
         report(w, &rows[3], PFS_SEC_TLV, index, at + 2, len, len, v);
         return PFS_OK;
