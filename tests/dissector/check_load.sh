@@ -7,8 +7,9 @@
 plugins=$(pfs_tshark -G plugins)
 if grep -q "^pfs.so" <<<"$plugins"; then ok "tshark -G plugins lists pfs.so"; else fail "pfs.so not loaded"; echo "$plugins" | head; fi
 
+keys=$("$PFS_TABLE_KEYS") || fail "rows sharing a key read alike (pfs_table_keys)"
 fields=$(pfs_tshark -G fields | awk -F'\t' '$1 == "F" {print $3}')
-missing=$(comm -23 <("$PFS_TABLE_KEYS" | sort) <(sort <<<"$fields"))
+missing=$(comm -23 <(sort <<<"$keys") <(sort <<<"$fields"))
 same "every table key is a field" "" "$missing"
 for k in pfs.type pfs.flags pfs.length pfs.xid pfs.hier pfs.state pfs.seq pfs.depth pfs.free \
          pfs.map pfs.strength pfs.root pfs.addr pfs.port pfs.model pfs.file pfs.try pfs.index \
