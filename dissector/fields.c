@@ -253,8 +253,8 @@ static void name_top(proto_item *top, const struct pfs_msg *m, int rc, tvbuff_t 
     proto_item_append_text(top, ": %s", pfs_strerror(rc));
 }
 
-int pfs_fields_dissect(tvbuff_t *tvb, proto_tree *tree, struct pfs_msg *m, proto_item **top,
-                       proto_item **at)
+int pfs_fields_dissect(tvbuff_t *tvb, proto_tree *tree, gboolean tcp, struct pfs_msg *m,
+                       proto_item **top, proto_item **at)
 {
     struct builder b;
     memset(&b, 0, sizeof b);
@@ -263,8 +263,11 @@ int pfs_fields_dissect(tvbuff_t *tvb, proto_tree *tree, struct pfs_msg *m, proto
     b.msg = proto_item_add_subtree(*top, ett_msg);
     guint len = tvb_captured_length(tvb);
     struct pfs_fault fault;
-    /* Without a tree nobody looks at the fields: decode only. */
-    int rc = pfs_walk(tvb_get_ptr(tvb, 0, len), len, 0, m, tree ? on_item : NULL, &b, &fault);
+    /* A datagram is one whole message with its own size limit; on TCP the
+     * framing already cut exactly one message. Without a tree nobody looks
+     * at the fields: decode only. */
+    unsigned flags = tcp ? 0 : PFS_WALK_UDP;
+    int rc = pfs_walk(tvb_get_ptr(tvb, 0, len), len, flags, m, tree ? on_item : NULL, &b, &fault);
     name_top(*top, m, rc, tvb);
     *at = b.last && rc != PFS_OK && fault.field ? b.last : *top;
     return rc;

@@ -226,7 +226,7 @@ static int dissect_pfs_msg(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
     struct pfs_msg m;
     proto_item *top, *at;
     guint ordinal = next_ordinal(pinfo);
-    int rc = pfs_fields_dissect(tvb, tree, &m, &top, &at);
+    int rc = pfs_fields_dissect(tvb, tree, tcp, &m, &top, &at);
     proto_tree *mt = proto_item_get_subtree(top);
     if (rc != PFS_OK) {
         fault_info(pinfo, ordinal, tvb, rc);

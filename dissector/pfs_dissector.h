@@ -26,14 +26,14 @@ extern int proto_pfs;
 /* Registers the header, body, hint and TLV fields, one hf per table key. */
 void pfs_fields_register(int proto);
 /*
- * Decodes the one whole message in tvb (or the bytes at hand of a broken
- * one) with libpfs's walking decoder and, when tree is set, adds each field
+ * Decodes the one whole message in tvb (a TCP message, or a UDP datagram,
+ * or the bytes at hand of a broken one) with libpfs's walking decoder and, when tree is set, adds each field
  * as it is read: header, body, hints and TLV subtrees. Returns PFS_OK or
  * the fault; *top is the message's item, *at the item of the field at
  * fault (*top when the fault is framing).
  */
-int pfs_fields_dissect(tvbuff_t *tvb, proto_tree *tree, struct pfs_msg *m, proto_item **top,
-                       proto_item **at);
+int pfs_fields_dissect(tvbuff_t *tvb, proto_tree *tree, gboolean tcp, struct pfs_msg *m,
+                       proto_item **top, proto_item **at);
 /* The type name a filter compares against (pfs.type == ClaimRoot). */
 const char *pfs_fields_type_name(unsigned type);
 

@@ -58,7 +58,7 @@ for e in short bad_version bad_length string_too_long bad_model bad_path size_to
   n=$(dissect2 "$f" -Y "pfs.$e" -T fields -e frame.number | wc -l)
   if [ "$n" -ge 1 ]; then ok "expert pfs.$e"; else fail "no expert pfs.$e in the faults capture"; fi
 done
-same "faults are malformed PFS, not crashes" 13 \
+same "faults are malformed PFS, not crashes" 14 \
   "$(dissect2 "$f" -Y '_ws.expert.group == 0x07000000 && pfs' -T fields -e frame.number | wc -l)"
 
 # Foreign payload on 4051 is vendor payload, never malformed; TFTP beside PFS decodes.

@@ -505,6 +505,13 @@ static void sc_faults(struct out *o)
     cl.state = 1;
     m_reason(&m, 11, F_BCAST, XR, H1, 9); p8(&m, 1); p8(&m, 9); p8(&m, 'x'); end(&m); SEND(); /* TLV */
     m_reason(&m, 11, F_BCAST, XR, H1, 9); p8(&m, 2); p8(&m, 2); p16(&m, 1); end(&m); SEND(); /* TLV shape */
+    m_reason(&m, 11, F_BCAST, XR, H1, 9);                          /* SIZE: a datagram over 1472 */
+    for (unsigned t = 0; t < 6; t++) {
+        p8(&m, 0x70 + t); p8(&m, 250);
+        for (unsigned k = 0; k < 250; k++)
+            p8(&m, k);
+    }
+    end(&m); SEND();
 #undef SEND
     /* SIZE and a bad magic inside a PFS connection. */
     struct tcp t;
