@@ -7,15 +7,16 @@
 # and by the same tshark with `--disable-protocol pfs`, in the same run.
 # Two modes: `-T fields -e frame.number` (every frame dissected, little
 # printed) and `-V` (the whole tree printed, to /dev/null). A bare `-q`
-# would not do: tshark then skips dissection altogether. Times from hyperfine (3 runs
-# after a warm-up), peak RSS from GNU time; the TCP layer's own memory is
-# measured with `--disable-protocol tcp` for comparison. Markdown to stdout,
-# for docs/benchmarks.md.
+# would not do: tshark then skips dissection altogether. Wall time and peak
+# RSS from GNU time, PFS_BENCH_ROUNDS rounds (default 5) that alternate
+# the runs, medians; the TCP layer's own memory is measured with
+# `--disable-protocol tcp` for comparison. Markdown to stdout, for
+# docs/benchmarks.md.
 #
 # tshark loads the plugin the way the tests do (tests/dissector/lib.sh):
 # a private copy, run as nobody when we are root.
 #
-# Environment: PFS_BUILD (default build).
+# Environment: PFS_BUILD (default build), PFS_BENCH_ROUNDS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
@@ -33,40 +34,42 @@ capfile="$WORK/bench.pcap"
 chmod 644 "$capfile"
 pfs=$(dissect "$capfile" -q -z pfs,tree | awk '/^Messages by type/ {print $4}')
 
-# One tshark command line as a string, for hyperfine.
-cmd() {
-  printf '%q ' "${RUN_AS[@]}" env -i PATH=/usr/bin:/bin HOME="$WORK/home" \
-    WIRESHARK_PLUGIN_DIR="$WORK/plugins" tshark -n -r "$capfile" "$@"
-  printf '> /dev/null'
+# run VAR ARGS: one tshark run as the tshark user; wall seconds and peak
+# RSS (KiB) from GNU time, appended to the lists VAR_s and VAR_kb.
+run() {
+  local var=$1; shift
+  with_plugins "$WORK/plugins" /usr/bin/time -f '%e %M' -o "$WORK/home/time" \
+    tshark -n -r "$capfile" "$@" > /dev/null
+  read -r sec kb < "$WORK/home/time"
+  eval "${var}_s+=($sec); ${var}_kb+=($kb)"
 }
-seconds() {  # seconds ARGS: mean wall time of tshark ARGS
-  hyperfine --style none --warmup 1 --runs 3 --export-json "$WORK/h.json" "$(cmd "$@")" > /dev/null
-  python3 -c 'import json, sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$WORK/h.json"
-}
-rss() {  # rss ARGS: peak RSS of tshark ARGS, MiB (GNU time on tshark itself)
-  "${RUN_AS[@]}" env -i PATH=/usr/bin:/bin HOME="$WORK/home" WIRESHARK_PLUGIN_DIR="$WORK/plugins" \
-    /usr/bin/time -f %M -o "$WORK/home/rss" tshark -n -r "$capfile" "$@" > /dev/null
-  cp "$WORK/home/rss" "$WORK/rss"
-  awk '{printf "%.0f", $1 / 1024}' "$WORK/rss"
-}
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
+
+# Rounds alternate the runs, so a load that comes and goes on a shared
+# machine falls on both sides alike; each figure is a median of the rounds.
+rounds=${PFS_BENCH_ROUNDS:-5}
+fields=(-T fields -e frame.number)
+run warm "${fields[@]}"
+for _ in $(seq "$rounds"); do
+  run fp "${fields[@]}"; run fn "${fields[@]}" --disable-protocol pfs
+  run fc "${fields[@]}" --disable-protocol tcp
+  run vp -V; run vn -V --disable-protocol pfs
+done
 
 echo "capture: $count frames, $pfs PFS messages, $(du -m "$capfile" | cut -f1) MiB"
 echo
 echo "| mode | with pfs (s) | --disable-protocol pfs (s) | ratio |"
-echo "| --- | --- | --- | --- |"
-fields=(-T fields -e frame.number)
-with=$(seconds "${fields[@]}"); without=$(seconds "${fields[@]}" --disable-protocol pfs)
-echo "| \`tshark -T fields -e frame.number\` | $with | $without | $(ratio "$with" "$without") |"
-with=$(seconds -V); without=$(seconds -V --disable-protocol pfs)
-echo "| \`tshark -V\` | $with | $without | $(ratio "$with" "$without") |"
+echo "| --- | ---: | ---: | ---: |"
+echo "| \`tshark -T fields -e frame.number\` | $(median "${fp_s[@]}") | $(median "${fn_s[@]}") | $(ratio "$(median "${fp_s[@]}")" "$(median "${fn_s[@]}")") |"
+echo "| \`tshark -V\` | $(median "${vp_s[@]}") | $(median "${vn_s[@]}") | $(ratio "$(median "${vp_s[@]}")" "$(median "${vn_s[@]}")") |"
 echo
-full=$(rss "${fields[@]}"); nopfs=$(rss "${fields[@]}" --disable-protocol pfs)
-notcp=$(rss "${fields[@]}" --disable-protocol tcp)
+full=$(mib "$(median "${fp_kb[@]}")"); nopfs=$(mib "$(median "${fn_kb[@]}")"); notcp=$(mib "$(median "${fc_kb[@]}")")
 echo "| peak RSS, \`tshark -T fields -e frame.number\` | MiB |"
-echo "| --- | --- |"
+echo "| --- | ---: |"
 echo "| with pfs | $full |"
 echo "| --disable-protocol pfs | $nopfs |"
-echo "| --disable-protocol tcp | $notcp |"
+echo "| --disable-protocol tcp (PFS over UDP still decoded) | $notcp |"
 echo
-echo "pfs adds $((full - nopfs)) MiB; the TCP layer's own share is $((nopfs - notcp)) MiB"
+echo "pfs adds $((full - nopfs)) MiB; the TCP layer's own share is $((nopfs - notcp)) MiB ($rounds rounds, medians)"
