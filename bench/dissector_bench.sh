@@ -10,7 +10,9 @@
 # would not do: tshark then skips dissection altogether. Wall time and peak
 # RSS from GNU time, PFS_BENCH_ROUNDS rounds (default 5) that alternate
 # the runs, medians; the TCP layer's own memory is measured with
-# `--disable-protocol tcp` for comparison. Markdown to stdout, for
+# `--disable-protocol tcp` for comparison. With pfs disabled, UDP and TCP
+# try every heuristic dissector on port 4051's payload; a third anchor
+# hands that payload to the trivial `data` dissector instead (Decode As). Markdown to stdout, for
 # docs/benchmarks.md.
 #
 # tshark loads the plugin the way the tests do (tests/dissector/lib.sh):
@@ -55,6 +57,7 @@ run warm "${fields[@]}"
 for _ in $(seq "$rounds"); do
   run fp "${fields[@]}"; run fn "${fields[@]}" --disable-protocol pfs
   run fc "${fields[@]}" --disable-protocol tcp
+  run fd "${fields[@]}" --disable-protocol pfs -d udp.port==4051,data -d tcp.port==4051,data
   run vp -V; run vn -V --disable-protocol pfs
 done
 
@@ -63,6 +66,7 @@ echo
 echo "| mode | with pfs (s) | --disable-protocol pfs (s) | ratio |"
 echo "| --- | ---: | ---: | ---: |"
 echo "| \`tshark -T fields -e frame.number\` | $(median "${fp_s[@]}") | $(median "${fn_s[@]}") | $(ratio "$(median "${fp_s[@]}")" "$(median "${fn_s[@]}")") |"
+echo "| the same, port 4051 handed to \`data\` instead | $(median "${fp_s[@]}") | $(median "${fd_s[@]}") | $(ratio "$(median "${fp_s[@]}")" "$(median "${fd_s[@]}")") |"
 echo "| \`tshark -V\` | $(median "${vp_s[@]}") | $(median "${vn_s[@]}") | $(ratio "$(median "${vp_s[@]}")" "$(median "${vn_s[@]}")") |"
 echo
 full=$(mib "$(median "${fp_kb[@]}")"); nopfs=$(mib "$(median "${fn_kb[@]}")"); notcp=$(mib "$(median "${fc_kb[@]}")")
