@@ -319,9 +319,11 @@ static int dissect_pfs_udp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, 
 
 static guint get_pfs_pdu_len(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
 {
+    /* Without reassembly TCP may ask with fewer than a header's bytes at hand. */
     guint8 hdr[PFS_HDR_LEN];
-    tvb_memcpy(tvb, hdr, offset, PFS_HDR_LEN);
-    long n = pfs_frame_len(hdr, sizeof hdr);
+    guint have = MIN((guint)tvb_captured_length_remaining(tvb, offset), sizeof hdr);
+    tvb_memcpy(tvb, hdr, offset, have);
+    long n = pfs_frame_len(hdr, have);
     if (n < PFS_HDR_LEN)  /* no framing can follow: the rest is one broken piece */
         return (guint)tvb_reported_length_remaining(tvb, offset);
     return (guint)n;
