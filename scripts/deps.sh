@@ -14,6 +14,7 @@ PKGS=(
   tmux     # pfslog's --listen test draws its live view on an 80x40 terminal
   libgraphviz-dev chromium  # pfslog --html lays trees out with libgvc; its test loads the page headless
   tcpdump               # bench/pfsdump_bench.sh: pfsdump against tcpdump -r
+  wireshark xvfb xauth xdotool imagemagick fonts-dejavu-core time  # pfs plugin: screenshot, bench
 )
 
 missing=()
