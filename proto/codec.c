@@ -11,6 +11,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "pfs.h"
+#include "pfs_table.h"
+#include "row.h"
 
 #include <string.h>
 
@@ -35,25 +37,6 @@ static int get_u8(struct rd *r, uint8_t *v)
     return 1;
 }
 
-static int get_u16(struct rd *r, uint16_t *v)
-{
-    if (!need(r, 2))
-        return 0;
-    *v = (uint16_t)(r->p[r->off] << 8 | r->p[r->off + 1]);
-    r->off += 2;
-    return 1;
-}
-
-static int get_u32(struct rd *r, uint32_t *v)
-{
-    if (!need(r, 4))
-        return 0;
-    const uint8_t *b = r->p + r->off;
-    *v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-    r->off += 4;
-    return 1;
-}
-
 /* n bytes in place: *v points into the message. */
 static int get_bytes(struct rd *r, size_t n, const uint8_t **v)
 {
@@ -64,34 +47,9 @@ static int get_bytes(struct rd *r, size_t n, const uint8_t **v)
     return 1;
 }
 
-static int skip(struct rd *r, size_t n)
-{
-    const uint8_t *ignored;
-    return get_bytes(r, n, &ignored);
-}
-
-/*
- * A length-counted string. Returns PFS_OK, PFS_E_STRLEN when the length
- * byte exceeds max (checked first: that is the clearer fault), or
- * PFS_E_LENGTH when the bytes run past the message.
- */
-static int get_str(struct rd *r, size_t max, struct pfs_str *s)
-{
-    uint8_t n;
-    const uint8_t *b;
-    if (!get_u8(r, &n))
-        return PFS_E_LENGTH;
-    if (n > max)
-        return PFS_E_STRLEN;
-    if (!get_bytes(r, n, &b))
-        return PFS_E_LENGTH;
-    s->p = (const char *)b;
-    s->len = n;
-    return PFS_OK;
-}
-
 /* ---- the write cursor ---- */
 
+/* With p NULL the cursor only counts: the validation pass of pfs_encode. */
 struct wr {
     uint8_t *p;
     size_t cap;
@@ -101,6 +59,10 @@ struct wr {
 
 static int room(struct wr *w, size_t n)
 {
+    if (!w->p) {
+        w->off += n;
+        return 0;
+    }
     if (w->full || w->off > w->cap || n > w->cap - w->off) {
         w->full = 1;
         return 0;
@@ -108,28 +70,14 @@ static int room(struct wr *w, size_t n)
     return 1;
 }
 
-static void put_u8(struct wr *w, unsigned v)
+/* An integer of 1, 2 or 4 bytes, big-endian. */
+static void put_be(struct wr *w, uint32_t v, size_t n)
 {
-    if (room(w, 1))
-        w->p[w->off++] = (uint8_t)v;
-}
-
-static void put_u16(struct wr *w, unsigned v)
-{
-    if (!room(w, 2))
+    if (!room(w, n))
         return;
-    w->p[w->off] = (uint8_t)(v >> 8);
-    w->p[w->off + 1] = (uint8_t)v;
-    w->off += 2;
-}
-
-static void put_u32(struct wr *w, uint32_t v)
-{
-    if (!room(w, 4))
-        return;
-    for (int i = 0; i < 4; i++)
-        w->p[w->off + (size_t)i] = (uint8_t)(v >> (24 - 8 * i));
-    w->off += 4;
+    for (size_t i = 0; i < n; i++)
+        w->p[w->off + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    w->off += n;
 }
 
 static void put_bytes(struct wr *w, const void *b, size_t n)
@@ -146,12 +94,6 @@ static void put_zero(struct wr *w, size_t n)
         memset(w->p + w->off, 0, n);
         w->off += n;
     }
-}
-
-static void put_str(struct wr *w, const struct pfs_str *s)
-{
-    put_u8(w, s->len);
-    put_bytes(w, s->p, s->len);
 }
 
 /* ---- validation, shared by decode and encode ---- */
@@ -213,137 +155,6 @@ int pfs_check_path(const char *s, size_t len)
     return PFS_OK;
 }
 
-static int check_str_model(const struct pfs_str *s)
-{
-    return pfs_check_model(s->p, s->len);
-}
-
-static int check_str_path(const struct pfs_str *s)
-{
-    return pfs_check_path(s->p, s->len);
-}
-
-static int check_model_file(const struct pfs_str *model, const struct pfs_str *file)
-{
-    /* Lengths of both strings first, so a too-long file is STRLEN, not MODEL. */
-    if (model->len > PFS_MODEL_MAX || file->len > PFS_PATH_MAX)
-        return PFS_E_STRLEN;
-    int rc = check_str_model(model);
-    return rc ? rc : check_str_path(file);
-}
-
-static int check_claim(const struct pfs_claim *c, unsigned type)
-{
-    if (type == PFS_T_CLAIM) {
-        /* A claim is a root claim: tentative or confirmed, never numbered. */
-        if (c->seq != 0 || (c->state != PFS_HS_TENT && c->state != PFS_HS_CONF))
-            return PFS_E_FIELD;
-    } else if (c->seq == 0 || c->state < PFS_HS_TENT || c->state > PFS_HS_MAX) {
-        return PFS_E_FIELD;
-    }
-    if (c->free_slots > PFS_MAX_CHILDREN)
-        return PFS_E_FIELD;
-    return check_model_file(&c->model, &c->file);
-}
-
-static int check_join(const struct pfs_join *j)
-{
-    if (j->try_no == 0)
-        return PFS_E_FIELD; /* tries count from 1 */
-    return check_model_file(&j->model, &j->file);
-}
-
-static int check_accept(const struct pfs_accept *a)
-{
-    /* A parent at PFS_DEPTH_NONE is not attached: its child's depth would wrap. */
-    if (a->index >= PFS_MAX_CHILDREN || a->depth == PFS_DEPTH_NONE)
-        return PFS_E_FIELD;
-    return PFS_OK;
-}
-
-static int check_refuse(const struct pfs_refuse *r)
-{
-    if (r->reason < PFS_R_FULL || r->reason > PFS_R_SHUTDOWN || r->nhints > PFS_MAX_HINTS)
-        return PFS_E_FIELD;
-    return PFS_OK;
-}
-
-static int check_xfrcmd(const struct pfs_xfrcmd *x)
-{
-    if (x->size > PFS_FILE_MAX)
-        return PFS_E_SIZE;
-    if (x->source < PFS_SRC_TFTP || x->source > PFS_SRC_PEER || !x->sha256)
-        return PFS_E_FIELD;
-    if (x->file.len > PFS_PATH_MAX)
-        return PFS_E_STRLEN;
-    return check_str_path(&x->file);
-}
-
-static int check_data(const struct pfs_data *d)
-{
-    if (d->len == 0 || d->len > PFS_DATA_MAX)
-        return PFS_E_SIZE;
-    if (d->offset > PFS_FILE_MAX || d->len > PFS_FILE_MAX - d->offset)
-        return PFS_E_SIZE;
-    if (!d->bytes)
-        return PFS_E_FIELD;
-    return PFS_OK;
-}
-
-static int check_body(const struct pfs_msg *m)
-{
-    switch (m->type) {
-    case PFS_T_CLAIM:
-    case PFS_T_AD: return check_claim(&m->u.claim, m->type);
-    case PFS_T_JOIN: return check_join(&m->u.join);
-    case PFS_T_ACCEPT: return check_accept(&m->u.accept);
-    case PFS_T_REFUSE: return check_refuse(&m->u.refuse);
-    case PFS_T_XFRCMD: return check_xfrcmd(&m->u.xfrcmd);
-    case PFS_T_DATA: return check_data(&m->u.data);
-    case PFS_T_XFREND: return m->u.xfrend.size > PFS_FILE_MAX ? PFS_E_SIZE : PFS_OK;
-    case PFS_T_VERDICT:
-        if (m->u.verdict.verdict < PFS_V_OK || m->u.verdict.verdict > PFS_V_MAX)
-            return PFS_E_FIELD;
-        return m->u.verdict.bytes > PFS_FILE_MAX ? PFS_E_SIZE : PFS_OK;
-    case PFS_T_ABORT:
-    case PFS_T_LEAVE: return m->u.reason.reason > PFS_R_MAX ? PFS_E_FIELD : PFS_OK;
-    default: return PFS_E_TYPE;
-    }
-}
-
-/* Known TLVs have a fixed shape; unknown ones only have to fit. */
-static int check_tlv_item(const struct pfs_tlv_item *it)
-{
-    switch (it->type) {
-    case PFS_TLV_UPTIME:
-        return it->len == 4 ? PFS_OK : PFS_E_TLV;
-    case PFS_TLV_FIRMWARE:
-        if (it->len == 0)
-            return PFS_E_TLV;
-        for (size_t i = 0; i < it->len; i++)
-            if (it->value[i] < 0x21 || it->value[i] > 0x7e)
-                return PFS_E_TLV;
-        return PFS_OK;
-    default:
-        return PFS_OK;
-    }
-}
-
-static int check_tlv_area(const struct pfs_msg *m)
-{
-    if (m->tlv_len && !m->tlv)
-        return PFS_E_TLV;
-    size_t off = 0;
-    struct pfs_tlv_item it;
-    int rc;
-    while ((rc = pfs_tlv_next(m, &off, &it)) == 1) {
-        rc = check_tlv_item(&it);
-        if (rc)
-            return rc;
-    }
-    return rc;
-}
-
 int pfs_tlv_next(const struct pfs_msg *m, size_t *off, struct pfs_tlv_item *it)
 {
     if (!m->tlv || *off >= m->tlv_len)
@@ -355,91 +166,7 @@ int pfs_tlv_next(const struct pfs_msg *m, size_t *off, struct pfs_tlv_item *it)
     return 1;
 }
 
-/* ---- decode ---- */
-
-static int dec_claim(struct rd *r, struct pfs_claim *c)
-{
-    if (!get_u8(r, &c->state) || !get_u8(r, &c->seq) || !get_u8(r, &c->depth) ||
-        !get_u8(r, &c->free_slots) || !get_u32(r, &c->map) || !get_u32(r, &c->strength) ||
-        !get_u32(r, &c->root_xid) || !get_u32(r, &c->addr) || !get_u16(r, &c->port))
-        return PFS_E_LENGTH;
-    int rc = get_str(r, PFS_MODEL_MAX, &c->model);
-    return rc ? rc : get_str(r, PFS_PATH_MAX, &c->file);
-}
-
-static int dec_join(struct rd *r, struct pfs_join *j)
-{
-    if (!get_u32(r, &j->addr) || !get_u16(r, &j->port) || !get_u8(r, &j->try_no) || !skip(r, 1))
-        return PFS_E_LENGTH;
-    int rc = get_str(r, PFS_MODEL_MAX, &j->model);
-    return rc ? rc : get_str(r, PFS_PATH_MAX, &j->file);
-}
-
-static int dec_accept(struct rd *r, struct pfs_accept *a)
-{
-    if (!get_u8(r, &a->index) || !get_u8(r, &a->depth) || !skip(r, 2) ||
-        !get_u32(r, &a->root_xid))
-        return PFS_E_LENGTH;
-    return PFS_OK;
-}
-
-static int dec_refuse(struct rd *r, struct pfs_refuse *f)
-{
-    if (!get_u8(r, &f->reason) || !get_u8(r, &f->nhints) || !skip(r, 2))
-        return PFS_E_LENGTH;
-    /* Checked before the loop: the count bounds the hints array. */
-    if (f->nhints > PFS_MAX_HINTS)
-        return PFS_E_FIELD;
-    for (unsigned i = 0; i < f->nhints; i++) {
-        struct pfs_hint *h = &f->hints[i];
-        if (!get_u32(r, &h->xid) || !get_u32(r, &h->addr) || !get_u16(r, &h->port) ||
-            !skip(r, 2))
-            return PFS_E_LENGTH;
-    }
-    return PFS_OK;
-}
-
-static int dec_xfrcmd(struct rd *r, struct pfs_xfrcmd *x)
-{
-    if (!get_u32(r, &x->size) || !get_u8(r, &x->source) || !skip(r, 3) ||
-        !get_u32(r, &x->origin_xid) || !get_bytes(r, PFS_SHA256_LEN, &x->sha256))
-        return PFS_E_LENGTH;
-    return get_str(r, PFS_PATH_MAX, &x->file);
-}
-
-static int dec_data(struct rd *r, struct pfs_data *d)
-{
-    if (!get_u32(r, &d->offset) || !get_u16(r, &d->len) || !skip(r, 2))
-        return PFS_E_LENGTH;
-    /* The size rule before the bytes: an oversized len is SIZE even when short. */
-    if (d->len > PFS_DATA_MAX)
-        return PFS_E_SIZE;
-    if (!get_bytes(r, d->len, &d->bytes))
-        return PFS_E_LENGTH;
-    return PFS_OK;
-}
-
-static int dec_body(struct rd *r, struct pfs_msg *m)
-{
-    switch (m->type) {
-    case PFS_T_CLAIM:
-    case PFS_T_AD: return dec_claim(r, &m->u.claim);
-    case PFS_T_JOIN: return dec_join(r, &m->u.join);
-    case PFS_T_ACCEPT: return dec_accept(r, &m->u.accept);
-    case PFS_T_REFUSE: return dec_refuse(r, &m->u.refuse);
-    case PFS_T_XFRCMD: return dec_xfrcmd(r, &m->u.xfrcmd);
-    case PFS_T_DATA: return dec_data(r, &m->u.data);
-    case PFS_T_XFREND: return get_u32(r, &m->u.xfrend.size) ? PFS_OK : PFS_E_LENGTH;
-    case PFS_T_VERDICT:
-        if (!get_u8(r, &m->u.verdict.verdict) || !skip(r, 3) || !get_u32(r, &m->u.verdict.bytes))
-            return PFS_E_LENGTH;
-        return PFS_OK;
-    case PFS_T_ABORT:
-    case PFS_T_LEAVE:
-        return get_u8(r, &m->u.reason.reason) && skip(r, 3) ? PFS_OK : PFS_E_LENGTH;
-    default: return PFS_E_TYPE;
-    }
-}
+/* ---- framing ---- */
 
 /* Magic and version: the part of the header a framer can judge early. */
 static int check_lead(const uint8_t *buf, size_t len)
@@ -469,150 +196,97 @@ long pfs_frame_len(const uint8_t *buf, size_t len)
     return (long)total;
 }
 
-static int dec_header(struct rd *r, struct pfs_msg *m)
-{
-    uint16_t magic;
-    if (!get_u16(r, &magic) || !get_u8(r, &m->version) || !get_u8(r, &m->type) ||
-        !get_u16(r, &m->flags) || !get_u16(r, &m->length) || !get_u32(r, &m->xid) ||
-        !get_u32(r, &m->hier))
-        return PFS_E_SHORT;
-    if (magic != PFS_MAGIC)
-        return PFS_E_MAGIC;
-    if (m->version != PFS_VERSION_1)
-        return PFS_E_VERSION;
-    if (m->length < PFS_HDR_LEN)
-        return PFS_E_LENGTH;
-    if (m->length > r->len)
-        return PFS_E_SHORT;
-    if (m->length < r->len)
-        return PFS_E_LENGTH;
-    if (m->type < PFS_T_CLAIM || m->type > PFS_T_MAX)
-        return PFS_E_TYPE;
-    return PFS_OK;
-}
-
 int pfs_decode(const uint8_t *buf, size_t len, struct pfs_msg *m)
 {
     if (!buf || !m)
         return PFS_E_SHORT;
-    memset(m, 0, sizeof *m);
-    /* The header length is 16 bits: a longer buffer can never match it. */
-    struct rd r = {buf, len > PFS_MSG_MAX ? PFS_MSG_MAX + 1u : len, 0};
-    int rc = check_lead(buf, len);
-    if (rc)
-        return rc;
-    rc = dec_header(&r, m);
-    if (rc)
-        return rc;
-    rc = dec_body(&r, m);
-    if (rc)
-        return rc;
-    rc = check_body(m);
-    if (rc)
-        return rc;
-    m->tlv_len = (uint16_t)(m->length - r.off);
-    m->tlv = m->tlv_len ? buf + r.off : NULL;
-    return check_tlv_area(m);
+    return pfs_walk(buf, len, 0, m, NULL, NULL, NULL);
 }
 
-/* ---- encode ---- */
+/* ---- encode: the rows again, from the struct ---- */
 
-static void enc_claim(struct wr *w, const struct pfs_claim *c)
-{
-    put_u8(w, c->state);
-    put_u8(w, c->seq);
-    put_u8(w, c->depth);
-    put_u8(w, c->free_slots);
-    put_u32(w, c->map);
-    put_u32(w, c->strength);
-    put_u32(w, c->root_xid);
-    put_u32(w, c->addr);
-    put_u16(w, c->port);
-    put_str(w, &c->model);
-    put_str(w, &c->file);
-}
+static int enc_rows(struct wr *w, const struct pfs_field *rows, unsigned n, const void *base);
 
-static void enc_join(struct wr *w, const struct pfs_join *j)
+/* One row from the struct: the same range and rule as the walk, then the bytes. */
+static int enc_field(struct wr *w, const struct pfs_field *f, const struct pfs_field *rows,
+                     const void *base)
 {
-    put_u32(w, j->addr);
-    put_u16(w, j->port);
-    put_u8(w, j->try_no);
-    put_zero(w, 1);
-    put_str(w, &j->model);
-    put_str(w, &j->file);
-}
-
-static void enc_refuse(struct wr *w, const struct pfs_refuse *f)
-{
-    put_u8(w, f->reason);
-    put_u8(w, f->nhints);
-    put_zero(w, 2);
-    for (unsigned i = 0; i < f->nhints && i < PFS_MAX_HINTS; i++) {
-        put_u32(w, f->hints[i].xid);
-        put_u32(w, f->hints[i].addr);
-        put_u16(w, f->hints[i].port);
-        put_zero(w, 2);
+    if (pfs_row_is_int(f)) {
+        /* A row without a member (magic) has one value, its range. */
+        uint32_t v = f->store == PFS_NOSTORE ? f->min : pfs_row_int(base, f);
+        if (f->ranged && (v < f->min || v > f->max))
+            return f->err;
+        put_be(w, v, f->size);
+        return PFS_OK;
+    }
+    switch (f->kind) {
+    case PFS_K_STR: {
+        struct pfs_str s = pfs_row_str(base, f);
+        if (f->ranged && (s.len < f->min || s.len > f->max))
+            return f->err;
+        int rc = pfs_row_strrule(f->strrule, (const uint8_t *)s.p, s.p ? s.len : 0);
+        if (rc)
+            return rc;
+        put_be(w, s.len, 1);
+        put_bytes(w, s.p, s.len);
+        return PFS_OK;
+    }
+    case PFS_K_SHA256:
+    case PFS_K_PAYLOAD: {
+        const uint8_t *p = pfs_row_ptr(base, f);
+        size_t len = f->kind == PFS_K_SHA256 ? f->size : pfs_row_int(base, &rows[f->count]);
+        if (!p && len)
+            return PFS_E_FIELD; /* bytes promised, none given */
+        put_bytes(w, p, len);
+        return PFS_OK;
+    }
+    case PFS_K_HINTS: {
+        /* The count row came first and bounded the count. */
+        uint32_t count = pfs_row_int(base, &rows[f->count]);
+        const char *entries = (const char *)base + f->store;
+        for (uint32_t i = 0; i < count && i < PFS_MAX_HINTS; i++) {
+            int rc = enc_rows(w, f->sub, f->nsub, entries + i * sizeof(struct pfs_hint));
+            if (rc)
+                return rc;
+        }
+        return PFS_OK;
+    }
+    default: /* RESERVED */
+        put_zero(w, f->size);
+        return PFS_OK;
     }
 }
 
-static void enc_xfrcmd(struct wr *w, const struct pfs_xfrcmd *x)
+static int enc_rows(struct wr *w, const struct pfs_field *rows, unsigned n, const void *base)
 {
-    put_u32(w, x->size);
-    put_u8(w, x->source);
-    put_zero(w, 3);
-    put_u32(w, x->origin_xid);
-    put_bytes(w, x->sha256, PFS_SHA256_LEN);
-    put_str(w, &x->file);
+    for (unsigned i = 0; i < n; i++) {
+        int rc = enc_field(w, &rows[i], rows, base);
+        if (rc)
+            return rc;
+    }
+    return PFS_OK;
 }
 
-static void enc_body(struct wr *w, const struct pfs_msg *m)
+/* Header, body, the message's rule and the TLV area, in the walk's order. */
+static int enc_msg(struct wr *w, const struct pfs_msgdef *d, const struct pfs_msg *m)
 {
-    switch (m->type) {
-    case PFS_T_CLAIM:
-    case PFS_T_AD: enc_claim(w, &m->u.claim); break;
-    case PFS_T_JOIN: enc_join(w, &m->u.join); break;
-    case PFS_T_ACCEPT:
-        put_u8(w, m->u.accept.index);
-        put_u8(w, m->u.accept.depth);
-        put_zero(w, 2);
-        put_u32(w, m->u.accept.root_xid);
-        break;
-    case PFS_T_REFUSE: enc_refuse(w, &m->u.refuse); break;
-    case PFS_T_XFRCMD: enc_xfrcmd(w, &m->u.xfrcmd); break;
-    case PFS_T_DATA:
-        put_u32(w, m->u.data.offset);
-        put_u16(w, m->u.data.len);
-        put_zero(w, 2);
-        put_bytes(w, m->u.data.bytes, m->u.data.len);
-        break;
-    case PFS_T_XFREND: put_u32(w, m->u.xfrend.size); break;
-    case PFS_T_VERDICT:
-        put_u8(w, m->u.verdict.verdict);
-        put_zero(w, 3);
-        put_u32(w, m->u.verdict.bytes);
-        break;
-    default: /* ABORT, LEAVE: check_body let nothing else through */
-        put_u8(w, m->u.reason.reason);
-        put_zero(w, 3);
-        break;
-    }
-}
-
-/* Body size for the length field, from the layouts of docs/protocol.md §3. */
-static size_t body_len(const struct pfs_msg *m)
-{
-    switch (m->type) {
-    case PFS_T_CLAIM:
-    case PFS_T_AD: return 22u + 1u + m->u.claim.model.len + 1u + m->u.claim.file.len;
-    case PFS_T_JOIN: return 8u + 1u + m->u.join.model.len + 1u + m->u.join.file.len;
-    case PFS_T_ACCEPT: return 8;
-    case PFS_T_REFUSE: return 4u + 12u * m->u.refuse.nhints;
-    case PFS_T_XFRCMD: return 44u + 1u + m->u.xfrcmd.file.len;
-    case PFS_T_DATA: return 8u + m->u.data.len;
-    case PFS_T_XFREND: return 4;
-    case PFS_T_VERDICT: return 8;
-    default: return 4; /* ABORT, LEAVE */
-    }
+    size_t nhdr;
+    const struct pfs_field *hdr = pfs_header_fields(&nhdr);
+    int rc = enc_rows(w, hdr, (unsigned)nhdr, m);
+    if (rc)
+        return rc;
+    rc = enc_rows(w, d->fields, d->nfields, m);
+    if (rc)
+        return rc;
+    unsigned at;
+    rc = d->rule ? d->rule(m, &at) : PFS_OK;
+    if (rc)
+        return rc;
+    rc = pfs_tlv_area_check(m->tlv, m->tlv_len);
+    if (rc)
+        return rc;
+    put_bytes(w, m->tlv, m->tlv_len);
+    return PFS_OK;
 }
 
 long pfs_encode(struct pfs_msg *m, uint8_t *out, size_t cap)
@@ -624,32 +298,26 @@ long pfs_encode(struct pfs_msg *m, uint8_t *out, size_t cap)
         m->version = PFS_VERSION_1;
     if (m->version != PFS_VERSION_1)
         return PFS_E_VERSION;
-    if (m->type < PFS_T_CLAIM || m->type > PFS_T_MAX)
+    const struct pfs_msgdef *d = pfs_msgdef_of(m->type);
+    if (!d)
         return PFS_E_TYPE;
-    int rc = check_body(m);
-    if (rc)
-        return rc;
-    rc = check_tlv_area(m);
-    if (rc)
-        return rc;
-    size_t total = PFS_HDR_LEN + body_len(m) + m->tlv_len;
+    /* The length first, as a decoder judges it right after the header. */
+    size_t total = PFS_HDR_LEN + pfs_body_len(m) + m->tlv_len;
     if (total > PFS_MSG_MAX)
         return PFS_E_LENGTH;
+    if (d->transport == PFS_TR_UDP && total > PFS_UDP_MAX)
+        return PFS_E_SIZE;
+    m->length = (uint16_t)total;
+    struct wr count = {NULL, 0, 0, 0};
+    int rc = enc_msg(&count, d, m);
+    if (rc)
+        return rc;
     if (!out || cap < total)
         return PFS_E_NOSPACE;
-    m->length = (uint16_t)total;
     struct wr w = {out, cap, 0, 0};
-    put_u16(&w, PFS_MAGIC);
-    put_u8(&w, m->version);
-    put_u8(&w, m->type);
-    put_u16(&w, m->flags);
-    put_u16(&w, m->length);
-    put_u32(&w, m->xid);
-    put_u32(&w, m->hier);
-    enc_body(&w, m);
-    put_bytes(&w, m->tlv, m->tlv_len);
-    if (w.full || w.off != total)
-        return PFS_E_NOSPACE;
+    rc = enc_msg(&w, d, m);
+    if (rc || w.full || w.off != total)
+        return rc ? rc : PFS_E_NOSPACE;
     return (long)total;
 }
 
@@ -669,34 +337,6 @@ static const char *tok_name(const struct tok *t, size_t n, unsigned v, const cha
 }
 
 #define TOK_NAME(tbl, v, fb) tok_name(tbl, sizeof tbl / sizeof tbl[0], v, fb)
-
-static const struct tok type_names[] = {
-    {PFS_T_CLAIM, "ClaimRoot"}, {PFS_T_AD, "Ad"},           {PFS_T_JOIN, "Join"},
-    {PFS_T_ACCEPT, "Accept"},   {PFS_T_REFUSE, "Refuse"},   {PFS_T_XFRCMD, "XfrCmd"},
-    {PFS_T_DATA, "Data"},       {PFS_T_XFREND, "XfrEnd"},   {PFS_T_VERDICT, "Verdict"},
-    {PFS_T_ABORT, "Abort"},     {PFS_T_LEAVE, "Leave"},
-};
-
-static const struct tok hstate_names[] = {
-    {PFS_HS_TENT, "ClaimRoot(tent)"}, {PFS_HS_CONF, "ClaimRoot(conf)"},
-    {PFS_HS_WAITING, "ROOT_WAITING"}, {PFS_HS_SEEK, "Seek"},
-    {PFS_HS_MEMBER, "Member"},        {PFS_HS_DONE, "Done"},
-};
-
-static const struct tok reason_names[] = {
-    {PFS_R_NONE, "NONE"},         {PFS_R_FULL, "FULL"},         {PFS_R_NOT_MEMBER, "NOT_MEMBER"},
-    {PFS_R_WRONG_HIER, "WRONG_HIER"}, {PFS_R_SHUTDOWN, "SHUTDOWN"}, {PFS_R_TIMEOUT, "TIMEOUT"},
-    {PFS_R_HASH, "HASH"},         {PFS_R_IO, "IO"},             {PFS_R_PROTOCOL, "PROTOCOL"},
-    {PFS_R_DONE, "DONE"},
-};
-
-static const struct tok verdict_names[] = {
-    {PFS_V_OK, "OK"}, {PFS_V_HASH, "HASH"}, {PFS_V_SHORT, "SHORT"}, {PFS_V_IO, "IO"},
-};
-
-static const struct tok source_names[] = {
-    {PFS_SRC_TFTP, "tftp"}, {PFS_SRC_PEER, "peer"},
-};
 
 static const struct tok err_names[] = {
     {0, "ok"},
@@ -731,29 +371,42 @@ static const struct tok err_words[] = {
     {(unsigned)-PFS_E_NOSPACE, "no-space"},
 };
 
+/* A value table's name, or the fallback for a value it does not have. */
+static const char *val_or(const struct pfs_val *t, unsigned v, const char *fallback)
+{
+    const char *name = pfs_val_name(t, v);
+    return name ? name : fallback;
+}
+
 const char *pfs_type_name(unsigned type)
 {
-    return TOK_NAME(type_names, type, "Unknown");
+    return val_or(pfs_type_vals, type, "Unknown");
+}
+
+const char *pfs_type_logname(unsigned type)
+{
+    const struct pfs_msgdef *d = pfs_msgdef_of(type);
+    return d && d->logname ? d->logname : pfs_type_name(type);
 }
 
 const char *pfs_hstate_name(unsigned state)
 {
-    return TOK_NAME(hstate_names, state, "UNKNOWN_STATE");
+    return val_or(pfs_hstate_vals, state, "UNKNOWN_STATE");
 }
 
 const char *pfs_reason_name(unsigned reason)
 {
-    return TOK_NAME(reason_names, reason, "UNKNOWN_REASON");
+    return val_or(pfs_reason_vals, reason, "UNKNOWN_REASON");
 }
 
 const char *pfs_verdict_name(unsigned verdict)
 {
-    return TOK_NAME(verdict_names, verdict, "UNKNOWN_VERDICT");
+    return val_or(pfs_verdict_vals, verdict, "UNKNOWN_VERDICT");
 }
 
 const char *pfs_source_name(unsigned source)
 {
-    return TOK_NAME(source_names, source, "unknown");
+    return val_or(pfs_source_vals, source, "unknown");
 }
 
 const char *pfs_strerror(int err)

@@ -5,7 +5,8 @@
  * two go through the DLoad grammar table (dlog.c): one writer, and pfslog
  * reads the endpoint's own lines with the phones' patterns. The other
  * messages have no phone counterpart; they get a one-liner in the same
- * spirit: "XID<sender> <dir><Type> H=<hier> fields...".
+ * spirit, "XID<sender> <dir><NAME> H=<hier> name=value...", with one
+ * name=value per row of the type (pfs_table.h), in wire order.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,6 +17,8 @@
 
 #include "dlog.h"
 #include "outbuf.h"
+#include "pfs_table.h"
+#include "row.h"
 #include "sha256.h"
 
 static void add_str(struct pfs_out *l, const struct pfs_str *s)
@@ -30,34 +33,43 @@ static void add_str(struct pfs_out *l, const struct pfs_str *s)
     }
 }
 
-static void add_ip(struct pfs_out *l, uint32_t a, uint16_t port)
-{
-    pfs_out_f(l, "%u.%u.%u.%u:%u", a >> 24, (a >> 16) & 255u, (a >> 8) & 255u, a & 255u, port);
-}
-
-/* FULL and HAVE; BCAST is already in the verb ("TxBdcst"). */
+/* The flag bits by name but BCAST, which the verb says ("TxBdcst"); unknown bits in hex. */
 static void add_flags(struct pfs_out *l, uint16_t flags)
 {
-    unsigned f = flags & (PFS_F_FULL | PFS_F_HAVE);
-    if (f)
-        pfs_out_f(l, " flags=%s", f == PFS_F_FULL ? "FULL" : f == PFS_F_HAVE ? "HAVE" : "FULL|HAVE");
+    unsigned rest = flags & ~PFS_F_BCAST & 0xffffu;
+    if (!rest)
+        return;
+    const char *sep = " flags=";
+    for (const struct pfs_val *b = pfs_flag_bits; b->name; b++)
+        if (rest & b->value) {
+            pfs_out_f(l, "%s%s", sep, b->name);
+            rest &= ~b->value;
+            sep = "|";
+        }
+    if (rest)
+        pfs_out_f(l, "%s0x%04x", sep, rest);
 }
 
+/* Known TLVs as name=value from their rows, the others as tlv<type>/<len>. */
 static void add_tlvs(struct pfs_out *l, const struct pfs_msg *m)
 {
     size_t off = 0;
     struct pfs_tlv_item it;
     while (pfs_tlv_next(m, &off, &it) == 1) {
-        if (it.type == PFS_TLV_UPTIME && it.len == 4) {
-            unsigned long up = (unsigned long)it.value[0] << 24 | (unsigned long)it.value[1] << 16 |
-                               (unsigned long)it.value[2] << 8 | it.value[3];
-            pfs_out_f(l, " uptime=%lu", up);
-        } else if (it.type == PFS_TLV_FIRMWARE) {
+        const struct pfs_tlvdef *d = pfs_tlvdef_of(it.type);
+        if (!d || it.len < d->min_len || it.len > d->max_len) {
+            pfs_out_f(l, " tlv%u/%u", it.type, it.len);
+            continue;
+        }
+        pfs_out_f(l, " %s=", d->value->name);
+        if (d->value->kind == PFS_K_TEXT) {
             struct pfs_str s = {(const char *)it.value, it.len};
-            pfs_out_f(l, " fw=");
             add_str(l, &s);
         } else {
-            pfs_out_f(l, " tlv%u/%u", it.type, it.len);
+            unsigned long v = 0;
+            for (size_t i = 0; i < it.len; i++)
+                v = v << 8 | it.value[i];
+            pfs_out_f(l, "%lu", v);
         }
     }
 }
@@ -83,74 +95,97 @@ static int dlog_claim(char *out, size_t cap, const struct pfs_msg *m)
     return pfs_dlog_format(out, cap, &ev);
 }
 
-/* Someone else's claim or Ad, or one not broadcast: the same shape plus detail. */
-static void fmt_claim(struct pfs_out *l, const struct pfs_msg *m)
+/* An integer row's value: names for enums, the project's notation for ids. */
+static void add_int(struct pfs_out *l, const struct pfs_field *f, uint32_t v)
+{
+    const char *name;
+    switch (f->kind) {
+    case PFS_K_XID: pfs_out_f(l, "XID%08X", (unsigned)v); break;
+    case PFS_K_IPV4:
+        pfs_out_f(l, "%u.%u.%u.%u", (unsigned)(v >> 24), (unsigned)(v >> 16) & 255u,
+                  (unsigned)(v >> 8) & 255u, (unsigned)v & 255u);
+        break;
+    case PFS_K_HEX32: pfs_out_f(l, "%08x", (unsigned)v); break;
+    case PFS_K_HEX16: pfs_out_f(l, "0x%04x", (unsigned)v); break;
+    case PFS_K_ENUM:
+        name = pfs_val_name(f->vals, v);
+        if (name)
+            pfs_out_f(l, "%s", name);
+        else
+            pfs_out_f(l, "%u", (unsigned)v);
+        break;
+    default: pfs_out_f(l, "%u", (unsigned)v); break;
+    }
+}
+
+/* One hint entry as xid@addr:port, its rows in order. */
+static void add_entry(struct pfs_out *l, const struct pfs_field *f, const void *e)
+{
+    for (unsigned k = 0; k < f->nsub; k++) {
+        const struct pfs_field *s = &f->sub[k];
+        if (!pfs_row_is_int(s))
+            continue;
+        if (k > 0)
+            pfs_out_c(l, s->kind == PFS_K_IPV4 ? '@' : s->kind == PFS_K_PORT ? ':' : ',');
+        add_int(l, s, pfs_row_int(e, s));
+    }
+}
+
+/* " name=value" for one body row; reserved bytes and payloads print nothing. */
+static void add_row(struct pfs_out *l, const struct pfs_field *f, const struct pfs_field *rows,
+                    const struct pfs_msg *m)
+{
+    if (f->kind == PFS_K_RESERVED || f->kind == PFS_K_PAYLOAD)
+        return;
+    pfs_out_f(l, " %s=", f->name);
+    if (pfs_row_is_int(f)) {
+        add_int(l, f, pfs_row_int(m, f));
+    } else if (f->kind == PFS_K_STR) {
+        struct pfs_str s = pfs_row_str(m, f);
+        add_str(l, &s);
+    } else if (f->kind == PFS_K_SHA256) {
+        char hex[PFS_SHA256_HEX] = "-";
+        const uint8_t *p = pfs_row_ptr(m, f);
+        if (p)
+            pfs_sha256_hex(p, hex);
+        pfs_out_f(l, "%s", hex);
+    } else if (f->kind == PFS_K_HINTS) {
+        /* An unvalidated count may be anything: the struct holds PFS_MAX_HINTS. */
+        uint32_t n = pfs_row_int(m, &rows[f->count]);
+        const char *entries = (const char *)m + f->store;
+        for (uint32_t i = 0; i < n && i < PFS_MAX_HINTS; i++) {
+            if (i)
+                pfs_out_c(l, ',');
+            add_entry(l, f, entries + i * sizeof(struct pfs_hint));
+        }
+        if (n == 0)
+            pfs_out_c(l, '-');
+    }
+}
+
+/*
+ * The phones' shape for a claim or Ad: "ClaimRoot(tent): map=... strength=..."
+ * (a claim is named by its state, as the phones do) and "Ad 3: Member".
+ */
+static void add_claim_lead(struct pfs_out *l, const struct pfs_msg *m)
 {
     const struct pfs_claim *c = &m->u.claim;
     if (m->type == PFS_T_CLAIM)
-        pfs_out_f(l, ": map=%08x strength=%08x", c->map, c->strength);
+        pfs_out_f(l, "%s: map=%08x strength=%08x", pfs_hstate_name(c->state), c->map,
+                  c->strength);
     else
-        pfs_out_f(l, " %u: %s", c->seq, pfs_hstate_name(c->state));
-    pfs_out_f(l, " H=%08X depth=%u free=%u root=XID%08X m=", m->hier, c->depth, c->free_slots,
-         c->root_xid);
-    add_str(l, &c->model);
-    pfs_out_c(l, ' ');
-    add_str(l, &c->file);
-    pfs_out_f(l, " at ");
-    add_ip(l, c->addr, c->port);
+        pfs_out_f(l, "Ad %u: %s", c->seq, pfs_hstate_name(c->state));
 }
 
-static void fmt_join(struct pfs_out *l, const struct pfs_join *j)
+/* Rows the claim lead already printed: state and seq, and map and strength of a CLAIM. */
+static int in_claim_lead(unsigned type, const struct pfs_field *f)
 {
-    pfs_out_f(l, " try=%u m=", j->try_no);
-    add_str(l, &j->model);
-    pfs_out_c(l, ' ');
-    add_str(l, &j->file);
-    pfs_out_f(l, " from ");
-    add_ip(l, j->addr, j->port);
-}
-
-static void fmt_refuse(struct pfs_out *l, const struct pfs_refuse *r)
-{
-    pfs_out_f(l, ": %s hints=%u", pfs_reason_name(r->reason), r->nhints);
-    for (unsigned i = 0; i < r->nhints && i < PFS_MAX_HINTS; i++) {
-        pfs_out_f(l, " XID%08X@", r->hints[i].xid);
-        add_ip(l, r->hints[i].addr, r->hints[i].port);
-    }
-}
-
-static void fmt_xfrcmd(struct pfs_out *l, const struct pfs_xfrcmd *x)
-{
-    char hex[PFS_SHA256_HEX] = "-";
-    pfs_out_c(l, ' ');
-    add_str(l, &x->file);
-    if (x->sha256)
-        pfs_sha256_hex(x->sha256, hex);
-    pfs_out_f(l, " size=%u src=%s origin=XID%08X sha256=%s", x->size, pfs_source_name(x->source),
-         x->origin_xid, hex);
-}
-
-static void fmt_body(struct pfs_out *l, const struct pfs_msg *m)
-{
-    switch (m->type) {
-    case PFS_T_CLAIM:
-    case PFS_T_AD: fmt_claim(l, m); break;
-    case PFS_T_JOIN: fmt_join(l, &m->u.join); break;
-    case PFS_T_ACCEPT:
-        pfs_out_f(l, " index=%u depth=%u root=XID%08X", m->u.accept.index, m->u.accept.depth,
-             m->u.accept.root_xid);
-        break;
-    case PFS_T_REFUSE: fmt_refuse(l, &m->u.refuse); break;
-    case PFS_T_XFRCMD: fmt_xfrcmd(l, &m->u.xfrcmd); break;
-    case PFS_T_DATA: pfs_out_f(l, " off=%u len=%u", m->u.data.offset, m->u.data.len); break;
-    case PFS_T_XFREND: pfs_out_f(l, " size=%u", m->u.xfrend.size); break;
-    case PFS_T_VERDICT:
-        pfs_out_f(l, ": %s bytes=%u", pfs_verdict_name(m->u.verdict.verdict), m->u.verdict.bytes);
-        break;
-    case PFS_T_ABORT:
-    case PFS_T_LEAVE: pfs_out_f(l, ": %s", pfs_reason_name(m->u.reason.reason)); break;
-    default: pfs_out_f(l, " type=%u", m->type); break;
-    }
+    static const char *const lead[] = {"pfs.state", "pfs.seq", "pfs.map", "pfs.strength"};
+    size_t n = type == PFS_T_CLAIM ? 4 : 2;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(f->key, lead[i]) == 0)
+            return 1;
+    return 0;
 }
 
 int pfs_format(char *out, size_t cap, const char *dir, const struct pfs_msg *m)
@@ -162,15 +197,20 @@ int pfs_format(char *out, size_t cap, const char *dir, const struct pfs_msg *m)
     if (claim && bcast && strcmp(dir, "Tx") == 0)
         return dlog_claim(out, cap, m);
 
+    /* "RxBdcst Ad", "TxBdcst LEAVE"; unicast types read as one word: "TxJOIN". */
     struct pfs_out l = {out, cap, 0};
-    /* "RxBdcst Ad", "TxBdcst Leave"; unicast types read as one word: "TxJoin". A
-     * claim is named by its state, as the phones do: "ClaimRoot(conf)". */
-    const char *name = m->type == PFS_T_CLAIM ? pfs_hstate_name(m->u.claim.state)
-                                              : pfs_type_name(m->type);
-    pfs_out_f(&l, "XID%08X %s%s%s", m->xid, dir, bcast ? "Bdcst " : "", name);
-    if (!claim)
-        pfs_out_f(&l, " H=%08X", m->hier);
-    fmt_body(&l, m);
+    pfs_out_f(&l, "XID%08X %s%s", m->xid, dir, bcast ? "Bdcst " : "");
+    const struct pfs_msgdef *d = pfs_msgdef_of(m->type);
+    if (claim)
+        add_claim_lead(&l, m);
+    else
+        pfs_out_f(&l, "%s", pfs_type_logname(m->type));
+    pfs_out_f(&l, " H=%08X", m->hier);
+    if (!d)
+        pfs_out_f(&l, " type=%u", m->type);
+    for (unsigned i = 0; d && i < d->nfields; i++)
+        if (!claim || !in_claim_lead(m->type, &d->fields[i]))
+            add_row(&l, &d->fields[i], d->fields, m);
     add_flags(&l, m->flags);
     add_tlvs(&l, m);
     return (int)pfs_out_end(&l);

@@ -167,10 +167,15 @@ const char *pfs_strerror(int err);
 /* The same fault as one word (bad-magic, too-big...) for DLoad lines. */
 const char *pfs_errword(int err);
 
-/* Names for log lines and dissectors; a fallback text for unknown values. */
-const char *pfs_type_name(unsigned type);       /* "ClaimRoot", "Ad", "XfrCmd" */
+/*
+ * Names for log lines and dissectors, docs/protocol.md's spelling (the value
+ * tables of pfs_table.h); a fallback text for unknown values.
+ */
+const char *pfs_type_name(unsigned type);       /* "CLAIM", "JOIN", "XFREND" */
+const char *pfs_type_logname(unsigned type);    /* the phones' word where they have one
+                                                 * ("ClaimRoot", "Ad", "XfrCmd"), else the name */
 const char *pfs_hstate_name(unsigned state);    /* "ClaimRoot(tent)", "ROOT_WAITING" */
-const char *pfs_reason_name(unsigned reason);   /* "FULL" */
+const char *pfs_reason_name(unsigned reason);   /* "none", "FULL" */
 const char *pfs_verdict_name(unsigned verdict); /* "OK" */
 const char *pfs_source_name(unsigned source);   /* "tftp", "peer" */
 

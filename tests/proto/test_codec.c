@@ -809,17 +809,23 @@ static void test_doc_shows_goldens(void **state)
 static void test_names(void **state)
 {
     (void)state;
-    static const char *types[] = {NULL,   "ClaimRoot", "Ad",      "Join",    "Accept", "Refuse",
-                                  "XfrCmd", "Data",    "XfrEnd", "Verdict", "Abort",  "Leave"};
+    /* docs/protocol.md's names, and the phones' words where they have one */
+    static const char *types[] = {NULL,     "CLAIM", "AD",     "JOIN",    "ACCEPT", "REFUSE",
+                                  "XFRCMD", "DATA",  "XFREND", "VERDICT", "ABORT",  "LEAVE"};
     for (unsigned t = PFS_T_CLAIM; t <= PFS_T_MAX; t++)
         assert_string_equal(pfs_type_name(t), types[t]);
+    assert_string_equal(pfs_type_logname(PFS_T_CLAIM), "ClaimRoot");
+    assert_string_equal(pfs_type_logname(PFS_T_AD), "Ad");
+    assert_string_equal(pfs_type_logname(PFS_T_XFRCMD), "XfrCmd");
+    assert_string_equal(pfs_type_logname(PFS_T_JOIN), "JOIN");
+    assert_string_equal(pfs_type_logname(0), "Unknown");
     assert_string_equal(pfs_hstate_name(PFS_HS_TENT), "ClaimRoot(tent)");
     assert_string_equal(pfs_hstate_name(PFS_HS_CONF), "ClaimRoot(conf)");
     assert_string_equal(pfs_hstate_name(PFS_HS_WAITING), "ROOT_WAITING");
     assert_string_equal(pfs_hstate_name(PFS_HS_SEEK), "Seek");
     assert_string_equal(pfs_hstate_name(PFS_HS_MEMBER), "Member");
     assert_string_equal(pfs_hstate_name(PFS_HS_DONE), "Done");
-    assert_string_equal(pfs_reason_name(PFS_R_NONE), "NONE");
+    assert_string_equal(pfs_reason_name(PFS_R_NONE), "none");
     assert_string_equal(pfs_reason_name(PFS_R_FULL), "FULL");
     assert_string_equal(pfs_reason_name(PFS_R_WRONG_HIER), "WRONG_HIER");
     assert_string_equal(pfs_reason_name(PFS_R_DONE), "DONE");

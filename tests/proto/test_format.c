@@ -1,7 +1,7 @@
 /*
  * test_format.c - pfs_format: one line per message. Our own broadcast
  * CLAIM and AD must be byte-identical to the DLoad grammar (the phones'
- * lines); the other types have fixed one-liners pinned here.
+ * lines); the other types have one-liners from their rows, pinned here.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -100,49 +100,57 @@ static void test_claim_parses_back(void **state)
     pfs_dlog_parser_free(p);
 }
 
+/* One name=value per row, in wire order, with the document's names. */
 static void test_other_types(void **state)
 {
     (void)state;
     struct pfs_msg m = ex_claim();
     assert_string_equal(fmt("Rx", &m),
                         "XID080027F8 RxBdcst ClaimRoot(tent): map=ff9d7cb9 strength=31d4d43d "
-                        "H=36685558 depth=255 free=2 root=XID00000000 m=CP-7961G /dnld/x.sbn "
-                        "at 10.106.117.68:4051");
+                        "H=36685558 depth=255 free=2 root=XID00000000 addr=10.106.117.68 "
+                        "port=4051 model=CP-7961G file=/dnld/x.sbn");
     m = ex_ad();
     assert_string_equal(fmt("Rx", &m),
-                        "XID0A000002 RxBdcst Ad 3: Member H=36685558 depth=1 free=1 "
-                        "root=XID080027F8 m=CP-7961G /dnld/x.sbn at 127.0.0.3:4051");
+                        "XID0A000002 RxBdcst Ad 3: Member H=36685558 depth=1 free=1 map=ff9d7cb9 "
+                        "strength=ffffffff root=XID080027F8 addr=127.0.0.3 port=4051 "
+                        "model=CP-7961G file=/dnld/x.sbn");
     m = ex_join();
-    assert_string_equal(fmt("Tx", &m), "XID0A000002 TxJoin H=36685558 try=1 m=CP-7961G "
-                                       "/dnld/x.sbn from 127.0.0.3:4051");
+    assert_string_equal(fmt("Tx", &m), "XID0A000002 TxJOIN H=36685558 addr=127.0.0.3 port=4051 "
+                                       "try=1 model=CP-7961G file=/dnld/x.sbn");
     m = ex_accept();
-    assert_string_equal(fmt("Rx", &m), "XID080027F8 RxAccept H=36685558 index=1 depth=0 "
+    assert_string_equal(fmt("Rx", &m), "XID080027F8 RxACCEPT H=36685558 index=1 depth=0 "
                                        "root=XID080027F8 flags=FULL");
     m = ex_refuse();
     assert_string_equal(fmt("Rx", &m),
-                        "XID080027F8 RxRefuse H=36685558: FULL hints=2 "
-                        "XID0A000003@127.0.0.4:4051 XID0A000004@127.0.0.5:4500 flags=FULL");
+                        "XID080027F8 RxREFUSE H=36685558 reason=FULL count=2 "
+                        "hints=XID0A000003@127.0.0.4:4051,XID0A000004@127.0.0.5:4500 flags=FULL");
+    m.u.refuse.nhints = 0;
+    assert_string_equal(fmt("Rx", &m),
+                        "XID080027F8 RxREFUSE H=36685558 reason=FULL count=0 hints=- flags=FULL");
     m = ex_xfrcmd();
     assert_string_equal(fmt("Rx", &m),
-                        "XID080027F8 RxXfrCmd H=36685558 /dnld/x.sbn size=1048576 src=tftp "
+                        "XID080027F8 RxXfrCmd H=36685558 size=1048576 source=tftp "
                         "origin=XID080027F8 sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822c"
-                        "d15d6c15b0f00a08 flags=HAVE");
+                        "d15d6c15b0f00a08 file=/dnld/x.sbn flags=HAVE");
     m = ex_data();
     m.flags = 0;
-    assert_string_equal(fmt("Tx", &m), "XID080027F8 TxData H=36685558 off=16384 len=5");
+    assert_string_equal(fmt("Tx", &m), "XID080027F8 TxDATA H=36685558 offset=16384 len=5");
     m = ex_xfrend();
-    m.flags = PFS_F_HAVE | PFS_F_FULL;
-    assert_string_equal(fmt("Tx", &m), "XID080027F8 TxXfrEnd H=36685558 size=1048576 "
-                                       "flags=FULL|HAVE");
+    m.flags = PFS_F_HAVE | PFS_F_FULL | 0x8000u;
+    assert_string_equal(fmt("Tx", &m), "XID080027F8 TxXFREND H=36685558 size=1048576 "
+                                       "flags=FULL|HAVE|0x8000");
     m = ex_verdict();
-    assert_string_equal(fmt("Tx", &m), "XID0A000002 TxVerdict H=36685558: OK bytes=1048576");
+    assert_string_equal(fmt("Tx", &m),
+                        "XID0A000002 TxVERDICT H=36685558 verdict=OK bytes=1048576");
     m = ex_abort();
-    assert_string_equal(fmt("Rx", &m), "XID0A000002 RxAbort H=36685558: SHUTDOWN");
+    assert_string_equal(fmt("Rx", &m), "XID0A000002 RxABORT H=36685558 reason=SHUTDOWN");
+    m.u.reason.reason = PFS_R_NONE;
+    assert_string_equal(fmt("Rx", &m), "XID0A000002 RxABORT H=36685558 reason=none");
     m = ex_leave();
-    assert_string_equal(fmt("Tx", &m), "XID080027F8 TxBdcst Leave H=36685558: DONE");
+    assert_string_equal(fmt("Tx", &m), "XID080027F8 TxBdcst LEAVE H=36685558 reason=DONE");
     m = ex_leave_tlv();
-    assert_string_equal(fmt("Rx", &m),
-                        "XID080027F8 RxBdcst Leave H=36685558: DONE uptime=3600 tlv127/2 fw=9.4");
+    assert_string_equal(fmt("Rx", &m), "XID080027F8 RxBdcst LEAVE H=36685558 reason=DONE "
+                                       "uptime=3600 tlv127/2 firmware=9.4");
 }
 
 /* Every golden vector, decoded, renders as one clean line. */
@@ -186,8 +194,8 @@ static void test_unvalidated(void **state)
     m.u.join.model.len = 3;
     m.u.join.file.p = NULL;
     m.u.join.file.len = 4;
-    assert_string_equal(fmt(NULL, &m),
-                        "XID0A000002 Join H=36685558 try=1 m=a?b - from 127.0.0.3:4051");
+    assert_string_equal(fmt(NULL, &m), "XID0A000002 JOIN H=36685558 addr=127.0.0.3 port=4051 "
+                                       "try=1 model=a?b file=-");
     m.type = 99;
     assert_string_equal(fmt("Rx", &m), "XID0A000002 RxUnknown H=36685558 type=99");
     m = ex_ad();
