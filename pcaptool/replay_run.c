@@ -601,14 +601,16 @@ static void anchor_at(struct runner *r, int64_t now)
     if (r->anchored)
         return;
     r->anchored = 1;
-    /* The target's first message is the recording's first expectation. */
-    int64_t t_first = 0;
+    /* The target's first message is its first recorded one. */
+    int64_t t_first = -1;
     for (size_t i = 0; i < r->s->nsess; i++) {
         struct rp_session *x = &r->s->sess[i];
         for (size_t k = 0; k < x->nsteps; k++)
-            if (x->steps[k].order == 0 && x->steps[k].kind == RP_EXPECT)
+            if (x->steps[k].kind == RP_EXPECT && (t_first < 0 || x->steps[k].t_ns < t_first))
                 t_first = x->steps[k].t_ns;
     }
+    if (t_first < 0)
+        t_first = 0;
     r->anchor = r->o->topspeed ? now : now - (int64_t)((double)t_first / r->o->speed);
     for (size_t i = 0; i < r->s->nsess; i++)
         r->s->sess[i].since_ns = now;
@@ -815,20 +817,25 @@ static int all_done(struct runner *r)
     return 1;
 }
 
-/* The first step of the whole recording: is it the target's? Then wait for it. */
-static int starts_with_target(const struct rp_script *s)
+/*
+ * The run is anchored at the target's first datagram: the recording's
+ * clock starts when the target is there to hear the peers. Without any
+ * (a capture of TCP only) it starts at once.
+ */
+static int waits_for_target(const struct rp_script *s)
 {
     for (size_t i = 0; i < s->nsess; i++)
-        for (size_t k = 0; k < s->sess[i].nsteps; k++)
-            if (s->sess[i].steps[k].order == 0)
-                return s->sess[i].steps[k].kind == RP_EXPECT;
+        if (s->sess[i].kind == RP_S_ELECTION)
+            for (size_t k = 0; k < s->sess[i].nsteps; k++)
+                if (s->sess[i].steps[k].kind == RP_EXPECT)
+                    return 1;
     return 0;
 }
 
 static void loop(struct runner *r)
 {
     struct pollset *ps = &r->ps;
-    if (!starts_with_target(r->s))
+    if (!waits_for_target(r->s))
         anchor_at(r, rp_now_ns());
     while (!r->fatal && !all_done(r)) {
         int64_t due = run_sends(r);
