@@ -268,9 +268,14 @@ static void print_target(const struct cli *c, const struct rp_capture *cap,
     char ip[16], tftp[64];
     if (c->tftp)
         snprintf(tftp, sizeof tftp, "%s", c->tftp);
-    else
+    else if (cap->tftp.server)
         snprintf(tftp, sizeof tftp, "%s:%u", rp_ip_str(cap->tftp.server, ip, sizeof ip),
                  cap->tftp.port);
+    else {
+        snprintf(tftp, sizeof tftp, "HOST:PORT");
+        fprintf(stderr, "pfsreplay: %s: no TFTP read request in the capture: give --tftp HOST:PORT\n",
+                cap->path);
+    }
     printf("pfsd --model %s --load %s --tftp %s --dir %s --addr %s --port %u --xid %08X",
            p->model, p->load, tftp, c->dir, rp_ip_str(p->addr, ip, sizeof ip), p->port, p->xid);
     if (p->nhier) {
@@ -293,9 +298,8 @@ static void print_target(const struct cli *c, const struct rp_capture *cap,
         printf(" --ad-interval %ld", ms_round(ad));
     if (count)
         printf(" --ad-count %d", count);
-    /* The fetch follows the timer by a little: round down to the timer's tens of ms. */
     if (wait)
-        printf(" --root-wait %ld", ms_round(wait) / 10 * 10);
+        printf(" --root-wait %ld", ms_round(wait));
     printf("\n");
 }
 

@@ -90,15 +90,26 @@ static void learn_claim(struct rp_endpoint *p, const struct rp_rec *r, int64_t *
     }
 }
 
-static void learn_root_wait(struct rp_endpoint *p, const struct rp_capture *c, int64_t t_conf)
+/*
+ * ROOT_WAITING: from the root's CLAIM(conf) to its TFTP read request, or,
+ * when the capture does not show TFTP (a server off port 69), to the
+ * root's first Done AD, less the fetch: rounded down to 50 ms.
+ */
+static void learn_root_wait(struct rp_endpoint *p, const struct rp_capture *c, size_t conf)
 {
-    for (size_t i = 0; i < c->nrrq; i++)
-        if (c->rrq[i].src == p->addr && c->rrq[i].t_ns >= t_conf) {
-            int64_t w = c->rrq[i].t_ns - t_conf;
-            if (!p->root_wait_ns || w < p->root_wait_ns)
-                p->root_wait_ns = w;
-            return;
-        }
+    const struct rp_rec *cr = &c->rec[conf];
+    int64_t w = -1;
+    for (size_t i = 0; i < c->nrrq && w < 0; i++)
+        if (c->rrq[i].src == p->addr && c->rrq[i].t_ns >= cr->t_ns)
+            w = c->rrq[i].t_ns - cr->t_ns;
+    for (size_t i = conf + 1; i < c->nrec && w < 0; i++) {
+        const struct rp_rec *r = &c->rec[i];
+        if (r->err == PFS_OK && !r->tcp && r->m.type == PFS_T_AD && r->m.xid == cr->m.xid &&
+            r->m.hier == cr->m.hier && r->m.u.claim.state == PFS_HS_DONE)
+            w = (r->t_ns - cr->t_ns) / 50000000 * 50000000;
+    }
+    if (w > 0 && (!p->root_wait_ns || w < p->root_wait_ns))
+        p->root_wait_ns = w;
 }
 
 void rp_endpoints_build(const struct rp_capture *c, struct rp_endpoints *e)
@@ -124,7 +135,7 @@ void rp_endpoints_build(const struct rp_capture *c, struct rp_endpoints *e)
         int k = (int)(p - e->ep);
         learn_claim(p, r, &last_ad[k], gaps[k], &ngaps[k], NGAP);
         if (r->m.type == PFS_T_CLAIM && r->m.u.claim.state == PFS_HS_CONF)
-            learn_root_wait(p, c, r->t_ns);
+            learn_root_wait(p, c, i);
     }
     for (int k = 0; k < e->n; k++) {
         if (!ngaps[k])
