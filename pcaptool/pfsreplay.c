@@ -385,7 +385,7 @@ static int run(struct cli *c, char *err, size_t errcap)
             if (p)
                 print_target(c, &cap, e, p);
             else {
-                snprintf(err, errcap, "%.300s: XID%08X sends no CLAIM or AD in the capture", cap.path, c->as);
+                snprintf(err, errcap, "%.300s: XID%08X sends no PFS message in the capture", cap.path, c->as);
                 list_endpoints(e, stderr);
                 rc = RP_EXIT_INPUT;
             }

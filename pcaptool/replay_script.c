@@ -112,6 +112,20 @@ static void learn_root_wait(struct rp_endpoint *p, const struct rp_capture *c, s
         p->root_wait_ns = w;
 }
 
+/* A capture of TCP alone still names who is where: the sender of each message. */
+static void learn_tcp(struct rp_endpoints *e, const struct rp_capture *c, const struct rp_rec *r)
+{
+    struct rp_endpoint *p = ep_get(e, r->m.xid);
+    if (!p || p->addr)
+        return;
+    const struct rp_conn *k = rp_conn_find(c, r->conn);
+    p->addr = r->src;
+    if (k && k->server == r->src)
+        p->port = k->sport;
+    else if (r->m.type == PFS_T_JOIN)
+        p->port = r->m.u.join.port;
+}
+
 void rp_endpoints_build(const struct rp_capture *c, struct rp_endpoints *e)
 {
     enum { NGAP = 64 };
@@ -125,6 +139,8 @@ void rp_endpoints_build(const struct rp_capture *c, struct rp_endpoints *e)
         last_ad[i] = -1;
     for (size_t i = 0; i < c->nrec; i++) {
         const struct rp_rec *r = &c->rec[i];
+        if (r->err == PFS_OK && r->tcp)
+            learn_tcp(e, c, r);
         if (r->err != PFS_OK || r->tcp)
             continue;
         if (r->m.type != PFS_T_CLAIM && r->m.type != PFS_T_AD)
@@ -335,7 +351,7 @@ int rp_script_build(struct rp_script *s, const struct rp_capture *c,
     memset(s, 0, sizeof *s);
     const struct rp_endpoint *t = rp_endpoint_by_xid(e, as);
     if (!t) {
-        snprintf(err, cap, "%s: XID%08X sends no CLAIM or AD in the capture", c->path, as);
+        snprintf(err, cap, "%.300s: XID%08X sends no PFS message in the capture", c->path, as);
         return -1;
     }
     s->target_xid = as;
