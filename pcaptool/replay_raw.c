@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@
 #include "replay_net.h"
 
 #define RAW_MAX_SRC 256
-#define RAW_BATCH 64
+#define RAW_BATCH 256
 
 struct raw_src {
     uint32_t addr;
@@ -85,51 +86,88 @@ static void close_sources(struct raw *w)
     free(w->fd_of);
 }
 
-/* --topspeed: batches of consecutive datagrams from one source in one sendmmsg(). */
-static void send_batch(const struct rp_capture *c, const struct raw *w, size_t *i,
-                       const struct sockaddr_in *to, struct rp_stats *st)
+/*
+ * --topspeed: every datagram prepared once, with its recorded source in an
+ * IP_PKTINFO control message, so one unbound socket sends them all in
+ * batches of RAW_BATCH per sendmmsg(), whatever the order of the sources.
+ */
+struct batch {
+    int fd;
+    struct mmsghdr *mm;
+    struct iovec *iov;
+    uint8_t (*ctl)[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    size_t *rec;
+    size_t n;
+};
+
+static int batch_prepare(struct batch *b, const struct rp_capture *c, const struct raw *w,
+                         const struct sockaddr_in *to, char *err, size_t cap)
 {
-    struct mmsghdr mm[RAW_BATCH];
-    struct iovec iov[RAW_BATCH];
-    size_t idx[RAW_BATCH];
-    int n = 0, fd = w->fd_of[*i];
-    while (*i < c->nrec && n < RAW_BATCH) {
-        if (w->fd_of[*i] < 0) {
-            ++*i;
+    memset(b, 0, sizeof *b);
+    b->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (b->fd < 0 || setsockopt(b->fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) != 0) {
+        snprintf(err, cap, "socket: %s", strerror(errno));
+        return -1;
+    }
+    b->mm = calloc(c->nrec, sizeof *b->mm);
+    b->iov = calloc(c->nrec, sizeof *b->iov);
+    b->ctl = calloc(c->nrec, sizeof *b->ctl);
+    b->rec = calloc(c->nrec, sizeof *b->rec);
+    if (!b->mm || !b->iov || !b->ctl || !b->rec) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < c->nrec; i++) {
+        if (w->fd_of[i] < 0)
             continue;
-        }
-        if (w->fd_of[*i] != fd)
-            break;
-        const struct rp_rec *r = &c->rec[*i];
-        iov[n] = (struct iovec){.iov_base = r->bytes, .iov_len = r->len};
-        memset(&mm[n], 0, sizeof mm[n]);
-        mm[n].msg_hdr.msg_iov = &iov[n];
-        mm[n].msg_hdr.msg_iovlen = 1;
-        mm[n].msg_hdr.msg_name = (void *)to;
-        mm[n].msg_hdr.msg_namelen = sizeof *to;
-        idx[n++] = (*i)++;
+        size_t k = b->n++;
+        b->iov[k] = (struct iovec){.iov_base = c->rec[i].bytes, .iov_len = c->rec[i].len};
+        struct msghdr *h = &b->mm[k].msg_hdr;
+        h->msg_name = (void *)to;
+        h->msg_namelen = sizeof *to;
+        h->msg_iov = &b->iov[k];
+        h->msg_iovlen = 1;
+        h->msg_control = b->ctl[k];
+        h->msg_controllen = sizeof b->ctl[k];
+        struct cmsghdr *cm = CMSG_FIRSTHDR(h);
+        cm->cmsg_level = IPPROTO_IP;
+        cm->cmsg_type = IP_PKTINFO;
+        cm->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        struct in_pktinfo pi = {.ipi_ifindex = 0};
+        pi.ipi_spec_dst.s_addr = htonl(c->rec[i].src);
+        memcpy(CMSG_DATA(cm), &pi, sizeof pi);
+        b->rec[k] = i;
     }
-    int done = n ? sendmmsg(fd, mm, (unsigned)n, 0) : 0;
-    for (int k = 0; k < n; k++) {
-        if (k < done) {
-            st->sent++;
-            st->sent_bytes += c->rec[idx[k]].len;
-        } else {
-            st->failed++;
-        }
-    }
+    return 0;
 }
 
-static void play_topspeed(const struct rp_capture *c, const struct raw *w,
-                          const struct sockaddr_in *to, struct rp_stats *st)
+static void batch_free(struct batch *b)
 {
-    size_t i = 0;
-    while (i < c->nrec) {
-        if (w->fd_of[i] < 0) {
-            i++;
+    if (b->fd >= 0)
+        close(b->fd);
+    free(b->mm);
+    free(b->iov);
+    free(b->ctl);
+    free(b->rec);
+}
+
+static void play_topspeed(const struct rp_capture *c, struct batch *b, struct rp_stats *st)
+{
+    for (size_t at = 0; at < b->n;) {
+        size_t n = b->n - at < RAW_BATCH ? b->n - at : RAW_BATCH;
+        int done = sendmmsg(b->fd, b->mm + at, (unsigned)n, 0);
+        if (done <= 0) {
+            if (done < 0 && errno == EINTR)
+                continue;
+            st->failed += n; /* the rest of this batch could not leave */
+            at += n;
             continue;
         }
-        send_batch(c, w, &i, to, st);
+        for (int k = 0; k < done; k++)
+            st->sent_bytes += c->rec[b->rec[at + (size_t)k]].len;
+        st->sent += (uint64_t)done;
+        at += (size_t)done;
     }
 }
 
@@ -178,15 +216,21 @@ int rp_raw(const struct rp_capture *c, const struct rp_opts *o, struct rp_stats 
         to.sin_family = AF_INET;
         to.sin_addr.s_addr = htonl(o->target);
         to.sin_port = htons(o->port ? o->port : c->rec[0].dport);
+        struct batch b;
+        b.fd = -1;
+        if (o->topspeed && batch_prepare(&b, c, w, &to, err, cap) != 0)
+            rc = RP_EXIT_SYSTEM;
         st->t_start_ns = rp_now_ns();
-        for (long l = 0; l < o->loop; l++) {
+        for (long l = 0; rc == 0 && l < o->loop; l++) {
             if (o->topspeed)
-                play_topspeed(c, w, &to, st);
+                play_topspeed(c, &b, st);
             else
                 play_paced(c, w, o, o->target, o->port, st);
             st->loops++;
         }
         st->t_end_ns = rp_now_ns();
+        if (o->topspeed)
+            batch_free(&b);
         rp_stats_finish(st);
     }
     close_sources(w);
