@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHUNK (256u * 1024u)
 
@@ -55,4 +56,24 @@ void arena_free(struct arena *a)
         free(a->head);
         a->head = n;
     }
+}
+
+int arr_grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) {
+        if (nc > SIZE_MAX / 2 / elem)
+            return -1;
+        nc *= 2;
+    }
+    void **p = arr;
+    void *np = realloc(*p, nc * elem);
+    if (!np)
+        return -1;
+    memset((char *)np + *cap * elem, 0, (nc - *cap) * elem);
+    *p = np;
+    *cap = nc;
+    return 0;
 }

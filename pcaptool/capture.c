@@ -82,6 +82,11 @@ char *cap_addr_str(const struct cap_addr *a, char *buf, size_t len)
     return buf;
 }
 
+double cap_seconds(const struct cap_time *from, const struct cap_time *to)
+{
+    return (double)(to->sec - from->sec) + ((double)to->nsec - (double)from->nsec) / 1e9;
+}
+
 int cap_addr_same_host(const struct cap_addr *a, const struct cap_addr *b)
 {
     return a->family == b->family && memcmp(a->addr, b->addr, a->family == 6 ? 16 : 4) == 0;
@@ -107,15 +112,9 @@ const char *cap_fault_name(int err)
 
 static struct cap_event *push(struct cap_reader *r, enum cap_event_kind kind)
 {
-    if (r->qn == r->qcap) {
-        size_t nc = r->qcap ? r->qcap * 2 : 16;
-        struct cap_event *nq = realloc(r->q, nc * sizeof *nq);
-        if (!nq) {
-            r->oom = 1;
-            return NULL;
-        }
-        r->q = nq;
-        r->qcap = nc;
+    if (arr_grow(&r->q, &r->qcap, r->qn + 1, sizeof *r->q) < 0) {
+        r->oom = 1;
+        return NULL;
     }
     struct cap_event *ev = &r->q[r->qn++];
     memset(ev, 0, sizeof *ev);
@@ -261,12 +260,14 @@ static void handle_tftp(struct cap_reader *r, const struct net_pkt *p)
     if (x) {
         t->transfer = x->id;
         t->xfer_file = copy(r, x->file, strlen(x->file) + 1, 0);
+        tftp_track(&r->tftp, x, t);
     }
 }
 
-static int is_tftp(struct cap_reader *r, const struct net_pkt *p)
+/* Port 69 when the filter admits it, or a transfer a request opened. */
+static int is_tftp(struct cap_reader *r, const struct net_pkt *p, int matched)
 {
-    return p->dst.port == TFTP_PORT || p->src.port == TFTP_PORT ||
+    return (matched && (p->dst.port == TFTP_PORT || p->src.port == TFTP_PORT)) ||
            tftp_lookup(&r->tftp, &p->src, &p->dst) != NULL;
 }
 
@@ -281,7 +282,7 @@ static void handle_frame(struct cap_reader *r, const struct pcap_pkthdr *h, cons
         return;
     }
     if (p.proto == CAP_UDP) {
-        if (is_tftp(r, &p)) {
+        if (is_tftp(r, &p, matched)) {
             r->st.admitted++;
             handle_tftp(r, &p);
         } else if (matched) {
@@ -336,7 +337,14 @@ static struct cap_reader *setup(struct cap_reader *r, const struct cap_options *
     }
     const char *f = o->filter ? o->filter : CAP_DEFAULT_FILTER;
     if (*f) {
-        if (pcap_compile(r->pc, &r->prog, f, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        /* BPF offsets stop at the first VLAN tag: match tagged frames too. */
+        char both[2200];
+        const char *expr = f;
+        if (r->st.linktype == DLT_EN10MB && strlen(f) < 1000) {
+            snprintf(both, sizeof both, "(%s) or (vlan and (%s))", f, f);
+            expr = both;
+        }
+        if (pcap_compile(r->pc, &r->prog, expr, 1, PCAP_NETMASK_UNKNOWN) < 0) {
             snprintf(err, errlen, "%s: filter \"%s\": %s", r->name, f, pcap_geterr(r->pc));
             cap_close(r);
             return NULL;
@@ -344,6 +352,16 @@ static struct cap_reader *setup(struct cap_reader *r, const struct cap_options *
         r->have_filter = 1;
     }
     return r;
+}
+
+/* libpcap's reason a savefile does not open, as one clause naming the file. */
+static void open_error(char *err, size_t errlen, const char *name, const char *pe)
+{
+    if (strstr(pe, "unknown file format") || strstr(pe, "truncated dump file") ||
+        strstr(pe, "bad dump file format"))
+        snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", name, pe);
+    else
+        snprintf(err, errlen, "%s: %s", name, pe);
 }
 
 struct cap_reader *cap_open_file(const char *path, const struct cap_options *o, char *err,
@@ -372,11 +390,28 @@ struct cap_reader *cap_open_file(const char *path, const struct cap_options *o, 
     char pe[PCAP_ERRBUF_SIZE] = "";
     r->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, pe);
     if (!r->pc) {
-        if (strstr(pe, "unknown file format") || strstr(pe, "truncated dump file") ||
-            strstr(pe, "bad dump file format"))
-            snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, pe);
-        else
-            snprintf(err, errlen, "%s: %s", path, pe);
+        open_error(err, errlen, path, pe);
+        cap_close(r);
+        return NULL;
+    }
+    r->st.nanosecond = 1;
+    return setup(r, o, err, errlen);
+}
+
+struct cap_reader *cap_open_fp(FILE *fp, const char *name, const struct cap_options *o,
+                               char *err, size_t errlen)
+{
+    struct cap_reader *r = reader_new(name);
+    if (!r) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        fclose(fp);
+        return NULL;
+    }
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    r->pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
+    if (!r->pc) {
+        open_error(err, errlen, name, pe);
+        fclose(fp);
         cap_close(r);
         return NULL;
     }

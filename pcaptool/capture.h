@@ -6,7 +6,9 @@
  * stream), decoded TFTP packets, TCP connections opening and closing, and
  * what the capture could not show (gaps in a stream, a mid-stream start).
  *
- *   struct cap_reader *r = cap_open_file("up.pcap", NULL, &opt, err, sizeof err);
+ *   struct cap_options opt;
+ *   cap_options_init(&opt);
+ *   struct cap_reader *r = cap_open_file("up.pcap", &opt, err, sizeof err);
  *   struct cap_event ev;
  *   int rc;
  *   while ((rc = cap_next(r, &ev)) > 0)
@@ -17,9 +19,9 @@
  * Which packets count: the BPF filter (default CAP_DEFAULT_FILTER) picks
  * them; TCP connections to a port a CLAIM or AD advertised, and the
  * transfer ports a TFTP read request opens, are followed even when the
- * filter does not name them (as the dissector does). UDP port 69 and its
- * transfers are TFTP; every other admitted UDP datagram and TCP stream is
- * read as PFS.
+ * filter does not name them (as the dissector does). UDP port 69 (when
+ * the filter admits it) and the transfers it opens are TFTP; every other
+ * admitted UDP datagram and TCP stream is read as PFS.
  *
  * Everything an event points to (bytes, frame lists, strings) stays valid
  * until the next cap_next() or cap_close() on the same reader.
@@ -31,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "pfs.h"
 
@@ -156,6 +159,14 @@ struct cap_reader *cap_open_file(const char *path, const struct cap_options *o,
                                  char *err, size_t errlen);
 
 /*
+ * cap_open_fp - the same from an open stream (a pipe, a memory file); name
+ * is what messages call it. The reader owns fp from here on, and closes it
+ * in cap_close() or when opening fails.
+ */
+struct cap_reader *cap_open_fp(FILE *fp, const char *name, const struct cap_options *o,
+                               char *err, size_t errlen);
+
+/*
  * cap_open_live - capture on an interface (needs root or CAP_NET_RAW).
  * Same contract as cap_open_file.
  */
@@ -195,6 +206,9 @@ void cap_close(struct cap_reader *r);
 
 /* "10.0.0.1:4051" or "[fe80::1]:4051"; with port 0 the address alone. */
 char *cap_addr_str(const struct cap_addr *a, char *buf, size_t len);
+
+/* Seconds from one capture time to another (negative when to is earlier). */
+double cap_seconds(const struct cap_time *from, const struct cap_time *to);
 
 /* Equal addresses (ports ignored). */
 int cap_addr_same_host(const struct cap_addr *a, const struct cap_addr *b);

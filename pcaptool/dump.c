@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonout.h"
 #include "pfs_table.h"
 
 /* ---- time ---- */
@@ -55,26 +56,9 @@ static void print_ends(struct dump_printer *p, const struct cap_event *ev, const
             cap_addr_str(&ev->dst, d, sizeof d));
 }
 
-/* ---- JSON ---- */
-
-static void json_str(FILE *out, const char *s, size_t n)
-{
-    fputc('"', out);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 /* ---- the fields of a message, from libpfs's table walk ---- */
 
-#define MAX_ITEMS 512   /* fields kept per message; a message of tiny TLVs may have more */
+#define MAX_ITEMS 256   /* fields kept per message (on the stack); a message of tiny TLVs may have more */
 
 struct walk_items {
     struct pfs_item it[MAX_ITEMS];
@@ -92,17 +76,38 @@ static void keep_item(void *ctx, const struct pfs_item *it)
 }
 
 /* The dissector's filter key without "pfs.": "strength", "hint.xid". */
-static const char *item_key(const struct pfs_item *it)
+static const char *field_key(const struct pfs_field *f)
 {
-    const char *k = it->field->key;
-    return strncmp(k, "pfs.", 4) == 0 ? k + 4 : k;
+    return strncmp(f->key, "pfs.", 4) == 0 ? f->key + 4 : f->key;
 }
 
-/* Fields that add nothing to a listing: reserved bytes; the header's type is the line's type. */
+static const char *item_key(const struct pfs_item *it)
+{
+    return field_key(it->field);
+}
+
+/* Every field but the header's type, which is the line's (and the object's) type. */
 static int item_shown(const struct pfs_item *it)
 {
-    return it->field->kind != PFS_K_RESERVED &&
-           !(it->section == PFS_SEC_HEADER && strcmp(item_key(it), "type") == 0);
+    return !(it->section == PFS_SEC_HEADER && strcmp(item_key(it), "type") == 0);
+}
+
+/* Reserved bytes as hex digits: they should be 0, and a listing shows when they are not. */
+static void hex_bytes(char *out, size_t cap, const struct pfs_item *it)
+{
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < it->len && n + 3 <= cap; i++)
+        n += (size_t)snprintf(out + n, cap - n, "%02x", it->bytes[i]);
+}
+
+/* One field's value as text; reserved bytes in hex. */
+static void item_text(char *out, size_t cap, const struct pfs_item *it)
+{
+    if (it->field->kind == PFS_K_RESERVED)
+        hex_bytes(out, cap, it);
+    else
+        pfs_item_format(out, cap, it);
 }
 
 static void json_value(FILE *out, const struct pfs_item *it)
@@ -114,11 +119,11 @@ static void json_value(FILE *out, const struct pfs_item *it)
         fprintf(out, "%" PRIu32, it->value);
         break;
     case PFS_K_STR: case PFS_K_TEXT:
-        json_str(out, (const char *)it->bytes, it->value);
+        json_string(out, (const char *)it->bytes, it->value);
         break;
     default:
-        pfs_item_format(text, sizeof text, it);
-        json_str(out, text, strlen(text));
+        item_text(text, sizeof text, it);
+        json_string(out, text, strlen(text));
         break;
     }
 }
@@ -139,7 +144,7 @@ static void json_fields(FILE *out, const struct walk_items *w)
         for (size_t j = i + 1; j < w->n && !more; j++)
             more = strcmp(item_key(&w->it[j]), key) == 0;
         fputc(',', out);
-        json_str(out, key, strlen(key));
+        json_string(out, key, strlen(key));
         fputc(':', out);
         if (!more) {
             json_value(out, it);
@@ -164,7 +169,7 @@ static void text_fields(FILE *out, const struct walk_items *w)
         const struct pfs_item *it = &w->it[i];
         if (!item_shown(it))
             continue;
-        pfs_item_format(text, sizeof text, it);
+        item_text(text, sizeof text, it);
         if (it->section == PFS_SEC_HINT || it->section == PFS_SEC_TLV)
             fprintf(out, "    %s[%u]: %s\n", item_key(it), it->index, text);
         else
@@ -214,6 +219,8 @@ static void print_json_pfs(struct dump_printer *p, const struct cap_event *ev,
         fprintf(p->out, "%s%" PRIu64, i ? "," : "", m->frames[i]);
     fputc(']', p->out);
     json_fields(p->out, w);
+    if (w->cut)
+        fprintf(p->out, ",\"fields_cut\":%d", MAX_ITEMS);
     fputs("}\n", p->out);
 }
 
@@ -224,7 +231,7 @@ static void print_pfs(struct dump_printer *p, const struct cap_event *ev)
         print_plain_pfs(p, ev);
         return;
     }
-    static struct walk_items w;   /* large; one message at a time */
+    struct walk_items w;
     struct pfs_fault fault = {0};
     w.n = 0;
     w.cut = 0;
@@ -237,9 +244,8 @@ static void print_pfs(struct dump_printer *p, const struct cap_event *ev)
     print_plain_pfs(p, ev);
     text_fields(p->out, &w);
     if (ev->u.pfs.err != PFS_OK)
-        fprintf(p->out, "    fault at offset %zu%s%s: %s\n", fault.off,
-                fault.field ? " in " : "", fault.field ? item_key(&(struct pfs_item){.field = fault.field}) : "",
-                pfs_strerror(ev->u.pfs.err));
+        fprintf(p->out, "    fault at offset %zu%s%s: %s\n", fault.off, fault.field ? " in " : "",
+                fault.field ? field_key(fault.field) : "", pfs_strerror(ev->u.pfs.err));
 }
 
 /* ---- TFTP and stream notes ---- */

@@ -14,6 +14,9 @@
 
 #include "capture.h"
 #include "dump.h"
+#include "infer.h"
+#include "session.h"
+#include "summary.h"
 
 enum exit_code {
     EXIT_PFS = 0,       /* PFS messages read (or a report made) */
@@ -142,6 +145,15 @@ static void catch_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* The capture read to its end without a PFS message: say so, exit 3. */
+static int no_pfs(const struct config *c, struct cap_reader *r)
+{
+    fprintf(stderr, "pfsdump: %s: no PFS message in %llu frames (filter \"%s\")\n",
+            c->file ? c->file : c->iface, (unsigned long long)cap_stats(r)->frames,
+            c->filter ? c->filter : CAP_DEFAULT_FILTER);
+    return EXIT_NO_PFS;
+}
+
 static int run_dump(const struct config *c, struct cap_reader *r)
 {
     static const enum time_fmt tf[] = {TIME_CLOCK, TIME_NONE, TIME_EPOCH, TIME_DELTA,
@@ -161,14 +173,53 @@ static int run_dump(const struct config *c, struct cap_reader *r)
         fprintf(stderr, "pfsdump: %s\n", cap_error(r));
         return EXIT_READ;
     }
-    if (msgs == 0) {
-        const struct cap_stats *st = cap_stats(r);
-        fprintf(stderr, "pfsdump: %s: no PFS message in %llu frames (filter \"%s\")\n",
-                c->file ? c->file : c->iface, (unsigned long long)st->frames,
-                c->filter ? c->filter : CAP_DEFAULT_FILTER);
-        return EXIT_NO_PFS;
+    return msgs ? EXIT_PFS : no_pfs(c, r);
+}
+
+static int run_summary(const struct config *c, struct cap_reader *r)
+{
+    struct ses s;
+    ses_init(&s);
+    struct cap_event ev;
+    int rc;
+    while ((rc = cap_next(r, &ev)) > 0)
+        ses_event(&s, &ev);
+    ses_finish(&s);
+    const char *src = c->file ? c->file : c->iface;
+    if (c->json)
+        summary_json(stdout, src, cap_stats(r), &s);
+    else
+        summary_text(stdout, src, cap_stats(r), &s);
+    uint64_t msgs = s.udp_msgs + s.tcp_msgs;
+    ses_free(&s);
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "pfsdump: %s\n", cap_error(r));
+        return EXIT_READ;
     }
-    return EXIT_PFS;
+    return msgs ? EXIT_PFS : no_pfs(c, r);
+}
+
+static int run_infer(const struct config *c, struct cap_reader *r)
+{
+    struct infer *in = infer_new();
+    if (!in) {
+        fprintf(stderr, "pfsdump: out of memory\n");
+        return EXIT_READ;
+    }
+    struct cap_event ev;
+    int rc;
+    while ((rc = cap_next(r, &ev)) > 0)
+        infer_event(in, &ev);
+    int any = infer_any(in);
+    infer_report(in, stdout, c->json);
+    infer_free(in);
+    if (rc < 0) {
+        fflush(stdout);
+        fprintf(stderr, "pfsdump: %s\n", cap_error(r));
+        return EXIT_READ;
+    }
+    return any ? EXIT_PFS : no_pfs(c, r);
 }
 
 int main(int argc, char **argv)
@@ -186,9 +237,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "pfsdump: %s\n", err);
         return EXIT_READ;
     }
+    if (c.iface)   /* as tcpdump does: the capture is running from here on */
+        fprintf(stderr, "pfsdump: listening on %s, link-type %s, filter \"%s\"\n", c.iface,
+                cap_stats(r)->linkname, c.filter ? c.filter : CAP_DEFAULT_FILTER);
     g_reader = r;
     catch_signals();
-    int code = run_dump(&c, r);
+    int code = c.mode == MODE_SUMMARY ? run_summary(&c, r)
+               : c.mode == MODE_INFER ? run_infer(&c, r) : run_dump(&c, r);
     g_reader = NULL;
     cap_close(r);
     if (fflush(stdout) != 0 || ferror(stdout)) {

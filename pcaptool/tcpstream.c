@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 #define NBUCKETS     4096           /* power of two */
 #define PENDING_MAX  (1u << 20)     /* early bytes kept before the hole counts as lost */
 
@@ -18,22 +20,6 @@ struct tcp_seg {
     uint64_t frame;
     uint8_t data[];
 };
-
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap)
-        return 0;
-    size_t nc = *cap ? *cap : 16;
-    while (nc < need)
-        nc *= 2;
-    void **p = arr;
-    void *np = realloc(*p, nc * elem);
-    if (!np)
-        return -1;
-    *p = np;
-    *cap = nc;
-    return 0;
-}
 
 static uint64_t ep_hash(const struct cap_addr *a)
 {
@@ -128,7 +114,7 @@ static void conn_unlink(struct tcp_table *t, struct tcp_conn *c)
 
 static void dir_free(struct tcp_dir *d)
 {
-    free(d->buf);
+    free(d->mem);
     free(d->refs);
     while (d->pending) {
         struct tcp_seg *s = d->pending;
@@ -170,7 +156,7 @@ static int chain_frames(const uint8_t *b, size_t avail, int final)
 
 static void consume(struct tcp_dir *d, size_t n)
 {
-    memmove(d->buf, d->buf + n, d->have - n);
+    d->buf += n;   /* framing moves the view; append() compacts once per segment */
     d->have -= n;
     d->base += n;
     size_t k = 0;
@@ -189,7 +175,7 @@ static int cmp_u64(const void *a, const void *b)
 /* The frames that carried stream bytes [base, base+len), ascending, no repeats. */
 static size_t frames_of(struct tcp_table *t, const struct tcp_dir *d, size_t len)
 {
-    if (grow(&t->frames, &t->cframes, d->nrefs + 1, sizeof *t->frames) < 0)
+    if (arr_grow(&t->frames, &t->cframes, d->nrefs + 1, sizeof *t->frames) < 0)
         return 0;
     size_t n = 0;
     for (size_t i = 0; i < d->nrefs; i++)
@@ -278,8 +264,14 @@ static void frame_dir(struct tcp_table *t, struct tcp_conn *c, int dir, int fina
 
 static int append(struct tcp_dir *d, const uint8_t *data, size_t len, uint64_t frame)
 {
-    if (grow(&d->buf, &d->cap, d->have + len, 1) < 0 ||
-        grow(&d->refs, &d->crefs, d->nrefs + 1, sizeof *d->refs) < 0)
+    if (d->buf != d->mem) {
+        memmove(d->mem, d->buf, d->have);
+        d->buf = d->mem;
+    }
+    if (arr_grow(&d->mem, &d->cap, d->have + len, 1) < 0)
+        return -1;
+    d->buf = d->mem;
+    if (arr_grow(&d->refs, &d->crefs, d->nrefs + 1, sizeof *d->refs) < 0)
         return -1;
     memcpy(d->buf + d->have, data, len);
     d->have += len;

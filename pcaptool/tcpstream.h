@@ -36,8 +36,10 @@ struct tcp_dir {
     uint64_t skipped;     /* bytes dropped while looking for a header */
     uint32_t next_seq;    /* sequence number of stream offset `next` */
     uint64_t next;        /* first offset not yet received in order */
-    uint8_t *buf;         /* bytes [base, next) not yet framed */
-    size_t have, cap;
+    uint8_t *mem;         /* the allocation, cap bytes */
+    size_t cap;
+    uint8_t *buf;         /* inside mem: bytes [base, next) not yet framed */
+    size_t have;
     uint64_t base;
     struct tcp_fref *refs;
     size_t nrefs, crefs;

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arena.h"
+
 /* Transfers kept at most; the oldest is forgotten first. */
 #define TFTP_KEEP 4096
 
@@ -125,14 +127,8 @@ struct tftp_xfer *tftp_request(struct tftp_table *t, const struct cap_addr *clie
         t->n--;
     }
     if (!x) {
-        if (t->n == t->cap) {
-            size_t nc = t->cap ? t->cap * 2 : 16;
-            struct tftp_xfer *nx = realloc(t->x, nc * sizeof *nx);
-            if (!nx)
-                return NULL;
-            t->x = nx;
-            t->cap = nc;
-        }
+        if (arr_grow(&t->x, &t->cap, t->n + 1, sizeof *t->x) < 0)
+            return NULL;
         x = &t->x[t->n++];
     }
     memset(x, 0, sizeof *x);
@@ -140,6 +136,7 @@ struct tftp_xfer *tftp_request(struct tftp_table *t, const struct cap_addr *clie
     x->client = *client;
     x->server = *server;
     x->server.port = 0;
+    x->blksize = 512;
     size_t fl = strlen(file);
     if (fl >= sizeof x->file)
         fl = sizeof x->file - 1;
@@ -165,6 +162,34 @@ struct tftp_xfer *tftp_lookup(struct tftp_table *t, const struct cap_addr *src,
             return x;
     }
     return NULL;
+}
+
+int tftp_track(struct tftp_table *t, struct tftp_xfer *x, const struct cap_tftp *pkt)
+{
+    if (pkt->fault)
+        return 0;
+    if (pkt->opcode == TFTP_OACK) {
+        for (unsigned i = 0; i < pkt->nopts; i++)
+            if (strcmp(pkt->opts[i].name, "blksize") == 0) {
+                unsigned long v = strtoul(pkt->opts[i].value, NULL, 10);
+                x->blksize = v >= 8 && v <= 65464 ? (unsigned)v : x->blksize;
+            }
+        return 0;
+    }
+    if (pkt->opcode == TFTP_DATA && pkt->data_len < x->blksize) {
+        x->last_sent = 1;
+        x->last_block = pkt->block;
+        return 0;
+    }
+    int over = pkt->opcode == TFTP_ERROR ||
+               (pkt->opcode == TFTP_ACK && x->last_sent && pkt->block == x->last_block);
+    if (!over)
+        return 0;
+    /* Forgotten, so that the table (searched for every datagram) holds live transfers only. */
+    size_t i = (size_t)(x - t->x);
+    memmove(t->x + i, t->x + i + 1, (t->n - i - 1) * sizeof *t->x);
+    t->n--;
+    return 1;
 }
 
 void tftp_table_free(struct tftp_table *t)

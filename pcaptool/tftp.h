@@ -28,6 +28,9 @@ struct tftp_xfer {
     struct cap_addr client;   /* address and port of the requester */
     struct cap_addr server;   /* the server's address; port = its transfer port once known */
     char file[256];
+    unsigned blksize;         /* 512, or what the OACK says */
+    int last_sent;            /* a short DATA block went out: its ACK ends the transfer */
+    uint16_t last_block;
 };
 
 struct tftp_table {
@@ -43,6 +46,13 @@ struct tftp_xfer *tftp_request(struct tftp_table *t, const struct cap_addr *clie
 /* The transfer a datagram between src and dst belongs to, or NULL. */
 struct tftp_xfer *tftp_lookup(struct tftp_table *t, const struct cap_addr *src,
                               const struct cap_addr *dst);
+
+/*
+ * tftp_track - follow transfer x through packet t (parsed); returns 1 when
+ * the transfer is over (last block acknowledged, or an ERROR), and x was
+ * forgotten: later packets of it are not TFTP any more. x is invalid then.
+ */
+int tftp_track(struct tftp_table *t, struct tftp_xfer *x, const struct cap_tftp *pkt);
 
 void tftp_table_free(struct tftp_table *t);
 

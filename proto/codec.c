@@ -1,12 +1,14 @@
 /*
- * codec.c - encode, decode and validate PFS messages (docs/protocol.md).
+ * codec.c - encode PFS messages from the message table, TCP framing, TLV
+ * iteration, names and the hierarchy id (docs/protocol.md). Decoding is
+ * the walk (walk.c).
  *
- * Bytes are read through a bounded cursor whose getters fail on overrun
- * (tcpdump's GET_ style) and written through one whose putters fail when
- * the output is full: no unchecked pointer arithmetic on wire data.
- * Decode and encode share the same validation functions, so a struct that
- * encodes always decodes again, and an invalid struct fails encode with the
- * code decode would give for its bytes.
+ * pfs_encode walks the same rows as the decoder, over the struct: the same
+ * ranges, string rules, message rule and TLV check in the same order, so a
+ * struct that encodes always decodes again, and an invalid struct fails
+ * with the code decode would give for its bytes. Bytes are written through
+ * a cursor whose putters fail when the output is full, and read (TLVs)
+ * through one whose getters fail on overrun.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -96,64 +98,7 @@ static void put_zero(struct wr *w, size_t n)
     }
 }
 
-/* ---- validation, shared by decode and encode ---- */
-
-int pfs_check_model(const char *s, size_t len)
-{
-    if (len > PFS_MODEL_MAX)
-        return PFS_E_STRLEN;
-    if (len == 0 || !s)
-        return PFS_E_MODEL;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-            return PFS_E_MODEL;
-    return PFS_OK;
-}
-
-static int path_char_ok(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || c == '+' || c == '/';
-}
-
-/* One component between slashes: not empty, not "." nor "..". */
-static int component_ok(const char *c, size_t n)
-{
-    if (n == 0)
-        return 0;
-    if (c[0] == '.' && (n == 1 || (n == 2 && c[1] == '.')))
-        return 0;
-    return 1;
-}
-
-int pfs_check_path(const char *s, size_t len)
-{
-    if (len > PFS_PATH_MAX)
-        return PFS_E_STRLEN;
-    if (len == 0 || !s)
-        return PFS_E_PATH;
-    for (size_t i = 0; i < len; i++)
-        if (!path_char_ok(s[i]))
-            return PFS_E_PATH;
-    size_t start = 0;
-    const size_t pre = sizeof PFS_DNLD_PREFIX - 1;
-    if (s[0] == '/') {
-        /* The one absolute prefix a peer may name; anything else could escape. */
-        if (len < pre || memcmp(s, PFS_DNLD_PREFIX, pre) != 0)
-            return PFS_E_PATH;
-        start = pre;
-    }
-    /* Every component from start on, including the last (no trailing '/'). */
-    size_t c = start;
-    for (size_t i = start; i <= len; i++) {
-        if (i == len || s[i] == '/') {
-            if (!component_ok(s + c, i - c))
-                return PFS_E_PATH;
-            c = i + 1;
-        }
-    }
-    return PFS_OK;
-}
+/* ---- TLV iteration over a decoded message ---- */
 
 int pfs_tlv_next(const struct pfs_msg *m, size_t *off, struct pfs_tlv_item *it)
 {
@@ -425,16 +370,21 @@ const char *pfs_errword(int err)
 
 /* ---- helpers ---- */
 
+static uint32_t fnv1a(uint32_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x01000193u; /* FNV-1a 32 prime */
+    return h;
+}
+
 uint32_t pfs_hier_id(const char *model, const char *file)
 {
-    uint32_t h = 0x811c9dc5u; /* FNV-1a 32 offset basis */
-    const uint32_t prime = 0x01000193u;
-    for (const char *s = model ? model : ""; *s; s++)
-        h = (h ^ (uint8_t)*s) * prime;
-    h = (h ^ 0u) * prime; /* the separator byte */
-    for (const char *s = file ? file : ""; *s; s++)
-        h = (h ^ (uint8_t)*s) * prime;
-    return h;
+    uint32_t h = fnv1a(0x811c9dc5u, model ? model : ""); /* FNV-1a 32 offset basis */
+    h = (h ^ 0u) * 0x01000193u;                          /* the separator byte */
+    /* A bare name is the file /dnld/NAME (§1): one file, one hierarchy. */
+    if (file && *file && *file != '/')
+        h = fnv1a(h, PFS_DNLD_PREFIX);
+    return fnv1a(h, file ? file : "");
 }
 
 struct pfs_str pfs_str_of(const char *s)

@@ -183,7 +183,11 @@ const char *pfs_source_name(unsigned source);   /* "tftp", "peer" */
 int pfs_check_model(const char *s, size_t len);
 int pfs_check_path(const char *s, size_t len);
 
-/* Hierarchy id: FNV-1a 32 of model, a NUL byte and file; all peers agree. */
+/*
+ * Hierarchy id: FNV-1a 32 of model, a NUL byte and file, where a bare file
+ * name (no leading '/') counts as "/dnld/" and the name, the file it names
+ * (docs/protocol.md §2); all peers agree.
+ */
 uint32_t pfs_hier_id(const char *model, const char *file);
 
 /* Make a pfs_str from a C string (length capped at 255). */

@@ -181,12 +181,16 @@ typedef void (*pfs_walk_fn)(void *ctx, const struct pfs_item *it);
 /* Flags for pfs_walk. */
 #define PFS_WALK_STREAM 0x1u /* buf may hold more after this message (TCP): bytes
                               * past the header's length are not a fault */
+#define PFS_WALK_UDP 0x2u    /* buf is one whole UDP datagram: over PFS_UDP_MAX
+                              * bytes it is PFS_E_SIZE (docs/protocol.md §7) */
 
 /*
  * pfs_walk - decode one message field by field.
  * Calls fn (if not NULL) for every field in wire order as soon as it is
- * read and its value checked; a field whose value is out of range is
- * reported, then the walk stops with its fault. Fills *m (if not NULL) as
+ * read and its value checked; a field whose value is out of range (or a
+ * string whose content breaks its rule) is reported, then the walk stops
+ * with its fault; a field that cannot be read whole (past the end, a
+ * string over its maximum) is not reported. Fills *m (if not NULL) as
  * pfs_decode does, and *fault (if not NULL). Returns PFS_OK or the fault.
  * Never allocates; item bytes point into buf.
  */

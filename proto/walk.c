@@ -1,16 +1,21 @@
 /*
- * walk.c - the one decoder: read a message row by row (pfs_table.h).
+ * walk.c - the one decoder: read a message row by row (pfs_table.h), and
+ * the table's accessors, the string rules (model, path) and the one-item
+ * printer.
  *
  * Every field is read through a bounds check against the message's end
  * and checked as soon as it is read, in wire order, so the first fault in
  * the bytes is the one reported (docs/protocol.md §5). A caller's callback
  * sees each field once it is read and checked; pfs_decode passes none.
+ * The rows come from table_rows.h in this file, so the compiler turns each
+ * body's walk into straight code (one case per type in walk_body).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "pfs_table.h"
 #include "table_rows.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,11 +102,15 @@ static void store_ptr(void *base, const struct pfs_field *f, const uint8_t *v)
         memcpy((char *)base + f->store, &v, sizeof v);
 }
 
+/* Member by member: a local struct's padding would carry garbage into m. */
 static void store_str(void *base, const struct pfs_field *f, const uint8_t *p, uint8_t n)
 {
-    struct pfs_str s = {(const char *)p, n};
-    if (f->store != PFS_NOSTORE)
-        memcpy((char *)base + f->store, &s, sizeof s);
+    if (f->store == PFS_NOSTORE)
+        return;
+    char *dst = (char *)base + f->store;
+    const char *cp = (const char *)p;
+    memcpy(dst + offsetof(struct pfs_str, p), &cp, sizeof cp);
+    memcpy(dst + offsetof(struct pfs_str, len), &n, sizeof n);
 }
 
 /* ---- reporting ---- */
@@ -117,7 +126,8 @@ static int fail(struct walker *w, int err, size_t off, const struct pfs_field *f
 }
 
 static inline void report(struct walker *w, const struct pfs_field *f, enum pfs_section sec,
-                   unsigned index, size_t off, size_t len, uint32_t value, const uint8_t *bytes)
+                          unsigned index, size_t off, size_t len, uint32_t value,
+                          const uint8_t *bytes)
 {
     if (!w->fn)
         return;
@@ -128,6 +138,65 @@ static inline void report(struct walker *w, const struct pfs_field *f, enum pfs_
 static inline int in_range(const struct pfs_field *f, uint32_t v)
 {
     return !f->ranged || (v >= f->min && v <= f->max);
+}
+
+/* ---- the rules of a string (docs/protocol.md §1) ---- */
+
+int pfs_check_model(const char *s, size_t len)
+{
+    if (len > PFS_MODEL_MAX)
+        return PFS_E_STRLEN;
+    if (len == 0 || !s)
+        return PFS_E_MODEL;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+            return PFS_E_MODEL;
+    return PFS_OK;
+}
+
+static int path_char_ok(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '-' || c == '+' || c == '/';
+}
+
+/* One component between slashes: not empty, not "." nor "..". */
+static int component_ok(const char *c, size_t n)
+{
+    if (n == 0)
+        return 0;
+    if (c[0] == '.' && (n == 1 || (n == 2 && c[1] == '.')))
+        return 0;
+    return 1;
+}
+
+int pfs_check_path(const char *s, size_t len)
+{
+    if (len > PFS_PATH_MAX)
+        return PFS_E_STRLEN;
+    if (len == 0 || !s)
+        return PFS_E_PATH;
+    for (size_t i = 0; i < len; i++)
+        if (!path_char_ok(s[i]))
+            return PFS_E_PATH;
+    size_t start = 0;
+    const size_t pre = sizeof PFS_DNLD_PREFIX - 1;
+    if (s[0] == '/') {
+        /* The one absolute prefix a peer may name; anything else could escape. */
+        if (len < pre || memcmp(s, PFS_DNLD_PREFIX, pre) != 0)
+            return PFS_E_PATH;
+        start = pre;
+    }
+    /* Every component from start on, including the last (no trailing '/'). */
+    size_t c = start;
+    for (size_t i = start; i <= len; i++) {
+        if (i == len || s[i] == '/') {
+            if (!component_ok(s + c, i - c))
+                return PFS_E_PATH;
+            c = i + 1;
+        }
+    }
+    return PFS_OK;
 }
 
 static inline int str_rule(enum pfs_strrule r, const uint8_t *p, size_t n)
@@ -170,7 +239,6 @@ HOT int walk_str(struct walker *w, const struct pfs_field *f, void *base, enum p
     int rc = str_rule(f->strrule, p, n);
     return rc ? fail(w, rc, at, f) : PFS_OK;
 }
-
 
 /*
  * An integer field (most rows), the walk's hot path: inlined into each
@@ -236,9 +304,9 @@ HOT int walk_hints(struct walker *w, const struct pfs_field *f, void *base, uint
 }
 
 /*
- * Read field f into base (the message, or a hint entry). vals holds the
- * values of the fields read before it in the same body (counts).
- * short_err is the fault when the field runs past the end.
+ * Read field f into base (the message, or a hint entry). rows are the rows
+ * f belongs to, where a HINTS or PAYLOAD row finds its count, already read
+ * into base. short_err is the fault when the field runs past the end.
  */
 static int walk_field(struct walker *w, const struct pfs_field *f, const struct pfs_field *rows,
                       void *base, enum pfs_section sec, unsigned index, int short_err)
@@ -270,7 +338,6 @@ static int walk_field(struct walker *w, const struct pfs_field *f, const struct 
     }
 }
 
-
 /* ---- header, body, TLVs ---- */
 
 /* Fewer bytes than a header: judge what is there, byte by byte (a framer's view). */
@@ -294,7 +361,9 @@ static int walk_header(struct walker *w, size_t len, unsigned flags)
         if (rc)
             return rc;
     }
-    /* A message sent only by UDP must fit in one datagram. */
+    /* A datagram, and a message sent only by UDP, fit in one Ethernet frame. */
+    if ((flags & PFS_WALK_UDP) && len > PFS_UDP_MAX)
+        return fail(w, PFS_E_SIZE, PFS_UDP_MAX, NULL);
     const struct pfs_msgdef *d = pfs_msgdef_of(w->m->type);
     if (d->transport == PFS_TR_UDP && w->m->length > PFS_UDP_MAX)
         return fail(w, PFS_E_SIZE, 6, &rows[4]);
@@ -312,12 +381,16 @@ HOT int walk_rows(struct walker *w, const struct pfs_msgdef *d, const struct pfs
 #pragma GCC unroll 12
     for (unsigned i = 0; i < n; i++) {
         const struct pfs_field *f = &rows[i];
-        int rc = pfs_row_is_int(f)              ? walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
-                 : f->kind == PFS_K_STR ? walk_str(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH)
-                 : f->kind == PFS_K_HINTS
-                     ? walk_hints(w, f, w->m, pfs_row_int(w->m, &rows[f->count]))
-                     : walk_field(w, f, rows, w->m, PFS_SEC_BODY, 0,
-                                                     PFS_E_LENGTH);
+        /* With f a constant, the compiler keeps one of these calls. */
+        int rc;
+        if (pfs_row_is_int(f))
+            rc = walk_int(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH);
+        else if (f->kind == PFS_K_STR)
+            rc = walk_str(w, f, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH);
+        else if (f->kind == PFS_K_HINTS)
+            rc = walk_hints(w, f, w->m, pfs_row_int(w->m, &rows[f->count]));
+        else
+            rc = walk_field(w, f, rows, w->m, PFS_SEC_BODY, 0, PFS_E_LENGTH);
         if (rc)
             return rc;
     }
@@ -350,10 +423,10 @@ static int walk_body(struct walker *w, const struct pfs_msgdef *d)
     }
 }
 
-static int walk_tlv(struct walker *w, unsigned index)
+HOT int walk_tlv(struct walker *w, unsigned index)
 {
-    size_t n, at = w->off;
-    const struct pfs_field *rows = pfs_tlv_fields(&n);
+    size_t at = w->off;
+    const struct pfs_field *rows = tlv_rows;
     if (!fits(w, 2))
         return fail(w, PFS_E_TLV, at, &rows[0]);
     uint8_t type = w->buf[at], len = w->buf[at + 1];
@@ -371,7 +444,7 @@ static int walk_tlv(struct walker *w, unsigned index)
         return PFS_OK;
     }
     if (len < def->min_len || len > def->max_len || str_rule(def->value->strrule, v, len))
-        return fail(w, PFS_E_TLV, at, &rows[0]);
+        return fail(w, PFS_E_TLV, at + 2, def->value);
     uint32_t value = def->value->kind == PFS_K_TEXT ? len : get_be(v, len);
     report(w, def->value, PFS_SEC_TLV, index, at + 2, len, value, v);
     return PFS_OK;

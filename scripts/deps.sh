@@ -10,6 +10,7 @@ PKGS=(
   tftpd-hpa tftp-hpa iproute2 util-linux procps python3
   tshark wireshark-dev libwireshark-dev graphviz
   hyperfine tcpreplay
+  tcpdump               # bench/pfsdump_bench.sh: pfsdump against tcpdump -r
 )
 
 missing=()

@@ -2,10 +2,13 @@
  * fuzz_decode.c - libFuzzer harness for the libpfs decoder.
  *
  * The input is treated both as one datagram and as a TCP byte stream cut
- * into frames by pfs_frame_len. Every message that decodes is walked
- * (TLVs), rendered (pfs_format) and re-encoded; the re-encoding must
- * decode again and encode to the very same bytes. Any broken property
- * aborts, which libFuzzer (or the plain corpus driver) reports as a crash.
+ * into frames by pfs_frame_len. Each is walked field by field (pfs_walk):
+ * the walk agrees with pfs_decode, its fields lie in the buffer, in wire
+ * order and without gaps, and a fault lies after every field reported.
+ * Every message that decodes is walked (TLVs), rendered (pfs_format) and
+ * re-encoded; the re-encoding must decode again and encode to the very
+ * same bytes. Any broken property aborts, which libFuzzer (or the plain
+ * corpus driver) reports as a crash.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "pfs.h"
+#include "pfs_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,6 +28,50 @@ static void check(int ok, const char *what)
         fprintf(stderr, "fuzz_decode: property broken: %s\n", what);
         abort();
     }
+}
+
+/* What a walk reported: leaf fields must follow each other without a gap. */
+struct tiling {
+    const uint8_t *buf;
+    size_t len, next, last; /* next byte after the leaves; start of the last item */
+};
+
+static void on_item(void *ctx, const struct pfs_item *it)
+{
+    struct tiling *t = ctx;
+    char text[600];
+    check(it->field != NULL && it->field->key != NULL, "every item has its row");
+    check(it->off == t->next, "items follow each other in wire order");
+    check(it->off <= t->len && it->len <= t->len - it->off, "an item lies in the buffer");
+    check(it->bytes == t->buf + it->off ||
+              ((it->field->kind == PFS_K_STR || it->field->kind == PFS_K_TLV) &&
+               it->bytes >= t->buf + it->off && it->bytes <= t->buf + it->off + it->len),
+          "an item's bytes are its own");
+    int n = pfs_item_format(text, sizeof text, it);
+    check(n >= 0 && (size_t)n < sizeof text, "an item formats");
+    /* Containers (hint list, TLV) come before their parts and cover them. */
+    if (it->field->kind != PFS_K_HINTS && it->field->kind != PFS_K_TLV)
+        t->next = it->off + it->len;
+    t->last = it->off;
+}
+
+static void walk_fields(const uint8_t *buf, size_t len, unsigned flags, int decoded)
+{
+    struct tiling t = {buf, len, 0, 0};
+    struct pfs_fault f;
+    struct pfs_msg m;
+    int rc = pfs_walk(buf, len, flags, &m, on_item, &t, &f);
+    check(rc == f.err, "the walk returns its fault");
+    if (!(flags & PFS_WALK_STREAM))
+        check(rc == decoded, "the walk and pfs_decode agree");
+    if (rc == PFS_OK) {
+        check(t.next == m.length, "the fields of a valid message cover it");
+        return;
+    }
+    check(f.off <= len, "a fault lies in the buffer or at its end");
+    /* The one fault judged after later fields: a UDP message's length. */
+    int udp_size = rc == PFS_E_SIZE && f.field && strcmp(f.field->key, "pfs.length") == 0;
+    check(f.off >= t.last || udp_size, "a fault is not before the fields it follows");
 }
 
 static void walk_tlvs(const struct pfs_msg *m)
@@ -69,6 +117,8 @@ static void one_message(const uint8_t *buf, size_t len)
     struct pfs_msg m;
     int rc = pfs_decode(buf, len, &m);
     check(rc <= 0 && rc >= PFS_E_NOSPACE && rc != PFS_E_NOSPACE, "decode returns a pfs_err");
+    walk_fields(buf, len, 0, rc);
+    walk_fields(buf, len, PFS_WALK_STREAM, rc);
     check(pfs_strerror(rc) != NULL, "every code has a message");
     if (rc != PFS_OK)
         return;

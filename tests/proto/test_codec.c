@@ -868,6 +868,9 @@ static void test_hier_id(void **state)
     /* "CP-7961G" NUL "/dnld/x.sbn", FNV-1a 32 computed independently */
     assert_int_equal(pfs_hier_id("CP-7961G", "/dnld/x.sbn"), 0xc8d763ceu);
     assert_int_equal(pfs_hier_id("CP-7961G", "/dnld/SCCP41.9-4-2SR2-2S.loads"), 0x22061d3eu);
+    /* a bare name is its /dnld/ path: the same file, the same hierarchy */
+    assert_int_equal(pfs_hier_id("CP-7961G", "x.sbn"), 0xc8d763ceu);
+    assert_int_equal(pfs_hier_id("CP-7961G", "sub/x.sbn"), pfs_hier_id("CP-7961G", "/dnld/sub/x.sbn"));
     /* the separator matters: "ab"+"" differs from "a"+"b" */
     assert_int_not_equal(pfs_hier_id("ab", ""), pfs_hier_id("a", "b"));
 }

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""pfsdump --summary (decoded messages) and pfsdump --infer (traffic
+patterns alone) against the lab's own account (summary.json): the same
+root for every file, the same parent for every endpoint.
+
+  test_crosscheck.py                 the committed sample (samples/lab5-pcap)
+  test_crosscheck.py --lab PORT ADDR a fresh pfslab run with a capture (root)
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True   # the source tree stays as it is
+from testlib import run_test
+
+PFSDUMP = os.environ["PFSDUMP"]
+SRC = os.environ["PFS_SRC"]
+
+
+def pfsdump_json(capture, port, args):
+    r = subprocess.run([PFSDUMP, "-r", capture, "-f", f"port {port} or port 69"] + args + ["--json"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"pfsdump {args}: exit {r.returncode}: {r.stderr}"
+    return json.loads(r.stdout)
+
+
+def check(capture, summary_path):
+    lab = json.load(open(summary_path))
+    port = lab["lab"]["port"]
+    ip_of = {e["xid"]: e["ip"] for e in lab["endpoints"]}
+    want_root = {f["name"]: f["root"] for f in lab["files"]}
+    want_parent = {}       # (file, xid) -> parent xid or None
+    for e in lab["endpoints"]:
+        for f in e["summary"]["files"]:
+            want_parent[(f["name"], e["xid"])] = f["parent"]
+    assert all(want_root.values()), "the lab elected more or fewer than one root for a file"
+
+    # Decoded: --summary --json
+    s = pfsdump_json(capture, port, ["--summary"])
+    by_name = {os.path.basename(h["file"]): h for h in s["hierarchies"]}
+    assert set(by_name) == set(want_root), (sorted(by_name), sorted(want_root))
+    for name, root in want_root.items():
+        h = by_name[name]
+        assert h["roots"] == [root], f"{name}: roots {h['roots']}, lab says {root}"
+        got = {m["xid"]: m["parent"] for m in h["members"]}
+        for xid in ip_of:
+            assert got.get(xid) == want_parent[(name, xid)], \
+                f"{name}: XID{xid} parent {got.get(xid)}, lab says {want_parent[(name, xid)]}"
+    errors = [p for p in s["problems"] if p["severity"] == "error"]
+    assert not errors, errors
+
+    # Inferred from the traffic alone: --infer --json
+    inf = pfsdump_json(capture, port, ["--infer"])
+    files = {f["file"]: f for sub in inf["subnets"] for f in sub["files"]}
+    assert set(files) == set(want_root), (sorted(files), sorted(want_root))
+    for name, root in want_root.items():
+        f = files[name]
+        assert f["root"] == ip_of[root], f"{name}: inferred root {f['root']}, lab says {ip_of[root]}"
+        edges = {e["child"]: e["parent"] for e in f["edges"]}
+        want = {ip_of[x]: ip_of[p] for (n, x), p in want_parent.items() if n == name and p}
+        assert edges == want, f"{name}: inferred edges {edges}, lab says {want}"
+    print(f"ok {capture}: {len(want_root)} files, {len(ip_of)} endpoints agree (decoded and inferred)")
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--lab":
+        port, addr = sys.argv[2], sys.argv[3]
+        tmp = tempfile.mkdtemp(prefix="pfsdump-lab-")
+        try:
+            out = os.path.join(tmp, "lab")
+            pcap = os.path.join(tmp, "upgrade.pcap")
+            subprocess.run([os.environ["PFSLAB"], "--phones", "5", "--size-mb", "0.5", "--port", port,
+                            "--tftp-addr", addr, "--tftp-port", "69", "--out", out, "--pcap", pcap,
+                            "--pcap-required", "-q"], check=True)
+            check(pcap, os.path.join(out, "summary.json"))
+        finally:
+            shutil.rmtree(tmp)
+        return
+    check(os.path.join(SRC, "samples/lab5-pcap/upgrade.pcap"),
+          os.path.join(SRC, "samples/lab5-pcap/summary.json"))
+
+
+if __name__ == "__main__":
+    run_test(main)
