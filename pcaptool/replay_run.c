@@ -306,11 +306,12 @@ static int read_session(struct runner *r, struct rp_session *x, int64_t now)
         return 0;
     if (n <= 0) {
         struct rp_step *e = first_expect(x);
-        if (e)
-            diverge(r, x, e, "", "the target closed the connection", rp_rule_of(rec_of(r, e)->m.type));
-        if (e)
-            rp_describe(&rec_of(r, e)->m, x->div_expected, sizeof x->div_expected);
-        else if (x->fd >= 0) {
+        if (e) {
+            char e_txt[160];
+            rp_describe(&rec_of(r, e)->m, e_txt, sizeof e_txt);
+            diverge(r, x, e, e_txt, "the target closed the connection",
+                    rp_rule_of(rec_of(r, e)->m.type));
+        } else if (x->fd >= 0) {
             close(x->fd);
             x->fd = -1;
         }
@@ -502,9 +503,10 @@ static void do_send(struct runner *r, struct rp_session *x, struct rp_step *st)
         return;
     }
     if (x->fd < 0 || rn_send_all(x->fd, rc->bytes, rc->len) != 0) {
-        char e[160];
+        char e[200];
         rp_describe(&rc->m, e, sizeof e);
-        diverge(r, x, st, "the connection open to send", "the target closed it or stopped reading",
+        strncat(e, " to go out", sizeof e - strlen(e) - 1);
+        diverge(r, x, st, e, "the target closed the connection or stopped reading",
                 "docs/protocol.md §5 TCP");
         r->st->failed++;
         return;
