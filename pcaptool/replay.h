@@ -21,6 +21,9 @@
 #define RP_ERR_LEN 512
 #define RP_MAX_MAPS 64
 
+/* Makes room for element n of an array of *cap (doubling); 0, or -1 out of memory. */
+int rp_grow(void **p, size_t *cap, size_t n, size_t elem);
+
 /* Exit codes of pfsreplay (documented in --help and docs/pfsreplay.md). */
 enum rp_exit {
     RP_EXIT_PASS = 0,    /* every session passed (raw: everything sent) */

@@ -36,14 +36,8 @@ struct files {
 static struct copy *copy_new(struct files *f, const struct rp_rec *r)
 {
     const struct pfs_xfrcmd *x = &r->m.u.xfrcmd;
-    if (f->n == f->cap) {
-        size_t nc = f->cap ? f->cap * 2 : 16;
-        struct copy *n = realloc(f->v, nc * sizeof *n);
-        if (!n)
-            return NULL;
-        f->v = n;
-        f->cap = nc;
-    }
+    if (rp_grow((void **)&f->v, &f->cap, f->n, sizeof *f->v) != 0)
+        return NULL;
     struct copy *c = &f->v[f->n];
     memset(c, 0, sizeof *c);
     c->conn = r->conn;

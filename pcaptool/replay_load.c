@@ -21,7 +21,7 @@ static int64_t ns_of(struct cap_time t)
     return t.sec * 1000000000LL + (int64_t)t.nsec;
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
+int rp_grow(void **p, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
         return 0;
@@ -44,7 +44,7 @@ static int add_pfs(struct rp_capture *c, const struct cap_event *ev, const struc
         c->malformed++;
         /* Kept for --raw (robustness runs send them too); the script skips them. */
     }
-    if (grow((void **)&c->rec, &c->caprec, c->nrec, sizeof *c->rec) != 0)
+    if (rp_grow((void **)&c->rec, &c->caprec, c->nrec, sizeof *c->rec) != 0)
         return -1;
     struct rp_rec *r = &c->rec[c->nrec];
     memset(r, 0, sizeof *r);
@@ -82,7 +82,7 @@ static int add_conn(struct rp_capture *c, const struct cap_event *ev, const stru
                 c->conn[i].t_close_ns = ns_of(k->end) - t0;
         return 0;
     }
-    if (grow((void **)&c->conn, &c->capconn, c->nconn, sizeof *c->conn) != 0)
+    if (rp_grow((void **)&c->conn, &c->capconn, c->nconn, sizeof *c->conn) != 0)
         return -1;
     struct rp_conn *n = &c->conn[c->nconn++];
     memset(n, 0, sizeof *n);
@@ -106,7 +106,7 @@ static int note_tftp(struct rp_capture *c, const struct cap_event *ev, const str
         c->tftp.server = rp_map_addr(mp, v4(&ev->dst));
         c->tftp.port = ev->dst.port;
     }
-    if (grow((void **)&c->rrq, &c->caprrq, c->nrrq, sizeof *c->rrq) != 0)
+    if (rp_grow((void **)&c->rrq, &c->caprrq, c->nrrq, sizeof *c->rrq) != 0)
         return -1;
     c->rrq[c->nrrq].src = rp_map_addr(mp, v4(&ev->src));
     c->rrq[c->nrrq++].t_ns = ns_of(ev->ts) - t0;

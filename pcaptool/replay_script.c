@@ -179,14 +179,8 @@ static struct rp_session *sess_new(struct rp_script *s, enum rp_sess_kind kind)
 
 static struct rp_step *step_add(struct rp_session *x, enum rp_step_kind k, size_t rec, int64_t t)
 {
-    if (x->nsteps == x->cap) {
-        size_t nc = x->cap ? x->cap * 2 : 16;
-        struct rp_step *n = realloc(x->steps, nc * sizeof *n);
-        if (!n)
-            return NULL;
-        x->steps = n;
-        x->cap = nc;
-    }
+    if (rp_grow((void **)&x->steps, &x->cap, x->nsteps, sizeof *x->steps) != 0)
+        return NULL;
     struct rp_step *st = &x->steps[x->nsteps++];
     memset(st, 0, sizeof *st);
     st->kind = k;
