@@ -167,12 +167,17 @@ def all_verified(doc):
 def scenario_sample(work, speed_args):
     rc, out, doc = replay(work, SAMPLE, PORT, TFTP_ADDR, ROOT, speed_args)
     check(rc == 0, f"replay exit {rc}, expected 0")
+    check(all_verified(doc), "pfsd verified every file it downloaded from the replay")
+    if "--json" in speed_args:
+        rep = json.loads(out)
+        check(rep["exit"] == 0 and rep["failed"] == 0 and rep["passed"] >= 10 and
+              all(x["result"] == "PASS" for x in rep["sessions"]), "every session PASS (--json)")
+        check(rep["speed"] == "topspeed" and rep["target"]["xid"] == ROOT, "--json run facts")
+        return
     res = sessions(out)
     check(len(res) >= 10 and all(r == "PASS" for r, _ in res), "every session PASS")
     check(out.startswith("Actual: ") and "\nRated: " in out, "tcpreplay-style statistics")
-    check(all_verified(doc), "pfsd verified every file it downloaded from the replay")
-    if "--topspeed" not in speed_args:
-        check("Gap error: p50 " in out, "gap error reported at recorded speed")
+    check("Gap error: p50 " in out, "gap error reported at recorded speed")
 
 
 def divergence(work, op, pick, session_word, expect_word, rule_word):
@@ -326,7 +331,7 @@ def scenario_cli(work):
 
 SCENARIOS = {
     "sample": lambda w: scenario_sample(w, []),
-    "sample-topspeed": lambda w: scenario_sample(w, ["--topspeed"]),
+    "sample-topspeed": lambda w: scenario_sample(w, ["--topspeed", "--json"]),
     "drop": lambda w: divergence(w, "drop", pick_drop, "election H=22061D3E",
                                  "AD ClaimRoot(tent) seq=3", "Election rule"),
     "databyte": lambda w: divergence(w, "databyte", pick_databyte, "child", "DATA byte",
