@@ -6,8 +6,11 @@
 #
 #   SIZE     bytes of generated log, with an optional K/M/G suffix (1024-based);
 #            default 1G
-#   FORMAT   syslog (a Log Server's file: RFC 3164 headers, 7 phones) and/or
-#            console (one phone's console log); default both
+#   FORMAT   syslog (a Log Server's file: RFC 3164 headers, 7 phones),
+#            console (one phone's console log), siteN (a large site's Log
+#            Server file: N distinct phones, each its own XID, address and
+#            strengths, interleaved, e.g. site1000 site5000); default
+#            syslog console site1000 site5000
 #
 # The log is generated (bench/pfslog_gen.c, compiled here) from the lab
 # run in samples/lab7: that upgrade replayed an hour apart, again and
@@ -23,7 +26,7 @@ cd "$(dirname "$0")/.."
 src=$(pwd)
 size=${1:-1G}
 [ $# -gt 0 ] && shift
-formats=${*:-syslog console}
+formats=${*:-syslog console site1000 site5000}
 pfslog=${PFSLOG:-$src/build/bin/pfslog}
 case $pfslog in /*) ;; *) pfslog=$src/$pfslog ;; esac
 if [ ! -x "$pfslog" ]; then
@@ -80,11 +83,11 @@ echo "| log | size | lines | grep -c 'DLoad:' | pfslog --json | ratio | pfslog p
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for fmt in $formats; do
     f=$tmp/$fmt.log
-    if [ "$fmt" = console ]; then
-        "$tmp/gen" console "$bytes" samples/lab7/logs/B4600003.log >"$f"
-    else
-        "$tmp/gen" syslog "$bytes" samples/lab7/logs/*.log >"$f"
-    fi
+    case $fmt in
+        console) "$tmp/gen" console "$bytes" samples/lab7/logs/B4600003.log >"$f" ;;
+        site*) "$tmp/gen" site "$bytes" "${fmt#site}" samples/lab7/logs/*.log >"$f" ;;
+        *) "$tmp/gen" syslog "$bytes" samples/lab7/logs/*.log >"$f" ;;
+    esac
     cat "$f" >/dev/null # both start from the page cache
     g=$(seconds "$f" "grep -c DLoad: \"\$F\" >'$tmp/out'")
     p=$(seconds "$f" "'$pfslog' --json \"\$F\" >'$tmp/out'")

@@ -11,6 +11,11 @@
  *   syslog   every line behind an RFC 3164 header naming its phone
  *            ("<190>Nov 27 09:00:01 127.0.0.3 pfsd[42]: ..."), dated
  *   console  the phones' lines alone, as one console log would hold them
+ *   site     PHONES phones (pfslog_gen site BYTES PHONES LOG...): the LOGs'
+ *            upgrade played by groups of as many phones at once, each
+ *            group with its own XIDs, addresses, hierarchy ids and claim
+ *            strengths, their lines interleaved as one Log Server gets
+ *            them, every line behind an RFC 3164 header naming its phone
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -148,22 +153,100 @@ static void month_day(int64_t day, char *buf, size_t cap)
     snprintf(buf, cap, "%s %2d", mon[m], d + 1);
 }
 
+/*
+ * The text as group g plays it: every "XIDB46000nn" becomes the group's
+ * phone nn, every 127.0.0.nn its address, every H=... its hierarchy's id.
+ */
+static void regroup(const char *in, char *out, size_t cap, long g)
+{
+    size_t o = 0;
+    while (*in && o + 24 < cap) {
+        unsigned v;
+        int n = 0;
+        if (strncmp(in, "XIDB46000", 9) == 0 && sscanf(in + 9, "%2x%n", &v, &n) == 1 && n == 2) {
+            o += (size_t)snprintf(out + o, cap - o, "XID%08lX", 0xC0000000UL + (unsigned long)g * 16 + v);
+            in += 11;
+        } else if (strncmp(in, "127.0.0.", 8) == 0 && sscanf(in + 8, "%u%n", &v, &n) == 1) {
+            o += (size_t)snprintf(out + o, cap - o, "10.%ld.%ld.%u", g / 250 + 1, g % 250, v);
+            in += 8 + n;
+        } else if (strncmp(in, "H=", 2) == 0 && sscanf(in + 2, "%8x%n", &v, &n) == 1 && n == 8) {
+            o += (size_t)snprintf(out + o, cap - o, "H=%08X", v ^ (uint32_t)(g * 0x9E3779B1UL));
+            in += 10;
+        } else {
+            out[o++] = *in++;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* site: groups of phones, round after round, their lines interleaved. */
+static void site(unsigned long long want, long phones, int nlogs)
+{
+    long groups = (phones + nlogs - 1) / nlogs;
+    int64_t t0 = lines[0].t;
+    unsigned long long written = 0;
+    uint32_t *draw = malloc((size_t)groups * 4 * sizeof *draw);
+    if (!draw)
+        die("out of memory");
+    for (int64_t round = 0; written < want; round++) {
+        for (long g = 0; g < groups * 4; g++)
+            draw[g] = next_rand();
+        for (size_t i = 0; i < nlines && written < want; i++) {
+            const struct line *l = &lines[i];
+            /* each group a little later than the one before: interleaved, near in time */
+            for (long g = 0; g < groups && written < want; g++) {
+                if (g * nlogs + l->phone >= phones)
+                    continue;
+                int64_t t = 9 * 3600 * 1000000LL + round * 3600 * 1000000LL + (l->t - t0) + g * 97;
+                int64_t u = t % DAY_US;
+                int h = (int)(u / 3600000000LL), m = (int)(u / 60000000LL % 60),
+                    s = (int)(u / 1000000LL % 60), us = (int)(u % 1000000LL);
+                char text[1100], mine[1200], md[16], ip[32];
+                redraw(l->text, text, sizeof text, draw + g * 4);
+                regroup(text, mine, sizeof mine, g);
+                regroup(ips[l->phone], ip, sizeof ip, g);
+                month_day(t / DAY_US, md, sizeof md);
+                int n = printf("<190>%s %02d:%02d:%02d %s pfsd[%ld]: %s %02d:%02d:%02d.%06d %s\n", md, h,
+                               m, s, ip, 1000 + g * nlogs + l->phone, l->lvl, h, m, s, us, mine);
+                if (n < 0)
+                    die("stdout");
+                written += (unsigned long long)n;
+            }
+        }
+    }
+    free(draw);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 4 || (strcmp(argv[1], "syslog") != 0 && strcmp(argv[1], "console") != 0)) {
-        fprintf(stderr, "usage: pfslog_gen syslog|console BYTES LOG...\n");
+    int is_site = argc >= 5 && strcmp(argv[1], "site") == 0;
+    if (argc < 4 || (!is_site && strcmp(argv[1], "syslog") != 0 && strcmp(argv[1], "console") != 0)) {
+        fprintf(stderr, "usage: pfslog_gen syslog|console BYTES LOG...\n"
+                        "       pfslog_gen site BYTES PHONES LOG...\n");
         return 2;
     }
     int syslog = strcmp(argv[1], "syslog") == 0;
     unsigned long long want = strtoull(argv[2], NULL, 10);
-    for (int i = 3; i < argc && i - 3 < 64; i++)
-        load(argv[i], i - 3);
+    long phones = is_site ? atol(argv[3]) : 0;
+    int first = is_site ? 4 : 3;
+    if (is_site && (phones < 1 || phones > 1000000)) {
+        fprintf(stderr, "pfslog_gen: PHONES 1..1000000\n");
+        return 2;
+    }
+    for (int i = first; i < argc && i - first < 64; i++)
+        load(argv[i], i - first);
     if (!nlines)
         die("no lines");
     qsort(lines, nlines, sizeof *lines, by_time);
     int64_t t0 = lines[0].t;
     static char obuf[1 << 20];
     setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+    if (is_site) {
+        site(want, phones, argc - first < 64 ? argc - first : 64);
+        if (fflush(stdout) != 0)
+            die("stdout");
+        return 0;
+    }
     unsigned long long written = 0;
     for (int64_t round = 0; written < want; round++) {
         uint32_t draw[4] = {next_rand(), next_rand(), next_rand(), next_rand()};

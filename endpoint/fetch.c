@@ -28,16 +28,12 @@ static struct pfs_dlog_ev tftp_ev(const struct hnode *hn, enum pfs_dlog_kind kin
 }
 
 /*
- * The reason is one short word in the log: the client's "tftp H:P: text"
- * loses its address prefix (the RRQ line names the server) and is cut to
- * the field.
+ * The reason is one word in the log, cut to the field: a client failure
+ * gives its detail, which leaves out the server (the RRQ line names it).
  */
 static void log_fail(struct node *n, struct hnode *hn, const char *why)
 {
     struct pfs_dlog_ev ev = tftp_ev(hn, PFS_DL_TFTP_FAIL);
-    const char *colon = strncmp(why, "tftp ", 5) == 0 ? strstr(why, ": ") : NULL;
-    if (colon)
-        why = colon + 2;
     size_t len = strlen(why);
     if (len > sizeof ev.reason - 1)
         len = sizeof ev.reason - 1;
@@ -101,15 +97,14 @@ static void fetch_check(struct hnode *hn)
     if (s != TFTP_DONE && s != TFTP_FAILED)
         return;
     struct tftp_stats st;
-    char err[TFTP_ERR_LEN];
+    struct tftp_error err = *tftp_error(hn->tftp);
     tftp_stats(hn->tftp, &st);
-    snprintf(err, sizeof err, "%s", tftp_error(hn->tftp));
     fetch_release(hn);
     if (s == TFTP_DONE) {
         fetch_done(hn, &st);
         return;
     }
-    log_fail(hn->n, hn, err);
+    log_fail(hn->n, hn, err.detail);
     store_discard(&hn->st);
     hier_fetch_failed(&hn->h, node_now());
 }
@@ -144,6 +139,7 @@ int fetch_start(struct node *n, struct hnode *hn)
 {
     const struct pfsd_config *c = n->cfg;
     char err[TFTP_ERR_LEN];
+    struct tftp_error terr;
     if (store_open(&hn->st, c->dir, hn->h.name, err, sizeof err) != 0) {
         log_fail(n, hn, err);
         return -1;
@@ -159,9 +155,9 @@ int fetch_start(struct node *n, struct hnode *hn)
     ev.pip = c->tftp_ip;
     ev.port = c->tftp_port;
     node_log(n, &ev);
-    hn->tftp = tftp_start(&rq, err, sizeof err);
+    hn->tftp = tftp_start(&rq, &terr);
     if (!hn->tftp) {
-        log_fail(n, hn, err);
+        log_fail(n, hn, terr.detail);
         store_discard(&hn->st);
         return -1;
     }

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -22,10 +23,12 @@ static void net_set_error(char *err, const char *fmt, ...)
 {
     if (!err)
         return;
+    int saved = errno; /* callers may still decide on errno */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, NET_ERR_LEN, fmt, ap);
     va_end(ap);
+    errno = saved;
 }
 
 static struct sockaddr_in sin_of(uint32_t ip, uint16_t port)
@@ -154,6 +157,60 @@ int net_udp_bind(char *err, uint32_t ip, uint16_t port, int bcast)
         return NET_ERR;
     }
     return fd;
+}
+
+int net_udp_client(char *err, uint32_t src_ip)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        net_set_error(err, "socket: %s", strerror(errno));
+        return NET_ERR;
+    }
+    /* Without IP_RECVERR an unconnected UDP socket never hears of ICMP port
+       unreachable, and a missing server would cost every retry. */
+    if (set_flag(err, fd, IPPROTO_IP, IP_RECVERR, "IP_RECVERR") != NET_OK ||
+        (src_ip && bind_to(err, fd, src_ip, 0, "udp") != NET_OK)) {
+        close(fd);
+        return NET_ERR;
+    }
+    return fd;
+}
+
+int net_udp_icmp(int fd, uint32_t *ip, uint16_t *port, int *error)
+{
+    for (;;) {
+        struct sockaddr_in dst;
+        union {
+            char buf[CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in))];
+            struct cmsghdr align;
+        } ctl;
+        uint8_t body[64];
+        struct iovec iov = {body, sizeof body};
+        struct msghdr msg;
+        memset(&msg, 0, sizeof msg);
+        memset(&dst, 0, sizeof dst);
+        msg.msg_name = &dst;
+        msg.msg_namelen = sizeof dst;
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = sizeof ctl.buf;
+        if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            return NET_AGAIN;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+            struct sock_extended_err ee;
+            if (c->cmsg_level != IPPROTO_IP || c->cmsg_type != IP_RECVERR ||
+                c->cmsg_len < CMSG_LEN(sizeof ee))
+                continue;
+            memcpy(&ee, CMSG_DATA(c), sizeof ee);
+            if (ee.ee_origin != SO_EE_ORIGIN_ICMP)
+                continue; /* a local error: sendto reported it already */
+            *ip = ntohl(dst.sin_addr.s_addr);
+            *port = ntohs(dst.sin_port);
+            *error = (int)ee.ee_errno;
+            return NET_OK;
+        }
+    }
 }
 
 int net_tcp_listen(char *err, uint32_t ip, uint16_t port, int backlog)

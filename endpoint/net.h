@@ -3,7 +3,8 @@
  *
  * Every helper returns NET_OK / NET_ERR or an fd (>= 0) / NET_ERR, and on
  * failure writes one line naming the address and the cause into the
- * caller's err buffer. Addresses are IPv4 in host byte order.
+ * caller's err buffer (errno is left as the failed system call set it).
+ * Addresses are IPv4 in host byte order.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -39,6 +40,21 @@ int net_nonblock(char *err, int fd);
  * SO_BROADCAST when bcast is set. ip 0 means INADDR_ANY, port 0 any port.
  */
 int net_udp_bind(char *err, uint32_t ip, uint16_t port, int bcast);
+
+/*
+ * net_udp_client - a non-blocking UDP socket for talking to one server:
+ * bound to src_ip (0: any) on a port the kernel picks, without
+ * SO_REUSEADDR (an ephemeral port must not be shared), with IP_RECVERR so
+ * that ICMP errors about what it sent queue up for net_udp_icmp().
+ */
+int net_udp_client(char *err, uint32_t src_ip);
+
+/*
+ * net_udp_icmp - take the next ICMP error queued on a net_udp_client
+ * socket: the address the failed datagram went to and the error
+ * (ECONNREFUSED: port unreachable). NET_OK, or NET_AGAIN when none is left.
+ */
+int net_udp_icmp(int fd, uint32_t *ip, uint16_t *port, int *error);
 
 /* A non-blocking TCP socket listening on ip:port (SO_REUSEADDR). */
 int net_tcp_listen(char *err, uint32_t ip, uint16_t port, int backlog);

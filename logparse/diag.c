@@ -6,7 +6,9 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "model.h"
+
+#include <stdio.h>
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -378,19 +380,57 @@ void plog_check_hier(struct plog_model *m, uint32_t hi)
         check_node(m, hi, h->nodes[i], root);
 }
 
-void plog_model_finish(struct plog_model *m)
+/* One source carrying several phones' lines: its lines without an XID are guesses. */
+static void check_streams(struct plog_model *m)
 {
-    /* Closed upgrades keep their diagnostics; the current ones are redone. */
-    size_t keep = 0;
-    for (size_t i = 0; i < m->ndiags; i++)
-        if (m->diags[i].closed)
-            m->diags[keep++] = m->diags[i];
-    m->ndiags = keep;
-    plog_model_link_hosts(m);
-    for (uint32_t hi = 0; hi < m->nhiers; hi++) {
-        plog_derive_children(m, hi);
-        plog_check_hier(m, hi);
+    for (size_t i = 0; i < m->cap_streams; i++) {
+        const struct plog_stream_use *su = &m->streams[i];
+        if (su->nxids < 2)
+            continue;
+        char list[96] = "";
+        size_t len = 0;
+        for (uint32_t k = 0; k < su->nxids && k < PLOG_STREAM_XIDS && len < sizeof list; k++)
+            len += (size_t)snprintf(list + len, sizeof list - len, "%sXID%08X", k ? ", " : "",
+                                    (unsigned)su->xids[k]);
+        diag(m, PLOG_WARN, "several-xids", su->second_ref, PLOG_NONE, PLOG_NONE,
+             "one source carries the lines of %u phones (%s%s): its lines that name no XID "
+             "were given to the phone named just before them",
+             (unsigned)su->nxids, list, su->nxids > PLOG_STREAM_XIDS ? ", ..." : "");
     }
+}
+
+static void check_rogues(struct plog_model *m)
+{
+    for (size_t i = 0; i < m->nrogues; i++) {
+        const struct plog_rogue *g = &m->rogues[i];
+        char a[32];
+        diag(m, PLOG_WARN, "rogue-sender", g->ref, PLOG_NONE, g->seen_by,
+             "%u.%u.%u.%u sent %llu message%s that are not PFS (%s), first logged by %s: a "
+             "broken or hostile neighbour on the subnet, not a phone",
+             (unsigned)(g->ip >> 24), (unsigned)(g->ip >> 16 & 255), (unsigned)(g->ip >> 8 & 255),
+             (unsigned)(g->ip & 255), (unsigned long long)g->count, g->count == 1 ? "" : "s",
+             g->reason[0] ? g->reason : "malformed", who(m, g->seen_by, a, sizeof a));
+    }
+}
+
+void plog_check_phones(struct plog_model *m)
+{
+    for (size_t i = 0; i < m->ncuts; i++)
+        diag(m, PLOG_WARN, "input-truncated", m->cuts[i], PLOG_NONE, PLOG_NONE,
+             "the input ends cut short (gzip data ends inside a member, as gzip -t says): "
+             "it was read up to this line, the cut line after it was not read");
+    const struct plog_loss *ls = &m->loss;
+    if (ls->kernel + ls->queue)
+        diag(m, PLOG_ERROR, "datagrams-lost", (struct plog_ref){PLOG_NONE, 0}, PLOG_NONE,
+             PLOG_NONE,
+             "%llu of %llu datagrams were lost before pfslog read them (%llu dropped by the "
+             "kernel, its receive buffer full; %llu by pfslog's queue): the trees and "
+             "diagnostics may miss what those lines said",
+             (unsigned long long)(ls->kernel + ls->queue),
+             (unsigned long long)(ls->received + ls->kernel + ls->queue),
+             (unsigned long long)ls->kernel, (unsigned long long)ls->queue);
+    check_streams(m);
+    check_rogues(m);
     for (uint32_t ph = 0; ph < m->nphones; ph++) {
         const struct plog_phone *p = &m->phones[ph];
         char a[32];

@@ -3,7 +3,9 @@
  * split into lines, turned into events and merged by time across files.
  *
  * mmap would make the whole file count as resident memory; a fixed block
- * per input keeps memory flat whatever the input size. A gzip stream is
+ * per input keeps memory flat whatever the input size. Every input is
+ * read and split by a pipe (pipe.c), with a reading thread of its own or
+ * with none: one line path. A gzip stream is
  * recognised by its magic bytes and inflated block by block with zlib
  * (concatenated members included), so stdin can be compressed too.
  *
@@ -22,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -35,8 +38,8 @@
 #define LINE_CAP (4u << 20)       /* a longer line: its first 4 MiB are read */
 #define ZBLOCK (256u << 10)
 #define FD_SPARE 32               /* descriptors left for everything else */
-#define PIPE_MAX_INPUTS 8         /* more inputs are read without threads */
-#define PIPE_READ (1u << 20)      /* a pipeline's reads of a plain input */
+#define PIPE_MAX_INPUTS 8         /* more inputs are read without reading threads */
+#define PIPE_READ (1u << 20)      /* a pipe's reads of a plain input */
 
 /* One input being read: a file or stdin, plain or gzip, and its buffer. */
 struct input {
@@ -49,14 +52,13 @@ struct input {
     unsigned char *zbuf;
     size_t zcap;
     int zeof;
-    char *buf;
-    size_t cap, len, pos;
-    int eof, skipping;
+    size_t cap;                 /* the pipe's blocks */
+    int cut;                    /* gzip data ends inside a member */
     uint64_t lineno;
     struct plog_event q[PLOG_MAX_OUT];
     int qn, qi;
     int done;
-    struct plog_pipe *pipe;     /* read on a thread of its own, or NULL */
+    struct plog_pipe *pipe;     /* its lines, read on a thread of its own or not */
 };
 
 static int fail(char *err, size_t cap, const char *name, const char *what)
@@ -87,8 +89,13 @@ static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size
             in->zs.next_in = in->zbuf;
             in->zs.avail_in = (uInt)k;
         }
-        if (in->zs.avail_in == 0 && in->zeof)
-            return 0;
+        if (in->zs.avail_in == 0 && in->zeof) {
+            /* bytes of a member read, its end not: the file was cut short */
+            if (in->zs.total_in == 0)
+                return 0;
+            in->cut = 1;
+            return PLOG_FILL_CUT;
+        }
         in->zs.next_out = (unsigned char *)dst;
         in->zs.avail_out = (uInt)room;
         int rc = inflate(&in->zs, Z_NO_FLUSH);
@@ -100,7 +107,8 @@ static ssize_t gz_fill(struct input *in, char *dst, size_t room, char *err, size
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
             return fail(err, ecap, in->name, in->zs.msg ? in->zs.msg : "gzip data is corrupt");
         } else if (rc == Z_BUF_ERROR && in->zeof && got == 0) {
-            return fail(err, ecap, in->name, "gzip data ends early");
+            in->cut = 1;
+            return PLOG_FILL_CUT;
         }
         if (got)
             return (ssize_t)got;
@@ -135,17 +143,12 @@ static ssize_t fill_into(struct input *in, char *dst, size_t room, char *err, si
     return k;
 }
 
-static ssize_t fill(struct input *in, char *err, size_t ecap)
-{
-    return fill_into(in, in->buf + in->len, in->cap - in->len, err, ecap);
-}
-
 /*
- * fill_into for a pipeline's reading thread, which alone reads the input
- * then. A plain input is read PIPE_READ bytes at a time: 4 MiB in one
- * read() would push the lines just read and the memo out of the cache.
- * gzip (or not known yet) asks for what next_line would: a corrupt stream
- * then loses the same bytes with and without a pipeline.
+ * fill_into for the input's pipe (pipe.c), which alone reads the input.
+ * A plain input is read PIPE_READ bytes at a time: 4 MiB in one read()
+ * would push the lines just read and the memo out of the cache. gzip (or
+ * not known yet) asks for the pipe's whole room: a corrupt stream then
+ * loses the same bytes with and without a reading thread.
  */
 static ssize_t pipe_fill(void *ctx, char *dst, size_t room, char *err, size_t ecap)
 {
@@ -155,74 +158,6 @@ static ssize_t pipe_fill(void *ctx, char *dst, size_t room, char *err, size_t ec
     return fill_into(in, dst, room, err, ecap);
 }
 
-/*
- * The next line (no newline) in *line, *len: 1, or 0 at the end, or -1 on a
- * read error ("NAME: reason" in err). A line longer than LINE_CAP comes as
- * its head; *long_lines counts those. Valid until the next call.
- */
-static int next_line(struct input *in, uint64_t *long_lines, const char **line, size_t *len,
-                     char *err, size_t ecap)
-{
-    for (;;) {
-        char *start = in->buf + in->pos;
-        char *nl = memchr(start, '\n', in->len - in->pos);
-        if (nl) {
-            *line = start;
-            *len = (size_t)(nl - start);
-            in->pos = (size_t)(nl - in->buf) + 1;
-            if (in->skipping) {
-                in->skipping = 0; /* the tail of an overlong line */
-                continue;
-            }
-            return 1;
-        }
-        if (in->eof) {
-            if (in->pos == in->len)
-                return 0;
-            *line = start;
-            *len = in->len - in->pos;
-            in->pos = in->len;
-            if (in->skipping) {
-                in->skipping = 0;
-                return 0;
-            }
-            return 1;
-        }
-        if (in->pos) {
-            memmove(in->buf, in->buf + in->pos, in->len - in->pos);
-            in->len -= in->pos;
-            in->pos = 0;
-        }
-        if (in->len == in->cap && !in->skipping && in->cap < LINE_CAP) {
-            /* A line longer than the buffer: grow it, up to LINE_CAP. */
-            size_t nc = in->cap * 2 < LINE_CAP ? in->cap * 2 : LINE_CAP;
-            char *nb = realloc(in->buf, nc);
-            if (!nb)
-                return fail(err, ecap, in->name, "out of memory");
-            in->buf = nb;
-            in->cap = nc;
-        }
-        if (in->len == in->cap) {
-            /* A line longer than LINE_CAP: read its head, skip the rest. */
-            int first = !in->skipping;
-            in->skipping = 1;
-            in->len = 0;
-            if (first) {
-                (*long_lines)++;
-                *line = in->buf;
-                *len = in->cap;
-                return 1;
-            }
-        }
-        ssize_t k = fill(in, err, ecap);
-        if (k < 0)
-            return -1;
-        if (k == 0)
-            in->eof = 1;
-        in->len += (size_t)k;
-    }
-}
-
 /* Reads until the input has an event queued or ends. */
 static int advance(struct input *in, struct plog_reader *r, char *err, size_t ecap)
 {
@@ -230,21 +165,18 @@ static int advance(struct input *in, struct plog_reader *r, char *err, size_t ec
     while (in->qn == 0) {
         const char *line;
         size_t len;
-        const struct plog_pre *pre = NULL;
-        int rc = in->pipe ? plog_pipe_next(in->pipe, &line, &len, &pre, err, ecap)
-                          : next_line(in, &r->stats.long_lines, &line, &len, err, ecap);
+        const struct plog_pre *pre;
+        int rc = plog_pipe_next(in->pipe, &line, &len, &pre, err, ecap);
         if (rc < 0)
             return -1;
         if (rc == 0) {
+            if (in->cut)
+                plog_reader_cut_src(r, in->src, in->lineno);
             plog_reader_end_src(r, in->src);
             in->done = 1;
             return 0;
         }
         in->lineno++;
-        if (!pre) {
-            in->qn = plog_read_line(r, in->src, in->lineno, line, len, NULL, in->q);
-            continue;
-        }
         r->stats.long_lines += pre->long_line;
         in->qn = plog_read_pre(r, in->src, in->lineno, line, len, pre, in->q);
     }
@@ -284,7 +216,6 @@ static void close_input(struct input *in)
     if (in->zs_init)
         inflateEnd(&in->zs);
     free(in->zbuf);
-    free(in->buf);
     memset(in, 0, sizeof *in);
 }
 
@@ -317,12 +248,13 @@ static int open_input(struct input *in, const char *name, size_t cap, int piped,
     in->src = plog_reader_add_src(r, strcmp(name, "-") == 0 ? "<stdin>" : name);
     if (in->src == PLOG_NONE)
         return fail(err, ecap, name, "out of memory");
-    /* next_line cuts a line at the larger of its buffer and LINE_CAP */
+    /* a line is cut at the larger of the blocks and LINE_CAP */
     size_t long_cap = cap > LINE_CAP ? cap : LINE_CAP;
     if (piped && worth_a_thread(in->fd, cap))
-        in->pipe = plog_pipe_start(pipe_fill, in, name, cap, long_cap);
-    in->buf = in->pipe ? NULL : malloc(cap);
-    if (!in->pipe && !in->buf)
+        in->pipe = plog_pipe_start(pipe_fill, in, name, cap, long_cap, 1);
+    if (!in->pipe) /* no thread: the same reading, on this one */
+        in->pipe = plog_pipe_start(pipe_fill, in, name, cap, long_cap, 0);
+    if (!in->pipe)
         return fail(err, ecap, name, "out of memory");
     return 0;
 }

@@ -6,7 +6,7 @@
 #ifndef PLOG_INPUT_H
 #define PLOG_INPUT_H
 
-#include "plog.h"
+#include "reader.h"
 
 /* Receives each event, in time order across the inputs of a batch. */
 typedef void (*plog_event_fn)(void *ctx, const struct plog_event *e);

@@ -6,64 +6,11 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "report.h"
 
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t len;
-    uint32_t min, cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xE0) == 0xC0)
-        len = 2, min = 0x80, cp = s[0] & 0x1Fu;
-    else if ((s[0] & 0xF0) == 0xE0)
-        len = 3, min = 0x800, cp = s[0] & 0x0Fu;
-    else if ((s[0] & 0xF8) == 0xF0)
-        len = 4, min = 0x10000, cp = s[0] & 0x07u;
-    else
-        return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
-void plog_json_str(FILE *out, const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    fputc('"', out);
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc(c, out);
-            i++;
-        } else if (c < 0x20) {
-            fprintf(out, "\\u%04x", c);
-            i++;
-        } else {
-            size_t l = utf8_len(s + i, n - i);
-            if (l == 0) {
-                fputs("\\ufffd", out);
-                i++;
-            } else {
-                fwrite(s + i, 1, l, out);
-                i += l;
-            }
-        }
-    }
-    fputc('"', out);
-}
-
 static void jstr(FILE *out, const char *s)
 {
     plog_json_str(out, s, strlen(s));
@@ -178,7 +125,17 @@ static void node(FILE *out, const struct plog_model *m, const struct plog_node *
     fprintf(out, ",\"has_log\":%s,\"ads\":%u,\"confirmed\":%s,\"fallback_reason\":",
             p->source == PH_LOG ? "true" : "false", n->el.ads, n->el.confirmed ? "true" : "false");
     jstr_or_null(out, n->fallback ? n->reason : NULL);
-    fputs("}", out);
+    fprintf(out, ",\"root_heard\":%s", n->root_heard ? "true" : "false");
+    /* the facts behind the text report's NOTES */
+    fprintf(out, ",\"root_waiting_timeout\":%s,\"refused\":%u,\"refused_reason\":",
+            n->root_tftp ? "true" : "false", n->refused);
+    jstr_or_null(out, n->refused ? n->refused_reason : NULL);
+    fprintf(out, ",\"parent_lost\":%u,\"lost_reason\":", n->parent_lost);
+    jstr_or_null(out, n->parent_lost || n->child_lost ? n->lost_reason : NULL);
+    fprintf(out, ",\"child_lost\":%u,\"tftp_failed\":%u,\"hash_bad\":%u,\"mid_transfer\":%s,"
+                 "\"full\":%s}",
+            n->child_lost, n->tftp_fail, n->hash_bad, n->in_xfr ? "true" : "false",
+            n->has_state && n->state_full ? "true" : "false");
 }
 
 static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_reader *r,
@@ -211,7 +168,7 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
     jxid(out, m, root);
     char t0[40] = "";
     if (h->t_round >= 0)
-        plog_fmt_time(t0, sizeof t0, h->t_round);
+        plog_fmt_when(r, t0, sizeof t0, h->t_round);
     fprintf(out, ",\"round\":%u,\"start\":", (unsigned)h->round);
     jstr_or_null(out, t0);
     fprintf(out, ",\"ads\":%llu,\"timeouts\":%llu,\n      \"nodes\": [",
@@ -224,10 +181,16 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
     for (uint32_t i = 0; i < h->nevents; i++) {
         const struct plog_evrec *e = &h->events[i];
         char t[40];
-        plog_fmt_time(t, sizeof t, e->t);
+        plog_fmt_when(r, t, sizeof t, e->t);
         const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
-        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"xid\":", i ? ",\n" : "\n",
+        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"at\":", i ? ",\n" : "\n",
                 (double)e->t / 1e6, t);
+        char iso[40];
+        if (plog_iso_time(r, iso, sizeof iso, e->t))
+            fprintf(out, "\"%s\"", iso);
+        else
+            fputs("null", out);
+        fputs(",\"xid\":", out);
         jxid(out, m, e->phone);
         fprintf(out, ",\"kind\":\"%s\",", k ? k->name : "none");
         jref(out, r, e->ref);
@@ -274,8 +237,15 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
         jref(out, r, d->ref);
         fputs(",\"xid\":", out);
         jxid(out, m, d->phone);
+        const struct plog_hier *dh = d->hier != PLOG_NONE ? &m->hiers[d->hier] : NULL;
         fputs(",\"file\":", out);
-        jstr_or_null(out, d->hier != PLOG_NONE ? m->hiers[d->hier].file : NULL);
+        jstr_or_null(out, dh ? dh->file : NULL);
+        fputs(",\"model\":", out);
+        jstr_or_null(out, dh ? dh->model : NULL);
+        if (dh && dh->has_h)
+            fprintf(out, ",\"h\":\"%08X\"", (unsigned)dh->h);
+        else
+            fputs(",\"h\":null", out);
         if (d->round)
             fprintf(out, ",\"round\":%u}", (unsigned)d->round);
         else
@@ -287,7 +257,7 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
             "\"other_lines\":%llu,\"blank_lines\":%llu,\"files\":%u,\"bytes\":%llu,"
             "\"syslog_lines\":%llu,\"glued\":%llu,\"wrapped\":%llu,\"headless\":%llu,"
             "\"out_of_order\":%llu,\"midnight_wraps\":%llu,\"long_lines\":%llu,"
-            "\"diagnostics_dropped\":%llu}\n}\n",
+            "\"diagnostics_dropped\":%llu",
             first ? "" : "\n  ", (unsigned long long)s->lines, (unsigned long long)s->dload_lines,
             (unsigned long long)s->unparsed_lines, (unsigned long long)s->other_lines,
             (unsigned long long)s->blank_lines, (unsigned)s->files, (unsigned long long)s->bytes,
@@ -295,5 +265,11 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
             (unsigned long long)s->wrapped, (unsigned long long)s->headless,
             (unsigned long long)s->out_of_order, (unsigned long long)s->midnight,
             (unsigned long long)s->long_lines, (unsigned long long)m->diags_dropped);
+    if (m->loss.listening)
+        fprintf(out, ",\"datagrams\":%llu,\"datagrams_lost_kernel\":%llu,"
+                     "\"datagrams_lost_queue\":%llu",
+                (unsigned long long)m->loss.received, (unsigned long long)m->loss.kernel,
+                (unsigned long long)m->loss.queue);
+    fputs("}\n}\n", out);
     return 0;
 }

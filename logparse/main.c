@@ -7,17 +7,20 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <errno.h>
 #include <getopt.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "input.h"
 #include "listen.h"
-#include "plog.h"
+#include "live.h"
+#include "report.h"
 
 enum exit_code { EXIT_REPORT = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
 enum out_kind { OUT_TEXT, OUT_JSON, OUT_DOT, OUT_TIMELINE };
@@ -29,10 +32,25 @@ struct config {
     int verbose;
     enum color_mode color;
     const char *listen;
+    const char *html;           /* --html FILE */
     struct plog_filter filter;
+    struct plog_when since, until;  /* --since, --until */
     char **inputs;
     size_t ninputs;
     char *stdin_only[1];
+};
+
+/*
+ * --timeline: lines are written as they are applied, but the lines a
+ * phone prints before its first XID (a console log's first traces and
+ * state dumps) are held until that XID is known, so that they name their
+ * phone too. Everything after the first held line waits with them, to
+ * keep the time order; at most HOLD_MAX lines wait.
+ */
+#define HOLD_MAX 4096
+struct held {
+    struct plog_event e;
+    uint32_t phone, hier;
 };
 
 struct run {
@@ -40,29 +58,41 @@ struct run {
     struct plog_reader reader;
     struct plog_model model;
     int live;                   /* --listen: print as the tree forms */
+    struct plog_live view;      /* --listen's live view */
+    struct held *held;          /* --timeline: lines waiting for their phone's XID */
+    size_t nheld, cap_held;
 };
 
 static void usage(FILE *out)
 {
     fputs("Usage: pfslog [OPTIONS] [LOG...]\n"
-          "       pfslog --listen udp:[ADDR:]PORT [OPTIONS]\n"
+          "       pfslog --listen [udp:[ADDR:]]PORT [OPTIONS]\n"
           "Rebuild Peer Firmware Sharing hierarchies from DLoad console logs (files,\n"
           "'-' for stdin, gzip read transparently, syslog headers understood) and\n"
           "report who was root, who got each file from whom, who went to TFTP and why.\n"
           "\n"
           "Output (default: verdict, one tree per hierarchy, diagnostics):\n"
           "      --json            one JSON document (docs/pfslog-json.md)\n"
-          "      --dot             Graphviz digraph per hierarchy\n"
+          "      --dot             Graphviz: one digraph, a cluster per hierarchy\n"
           "      --timeline        merged, time-ordered event list across phones\n"
+          "      --html FILE       also write a self-contained HTML page: verdict, trees,\n"
+          "                        a timeline of every download, diagnostics with evidence\n"
           "      --color=WHEN      auto (default; off with NO_COLOR), always, never\n"
           "  -v, --verbose         list lines that could not be placed (file:line)\n"
           "Filters:\n"
           "      --file PATTERN    hierarchies whose file matches (glob or substring)\n"
-          "      --xid XID         hierarchies and events of one phone (080027F8)\n"
+          "      --xid XID         one phone's story (080027F8): its path to the root,\n"
+          "                        parents, refusals, each with its log line\n"
           "      --model MODEL     hierarchies of one phone model (CP-7961G)\n"
+          "      --since WHEN      lines from WHEN on: YYYY-MM-DD[ HH:MM[:SS]], or\n"
+          "                        HH:MM[:SS] on the first day (headers date the lines)\n"
+          "      --until WHEN      lines before WHEN\n"
           "Live:\n"
-          "      --listen udp:[ADDR:]PORT  receive syslog datagrams, print the trees as\n"
-          "                        they form; Ctrl-C prints the final report\n"
+          "      --listen SPEC     be the phones' Log Server: PORT, udp:PORT,\n"
+          "                        udp:ADDR:PORT or udp:[IPv6]:PORT. On a terminal the\n"
+          "                        trees are redrawn in place as they form, else each\n"
+          "                        event is a line (--json: JSON Lines); datagrams lost\n"
+          "                        are counted; Ctrl-C prints the final report\n"
           "  -h, --help            this text\n"
           "  -V, --version         version\n"
           "\n"
@@ -86,13 +116,16 @@ static int parse_xid(const char *s, uint32_t *x)
 /* Command line into cfg; EXIT_REPORT to go on, or the code to exit with. */
 static int parse_args(int argc, char **argv, struct config *cfg, int *done)
 {
-    enum { O_JSON = 256, O_DOT, O_TIMELINE, O_FILE, O_XID, O_MODEL, O_LISTEN, O_COLOR };
+    enum { O_JSON = 256, O_DOT, O_TIMELINE, O_FILE, O_XID, O_MODEL, O_LISTEN, O_COLOR, O_SINCE,
+           O_UNTIL, O_HTML };
     static const struct option opts[] = {
         {"json", no_argument, NULL, O_JSON},       {"dot", no_argument, NULL, O_DOT},
         {"timeline", no_argument, NULL, O_TIMELINE}, {"file", required_argument, NULL, O_FILE},
         {"xid", required_argument, NULL, O_XID},   {"model", required_argument, NULL, O_MODEL},
         {"listen", required_argument, NULL, O_LISTEN},
         {"color", required_argument, NULL, O_COLOR}, {"verbose", no_argument, NULL, 'v'},
+        {"since", required_argument, NULL, O_SINCE}, {"until", required_argument, NULL, O_UNTIL},
+        {"html", required_argument, NULL, O_HTML},
         {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
@@ -107,6 +140,7 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *done)
         case O_FILE: cfg->filter.file = optarg; break;
         case O_MODEL: cfg->filter.model = optarg; break;
         case O_LISTEN: cfg->listen = optarg; break;
+        case O_HTML: cfg->html = optarg; break;
         case O_XID:
             if (parse_xid(optarg, &cfg->filter.xid) != 0) {
                 fprintf(stderr, "pfslog: --xid %s: expected 8 hex digits\n", optarg);
@@ -123,6 +157,14 @@ static int parse_args(int argc, char **argv, struct config *cfg, int *done)
                 cfg->color = COLOR_NEVER;
             else {
                 fprintf(stderr, "pfslog: --color %s: expected auto, always or never\n", optarg);
+                return EXIT_USAGE;
+            }
+            break;
+        case O_SINCE:
+        case O_UNTIL:
+            if (plog_when_parse(optarg, c == O_UNTIL, c == O_SINCE ? &cfg->since : &cfg->until) != 0) {
+                fprintf(stderr, "pfslog: --%s %s: expected YYYY-MM-DD, YYYY-MM-DD HH:MM[:SS] or "
+                                "HH:MM[:SS]\n", c == O_SINCE ? "since" : "until", optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -179,36 +221,91 @@ static void on_unplaced(void *ctx, struct plog_ref ref, const char *why, const c
     fputs(len > 160 ? "...\n" : "\n", stderr);
 }
 
-static int event_selected(const struct config *cfg, const struct plog_event *e)
+static int phone_named(const struct run *run, uint32_t ph)
 {
-    const struct plog_filter *f = &cfg->filter;
-    if (f->has_xid && e->ev.xid != f->xid && e->ev.peer != f->xid)
-        return 0;
-    if (f->file && e->ev.file[0] && !strstr(e->ev.file, f->file))
-        return 0;
-    if (f->model && e->ev.model[0] && strcasecmp(e->ev.model, f->model) != 0)
-        return 0;
-    return 1;
+    uint32_t x;
+    return ph == PLOG_NONE || plog_phone_xid(&run->model, ph, &x);
+}
+
+static void write_line(struct run *run, const struct plog_event *e, uint32_t ph, uint32_t hi)
+{
+    if (plog_event_selected(&run->model, &run->cfg->filter, e, ph, hi))
+        plog_timeline_line(stdout, &run->reader, &run->model, e, ph, run->cfg->json);
+}
+
+static void flush_held(struct run *run)
+{
+    for (size_t i = 0; i < run->nheld; i++)
+        write_line(run, &run->held[i].e, run->held[i].phone, run->held[i].hier);
+    run->nheld = 0;
+}
+
+static void timeline(struct run *run, const struct plog_event *e)
+{
+    uint32_t ph = run->model.last_phone, hi = run->model.last_hier;
+    if (!run->nheld && phone_named(run, ph)) {
+        write_line(run, e, ph, hi);
+        return;
+    }
+    if (plog_grow(&run->held, &run->cap_held, run->nheld, sizeof *run->held) != 0) {
+        flush_held(run);
+        write_line(run, e, ph, hi);
+        return;
+    }
+    run->held[run->nheld++] = (struct held){*e, ph, hi};
+    int waiting = 0;
+    for (size_t i = 0; i < run->nheld && !waiting; i++)
+        waiting = !phone_named(run, run->held[i].phone);
+    if (!waiting || run->nheld >= HOLD_MAX)
+        flush_held(run);
 }
 
 static void on_event(void *ctx, const struct plog_event *e)
 {
     struct run *run = ctx;
+    /* --since/--until: the report is about that window alone */
+    if (!plog_time_in(&run->reader, &run->cfg->since, e->t) ||
+        !plog_time_in(&run->reader, &run->cfg->until, e->t))
+        return;
     plog_model_apply(&run->model, e, &run->reader);
-    if (run->cfg->out == OUT_TIMELINE && event_selected(run->cfg, e))
-        plog_timeline_line(stdout, &run->reader, e, run->cfg->json);
+    if (run->cfg->out == OUT_TIMELINE && !run->live)
+        timeline(run, e);
 }
 
 /* --listen: each event that shapes a tree, as it arrives. */
 static void on_live(void *ctx, const struct plog_event *e, uint32_t hier, uint32_t phone)
 {
     struct run *run = ctx;
-    (void)hier;
-    (void)phone;
-    if (run->live && event_selected(run->cfg, e)) {
-        plog_timeline_line(stdout, &run->reader, e, run->cfg->json);
-        fflush(stdout);
+    if (run->live && plog_event_selected(&run->model, &run->cfg->filter, e, phone, hier))
+        plog_live_event(&run->view, e);
+}
+
+static void on_tick(void *ctx, const struct plog_listen *l, int last)
+{
+    struct run *run = ctx;
+    plog_live_tick(&run->view, l, last);
+}
+
+/*
+ * The JSON document on one line, as the last of --listen --json's JSON
+ * Lines: the document's newlines are only layout (its strings escape
+ * theirs).
+ */
+static void json_one_line(struct run *run)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return;
+    plog_report_json(mem, &run->model, &run->reader, &run->cfg->filter);
+    if (fclose(mem) == 0) {
+        for (size_t i = 0; i + 1 < len; i++)
+            if (text[i] != '\n')
+                fputc(text[i], stdout);
+        fputc('\n', stdout);
     }
+    free(text);
 }
 
 static int want_color(const struct config *cfg)
@@ -231,12 +328,67 @@ static int utf8_locale(void)
     return setlocale(LC_CTYPE, "C.UTF-8") != NULL;
 }
 
+/* The text report's width: the terminal's, else $COLUMNS, else 80. */
+static int out_width(void)
+{
+    struct winsize ws;
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    long v = c ? strtol(c, NULL, 10) : 0;
+    return v >= 40 && v <= 1000 ? (int)v : 80;
+}
+
+/*
+ * --html FILE: written beside FILE first and renamed onto it, so that a
+ * failure leaves no half page behind. 0, or -1 after a one-line message.
+ */
+static int write_html(struct run *run)
+{
+    const char *path = run->cfg->html;
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    char err[256] = "";
+    if (!tmp) {
+        fprintf(stderr, "pfslog: %s: out of memory\n", path);
+        return -1;
+    }
+    snprintf(tmp, n, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = -1;
+    if (!f) {
+        snprintf(err, sizeof err, "%s", strerror(errno));
+    } else {
+        int ok = plog_report_html(f, &run->model, &run->reader, &run->cfg->filter, err,
+                                  sizeof err) == 0;
+        if (ferror(f) && !err[0])
+            snprintf(err, sizeof err, "cannot write");
+        if (fclose(f) != 0 && !err[0])
+            snprintf(err, sizeof err, "%s", strerror(errno));
+        if (ok && !err[0] && rename(tmp, path) == 0)
+            rc = 0;
+        else if (!err[0])
+            snprintf(err, sizeof err, "%s", strerror(errno));
+        if (rc != 0)
+            unlink(tmp);
+    }
+    if (rc != 0)
+        fprintf(stderr, "pfslog: %s: %s\n", path, err);
+    free(tmp);
+    return rc;
+}
+
 static int report(struct run *run)
 {
     const struct config *cfg = run->cfg;
-    struct plog_out_opts o = {want_color(cfg), utf8_locale(), cfg->verbose};
+    struct plog_out_opts o = {want_color(cfg), utf8_locale(), cfg->verbose, out_width()};
     switch (cfg->out) {
-    case OUT_JSON: plog_report_json(stdout, &run->model, &run->reader, &cfg->filter); break;
+    case OUT_JSON:
+        if (cfg->listen)
+            json_one_line(run);
+        else
+            plog_report_json(stdout, &run->model, &run->reader, &cfg->filter);
+        break;
     case OUT_DOT: plog_report_dot(stdout, &run->model, &cfg->filter); break;
     case OUT_TIMELINE: break;
     case OUT_TEXT: plog_report_text(stdout, &run->model, &run->reader, &cfg->filter, &o); break;
@@ -266,8 +418,18 @@ int main(int argc, char **argv)
         run.live = 1;
         run.model.live = on_live;
         run.model.live_ctx = &run;
-        struct plog_listen l = {cfg.listen, &run.reader, on_event, &run, 0, 0};
-        if (plog_listen_run(&l, err, sizeof err) != 0) {
+        run.view = (struct plog_live){stdout, !cfg.json && isatty(STDOUT_FILENO), cfg.json,
+                                      utf8_locale(), &cfg.filter, &run.reader, &run.model, 0};
+        struct plog_listen l;
+        memset(&l, 0, sizeof l);
+        l.spec = cfg.listen;
+        l.reader = &run.reader;
+        l.on_event = on_event;
+        l.on_tick = on_tick;
+        l.ctx = &run;
+        int lrc = plog_listen_run(&l, err, sizeof err);
+        plog_listen_free(&l);
+        if (lrc != 0) {
             fprintf(stderr, "pfslog: %s\n", err);
             rc = EXIT_USAGE;
             goto out;
@@ -275,7 +437,8 @@ int main(int argc, char **argv)
         run.live = 0;
         if (cfg.out == OUT_TIMELINE)
             cfg.out = cfg.json ? OUT_JSON : OUT_TEXT;
-        fputc('\n', stdout);
+        if (!cfg.json)
+            fputc('\n', stdout);
     } else if (plog_check_inputs(cfg.inputs, cfg.ninputs, err, sizeof err) != 0 ||
                plog_run_inputs(cfg.inputs, cfg.ninputs, &run.reader, on_event, &run, err,
                                sizeof err) != 0) {
@@ -283,9 +446,16 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    flush_held(&run);
+    for (size_t i = 0; i < run.reader.ncuts; i++)
+        plog_model_input_cut(&run.model, run.reader.cuts[i]);
     plog_model_finish(&run.model);
     if (run.model.oom) {
         fprintf(stderr, "pfslog: out of memory\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (cfg.html && write_html(&run) != 0) {
         rc = EXIT_USAGE;
         goto out;
     }
@@ -295,6 +465,7 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
     }
 out:
+    free(run.held);
     plog_model_free(&run.model);
     plog_reader_free(&run.reader);
     return rc;

@@ -1,5 +1,10 @@
 /*
- * pipe.c - reading one input on a thread of its own.
+ * pipe.c - reading one input, on a thread of its own or not.
+ *
+ * Every input is read through here: with a reading thread (a big file, a
+ * pipe) or with none (a small file, many inputs), in which case the main
+ * thread does the reading thread's part when it needs lines. Either way
+ * the lines, their batches and what is found in them are the same.
  *
  * The reading thread reads blocks and splits them into lines; for each
  * line it finds the record and matches its message (plog_prescan_find,
@@ -64,6 +69,8 @@ struct batch {
 };
 
 struct plog_pipe {
+    int threaded;        /* a reading thread; else the main thread splits, when it needs lines */
+    int ended;           /* without a thread: the last batch is published */
     plog_fill_fn fill;
     void *ctx;
     const char *name;    /* for messages */
@@ -87,6 +94,7 @@ struct plog_pipe {
     _Alignas(64) int cur; /* the reading thread's: block being split */
     size_t pos, len;
     int eof, skipping;
+    int cut;             /* the input ends cut short: its unended last line is dropped */
     struct batch *out;   /* batch being filled, NULL none */
     struct batch *prev;  /* published, to scan once the next one is */
     uint64_t hash[PIPE_BATCH]; /* its lines' messages' hashes (plog_prescan_find) */
@@ -181,6 +189,8 @@ static int publish(struct plog_pipe *p, int release, int last, int failed)
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
     p->out = NULL;
+    if (!p->threaded)
+        return 0; /* the main thread scans what it takes */
     /*
      * Scan the batch before this one: the main thread, should it catch up,
      * can then take this one rather than wait. A batch the main thread has
@@ -279,38 +289,70 @@ static int make_room(struct plog_pipe *p)
     return 0;
 }
 
-/* Splits the whole input: 0 at its end, -1 told to stop, -2 failed (p->err). */
+/*
+ * One step of splitting the input: a line handed over, or a read. 1 when
+ * there is more, 0 at its end, -1 told to stop, -2 failed (p->err).
+ */
+static int split_step(struct plog_pipe *p)
+{
+    char *buf = p->blocks[p->cur].buf;
+    char *nl = memchr(buf + p->pos, '\n', p->len - p->pos);
+    if (nl) {
+        size_t at = p->pos, n = (size_t)(nl - (buf + at));
+        p->pos = at + n + 1;
+        if (p->skipping)
+            p->skipping = 0; /* the tail of an overlong line */
+        else if (emit(p, at, n, 0) != 0)
+            return -1;
+        return 1;
+    }
+    if (p->eof) {
+        if (p->pos < p->len && !p->skipping && !p->cut &&
+            emit(p, p->pos, p->len - p->pos, 0) != 0)
+            return -1;
+        return 0;
+    }
+    int rc = make_room(p);
+    if (rc != 0)
+        return rc;
+    char *dst = p->blocks[p->cur].buf + p->len;
+    ssize_t k = p->fill(p->ctx, dst, p->cap - p->len, p->err, sizeof p->err);
+    if (k == PLOG_FILL_CUT) {
+        p->cut = 1;
+        k = 0;
+    }
+    if (k < 0)
+        return -2;
+    if (k == 0)
+        p->eof = 1;
+    p->len += (size_t)k;
+    return 1;
+}
+
+/* Splits the whole input (the reading thread): as split_step. */
 static int split_all(struct plog_pipe *p)
 {
     if (take_block(p, &p->cur) != 0)
         return -1;
-    for (;;) {
-        char *buf = p->blocks[p->cur].buf;
-        char *nl = memchr(buf + p->pos, '\n', p->len - p->pos);
-        if (nl) {
-            size_t at = p->pos, n = (size_t)(nl - (buf + at));
-            p->pos = at + n + 1;
-            if (p->skipping)
-                p->skipping = 0; /* the tail of an overlong line */
-            else if (emit(p, at, n, 0) != 0)
-                return -1;
-            continue;
+    int rc;
+    while ((rc = split_step(p)) == 1)
+        continue;
+    return rc;
+}
+
+/*
+ * Without a reading thread: splits until a batch is published. Every
+ * batch before has been given back, so a block is free and the ring has
+ * room: nothing here waits.
+ */
+static void split_until_batch(struct plog_pipe *p)
+{
+    while (!p->ended && atomic_load(&p->head) == p->tail) {
+        int rc = split_step(p);
+        if (rc != 1) {
+            publish(p, 1, 1, rc == -2);
+            p->ended = 1;
         }
-        if (p->eof) {
-            if (p->pos < p->len && !p->skipping && emit(p, p->pos, p->len - p->pos, 0) != 0)
-                return -1;
-            return 0;
-        }
-        int rc = make_room(p);
-        if (rc != 0)
-            return rc;
-        char *dst = p->blocks[p->cur].buf + p->len;
-        ssize_t k = p->fill(p->ctx, dst, p->cap - p->len, p->err, sizeof p->err);
-        if (k < 0)
-            return -2;
-        if (k == 0)
-            p->eof = 1;
-        p->len += (size_t)k;
     }
 }
 
@@ -336,7 +378,7 @@ static void free_pipe(struct plog_pipe *p)
 }
 
 struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name, size_t block,
-                                  size_t long_cap)
+                                  size_t long_cap, int threaded)
 {
     /* aligned_alloc: the size must be a multiple of the alignment */
     size_t size = (sizeof(struct plog_pipe) + 63) / 64 * 64;
@@ -344,13 +386,14 @@ struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name
     if (!p)
         return NULL;
     memset(p, 0, sizeof *p);
+    p->threaded = threaded;
     p->fill = fill;
     p->ctx = ctx;
     p->name = name;
     p->long_cap = long_cap;
     p->cap = block;
     char err[256];
-    if (plog_prescan_init(&p->ps, err, sizeof err) != 0 ||
+    if ((threaded && plog_prescan_init(&p->ps, err, sizeof err) != 0) ||
         plog_prescan_init(&p->ps_main, err, sizeof err) != 0) {
         free_pipe(p);
         return NULL;
@@ -363,6 +406,10 @@ struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name
     }
     if (ok && pthread_mutex_init(&p->mu, NULL) == 0) {
         if (pthread_cond_init(&p->cv, NULL) == 0) {
+            if (!threaded) {
+                p->blocks[0].busy = 1; /* the first block: nobody else to take it */
+                return p;
+            }
             if (pthread_create(&p->thread, NULL, reading_thread, p) == 0)
                 return p;
             pthread_cond_destroy(&p->cv);
@@ -405,6 +452,8 @@ static void help_scan(struct plog_pipe *p)
  */
 static void wait_batch(struct plog_pipe *p)
 {
+    if (!p->threaded)
+        split_until_batch(p);
     for (int i = 0; i < PIPE_SPIN && atomic_load(&p->head) == p->tail; i++)
         continue;
     if (atomic_load(&p->head) == p->tail) {
@@ -455,7 +504,8 @@ void plog_pipe_stop(struct plog_pipe *p)
     p->stop = 1;
     pthread_cond_broadcast(&p->cv);
     pthread_mutex_unlock(&p->mu);
-    pthread_join(p->thread, NULL);
+    if (p->threaded)
+        pthread_join(p->thread, NULL);
     pthread_cond_destroy(&p->cv);
     pthread_mutex_destroy(&p->mu);
     free_pipe(p);

@@ -1,7 +1,8 @@
 /*
- * pipe.h - one input read on a thread of its own, a block ahead of the
- * main thread, which gets its lines in order with what the reading thread
- * found in each (struct plog_pre).
+ * pipe.h - one input read in blocks and split into lines, on a thread of
+ * its own a block ahead of the main thread or with no thread at all; the
+ * main thread gets the lines in order with what was found in each
+ * (struct plog_pre).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -10,9 +11,14 @@
 
 #include <sys/types.h>
 
-#include "plog.h"
+#include "reader.h"
 
-/* Reads up to room bytes of the input into dst: >0 bytes, 0 at its end, -1 ("NAME: reason"). */
+/*
+ * Reads up to room bytes of the input into dst: >0 bytes, 0 at its end, -1
+ * ("NAME: reason"), or PLOG_FILL_CUT at an end that cuts the input short (a
+ * truncated gzip file): the bytes after its last newline are then no line.
+ */
+#define PLOG_FILL_CUT (-2)
 typedef ssize_t (*plog_fill_fn)(void *ctx, char *dst, size_t room, char *err, size_t ecap);
 
 struct plog_pipe;
@@ -22,10 +28,12 @@ struct plog_pipe;
  * alone calls fill from then on, in blocks of up to block bytes. A line
  * of long_cap bytes or more comes as its first long_cap bytes (the rest is
  * skipped), as input.c does without a pipeline; name is for messages.
- * NULL when no thread could be started: the caller reads on its own thread.
+ * With threaded 0 there is no thread: plog_pipe_next reads and splits
+ * when it needs lines, on the caller's thread, with the same results.
+ * NULL when no thread could be started, or out of memory.
  */
 struct plog_pipe *plog_pipe_start(plog_fill_fn fill, void *ctx, const char *name, size_t block,
-                                  size_t long_cap);
+                                  size_t long_cap, int threaded);
 
 /*
  * plog_pipe_next - the next line (no newline) and what the reading thread

@@ -24,9 +24,10 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "reader.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,7 +60,10 @@ void plog_reader_free(struct plog_reader *r)
     if (!r->borrowed)
         pfs_dlog_parser_free(r->parser);
     free(r->memo);
+    for (size_t i = 0; i < r->nstreams; i++)
+        free(r->streams[i].pending);
     free(r->streams);
+    free(r->cuts);
     plog_map_free(&r->stream_map);
     for (size_t i = 0; i < r->nsrc; i++)
         free(r->src_names[i]);
@@ -84,31 +88,42 @@ const char *plog_src_name(const struct plog_reader *r, uint32_t src)
     return src < r->nsrc ? r->src_names[src] : "?";
 }
 
-/* The stream's host equals host[0..hlen) read as a C string (up to a NUL). */
-static int stream_is(const struct plog_stream *s, uint32_t src, const char *host, size_t hlen)
+/* s->str (a NUL-ended buffer) equals str[0..n). */
+static int same_str(const char *buf, const char *str, size_t n)
 {
-    if (s->src != src)
-        return 0;
     /* the usual case, without a libc call: the same bytes, the same length */
-    if (s->host[hlen] == '\0' && hlen && s->host[0] == host[0] &&
-        memcmp(s->host, host, hlen) == 0)
+    if (buf[n] == '\0' && n && buf[0] == str[0] && memcmp(buf, str, n) == 0)
         return 1;
-    return strncmp(s->host, host, hlen) == 0 && s->host[hlen] == '\0';
+    return strncmp(buf, str, n) == 0 && buf[n] == '\0';
 }
 
-/* The stream of (src, host), created on first sight. */
-static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *host, size_t hlen)
+/* Who a stream is: its input, syslog host and tag (each "" when none). */
+struct who {
+    const char *host, *tag;
+    size_t hlen, tlen;
+};
+
+static int stream_is(const struct plog_stream *s, uint32_t src, const struct who *w)
 {
-    if (hlen >= PLOG_HOST_SZ)
-        hlen = PLOG_HOST_SZ - 1;
+    return s->src == src && same_str(s->host, w->host, w->hlen) && same_str(s->tag, w->tag, w->tlen);
+}
+
+/* The stream of (src, host, tag), created on first sight. */
+static uint32_t find_stream(struct plog_reader *r, uint32_t src, struct who w)
+{
+    if (w.hlen >= PLOG_HOST_SZ)
+        w.hlen = PLOG_HOST_SZ - 1;
+    if (w.tlen >= PLOG_HOST_SZ)
+        w.tlen = PLOG_HOST_SZ - 1;
     /* Consecutive lines almost always come from the same phone. */
-    if (r->last_stream < r->nstreams && stream_is(&r->streams[r->last_stream], src, host, hlen))
+    if (r->last_stream < r->nstreams && stream_is(&r->streams[r->last_stream], src, &w))
         return r->last_stream;
-    uint64_t key = plog_hash(host, hlen) * 31 + src;
+    uint64_t key = (plog_hash(w.host, w.hlen) ^ plog_hash(w.tag, w.tlen) * 0x9E3779B97F4A7C15ULL) *
+                       31 + src;
     uint32_t i;
     /* Two hosts whose keys collide must not share a stream: probe on. */
     while ((i = plog_map_get(&r->stream_map, key)) != PLOG_NONE) {
-        if (stream_is(&r->streams[i], src, host, hlen))
+        if (stream_is(&r->streams[i], src, &w))
             return r->last_stream = i;
         key = key * 1099511628211ULL + 1;
     }
@@ -117,12 +132,32 @@ static uint32_t find_stream(struct plog_reader *r, uint32_t src, const char *hos
     struct plog_stream *s = &r->streams[r->nstreams];
     memset(s, 0, sizeof *s);
     s->src = src;
-    memcpy(s->host, host, hlen);
-    s->host[hlen] = '\0';
+    memcpy(s->host, w.host, w.hlen);
+    s->host[w.hlen] = '\0';
+    memcpy(s->tag, w.tag, w.tlen);
+    s->tag[w.tlen] = '\0';
     s->last_usec = -1;
     if (plog_map_put(&r->stream_map, key, (uint32_t)r->nstreams) != 0)
         return PLOG_NONE;
     return r->last_stream = (uint32_t)r->nstreams++;
+}
+
+/*
+ * The tag that names the phone behind a host: RFC 3164's "name[pid]", or
+ * RFC 5424's APP-NAME with "[PROCID]" when there is one, into buf.
+ */
+static size_t stream_tag(const char *tag, size_t tlen, const char *procid, size_t plen, char *buf,
+                         size_t cap)
+{
+    if (!tag)
+        return 0;
+    if (!procid) {
+        size_t n = tlen < cap - 1 ? tlen : cap - 1;
+        memcpy(buf, tag, n);
+        return n;
+    }
+    int n = snprintf(buf, cap, "%.*s[%.*s]", (int)tlen, tag, (int)plen, procid);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
 static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why, const char *s,
@@ -131,33 +166,6 @@ static void unplaced(struct plog_reader *r, struct plog_ref ref, const char *why
     r->stats.unparsed_lines++;
     if (r->unplaced)
         r->unplaced(r->unplaced_ctx, ref, why, s, n);
-}
-
-/* The value of the digit at t[i], or more than 9 when it is no digit. */
-static unsigned dval(const char *t, int i)
-{
-    return (unsigned)(unsigned char)t[i] - '0';
-}
-
-/*
- * "HH:MM:SS.uuuuuu " at t: microseconds of the day, or -1. Hot path: no
- * ctype, and the digits checked together rather than one branch each.
- */
-static int64_t parse_tod(const char *t)
-{
-    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
-        return -1;
-    unsigned h1 = dval(t, 0), h0 = dval(t, 1), m1 = dval(t, 3), m0 = dval(t, 4);
-    unsigned s1 = dval(t, 6), s0 = dval(t, 7);
-    unsigned u5 = dval(t, 9), u4 = dval(t, 10), u3 = dval(t, 11), u2 = dval(t, 12);
-    unsigned u1 = dval(t, 13), u0 = dval(t, 14);
-    int bad = (h1 > 9) | (h0 > 9) | (m1 > 9) | (m0 > 9) | (s1 > 9) | (s0 > 9) | (u5 > 9) |
-              (u4 > 9) | (u3 > 9) | (u2 > 9) | (u1 > 9) | (u0 > 9);
-    unsigned hh = h1 * 10 + h0, mm = m1 * 10 + m0, ss = s1 * 10 + s0;
-    if (bad || hh > 23 || mm > 59 || ss > 59)
-        return -1;
-    int64_t us = ((((u5 * 10 + u4) * 10 + u3) * 10 + u2) * 10 + u1) * 10 + u0;
-    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
 }
 
 /*
@@ -191,16 +199,6 @@ static const char *marker_at_start(const char *s, size_t n)
     return find_marker(s, n);
 }
 
-static int is_level(const char *s, size_t n)
-{
-    if (n == 2)
-        return memcmp(s, "NF", 2) == 0;
-    if (n != 3)
-        return 0;
-    return !memcmp(s, "DBG", 3) || !memcmp(s, "NOT", 3) || !memcmp(s, "INF", 3) ||
-           !memcmp(s, "WRN", 3) || !memcmp(s, "ERR", 3);
-}
-
 /* Where the record whose marker is at d begins, and its level if any. */
 struct rec {
     const char *start, *msg;
@@ -213,7 +211,7 @@ static int locate(const char *lo, const char *d, const char *end, struct rec *rc
     if (d - lo < 16)
         return 0;
     const char *t = d - 16;
-    rc->usec = parse_tod(t);
+    rc->usec = pfs_dlog_time(t);
     if (rc->usec < 0)
         return 0;
     rc->start = t;
@@ -221,7 +219,7 @@ static int locate(const char *lo, const char *d, const char *end, struct rec *rc
     /* "INF " before the time; a level of 3 letters wins over "NF". */
     if (t - lo >= 3 && t[-1] == ' ')
         for (size_t k = 3; k >= 2; k--)
-            if ((size_t)(t - 1 - lo) >= k && is_level(t - 1 - k, k)) {
+            if ((size_t)(t - 1 - lo) >= k && pfs_dlog_is_level(t - 1 - k, k)) {
                 rc->start = t - 1 - k;
                 memcpy(rc->level, rc->start, k);
                 rc->level[k] = '\0';
@@ -244,10 +242,13 @@ static int64_t header_day(struct plog_reader *r, const struct plog_syslog *sl, i
 {
     if (!sl || sl->day < 0 || sl->usec < 0)
         return -1;
-    int64_t *day0 = sl->year ? &r->day0_abs : &r->day0_doy;
-    if (*day0 < 0)
-        *day0 = sl->day;
-    int64_t rel = sl->day - *day0;
+    /* the first date of the input sets both bases: a year's day count and
+     * the day of the year, which RFC 3164's dates (no year) count from */
+    if (r->day0_doy < 0)
+        r->day0_doy = sl->doy;
+    if (sl->year && r->day0_abs < 0)
+        r->day0_abs = sl->day - (sl->doy - r->day0_doy);
+    int64_t rel = sl->year && r->day0_abs >= 0 ? sl->day - r->day0_abs : sl->doy - r->day0_doy;
     if (!sl->year && rel < -300)
         rel += 365; /* RFC 3164 has no year: December, then January */
     int64_t t_hdr = rel * PLOG_DAY_US + sl->usec;
@@ -298,7 +299,7 @@ static void fill(struct plog_event *e, uint32_t stream, int64_t t, struct plog_r
 static size_t glued_level(const char *msg, size_t n)
 {
     for (size_t g = 3; g >= 2; g--)
-        if (n > g && is_level(msg + n - g, g) && msg[n - g - 1] != ' ' &&
+        if (n > g && pfs_dlog_is_level(msg + n - g, g) && msg[n - g - 1] != ' ' &&
             !isupper((unsigned char)msg[n - g - 1]))
             return g;
     return 0;
@@ -444,7 +445,10 @@ static void drop_pending(struct plog_reader *r, struct plog_stream *s)
 static void hold_pending(struct plog_reader *r, struct plog_stream *s, const char *msg, size_t n,
                          int64_t t, struct plog_ref ref, const char *level)
 {
-    if (n + WRAP_TAIL_MAX + 2 > PLOG_PENDING_SZ) {
+    /* most streams never hold a record: their buffer comes with the first */
+    if (!s->pending)
+        s->pending = malloc(PLOG_PENDING_SZ);
+    if (!s->pending || n + WRAP_TAIL_MAX + 2 > PLOG_PENDING_SZ) {
         unplaced(r, ref, "DLoad record of no known shape", msg, n);
         return;
     }
@@ -504,7 +508,7 @@ static int is_tail(const char *s, size_t n)
     struct pfs_dlog_prefix p;
     if (pfs_dlog_split(s, n, &p))
         return 0;
-    if (n >= 16 && parse_tod(s) >= 0)
+    if (n >= 16 && pfs_dlog_time(s) >= 0)
         return 0;
     return 1;
 }
@@ -551,7 +555,7 @@ static int other_line(struct plog_reader *r, uint32_t si, const char *body, size
         return join_tail(r, si, body, n, out);
     s->carry_level[0] = '\0';
     struct pfs_dlog_prefix p;
-    if (had_header || pfs_dlog_split(body, n, &p) || (n >= 16 && parse_tod(body) >= 0)) {
+    if (had_header || pfs_dlog_split(body, n, &p) || (n >= 16 && pfs_dlog_time(body) >= 0)) {
         /* another component's line; a wrapped DLoad record may still get its tail */
         r->stats.other_lines++;
         return 0;
@@ -599,7 +603,38 @@ struct scan {
     const char *body, *end;
     const char *d;              /* the record's marker, NULL when none */
     struct rec rc;
+    int anon;                   /* the line is a phone's, but no sender is named */
 };
+
+/*
+ * rsyslog's rendering of a datagram sent without a header: it takes the
+ * console level for the host and the hour for the tag,
+ * "Dec  1 19:52:29 NOT 19: 52:29.764562 DLoad: ...". The line is a phone's
+ * own, but nothing in it says which phone sent it.
+ */
+static int rsyslog_headless(struct scan *sc)
+{
+    const struct plog_syslog *sl = &sc->sl;
+    const char *b = sc->body;
+    if (!sl->host || !pfs_dlog_is_level(sl->host, sl->host_len) || !sl->tag || sl->tag_len != 2 ||
+        sc->end - b < 19 || memcmp(b + 13, "DLoad:", 6) != 0)
+        return 0;
+    char t[16];
+    memcpy(t, sl->tag, 2);
+    t[2] = ':';
+    memcpy(t + 3, b, 13); /* "MM:SS.uuuuuu " */
+    int64_t us = pfs_dlog_time(t);
+    if (us < 0)
+        return 0;
+    sc->rc.usec = us;
+    memcpy(sc->rc.level, sl->host, sl->host_len);
+    sc->rc.level[sl->host_len] = '\0';
+    sc->rc.start = sl->host;
+    sc->d = b + 13;
+    sc->rc.msg = sc->d + 6 < sc->end && sc->d[6] == ' ' ? sc->d + 7 : sc->d + 6;
+    sc->anon = 1;
+    return 1;
+}
 
 static void scan_line(const char *line, size_t len, struct scan *sc)
 {
@@ -607,14 +642,17 @@ static void scan_line(const char *line, size_t len, struct scan *sc)
                    line[len - 1] == '"' || line[len - 1] == '\0'))
         len--;
     sc->len = len;
-    sc->sl = (struct plog_syslog){NULL, 0, -1, -1, 0, 0};
+    sc->sl = (struct plog_syslog){NULL, 0, NULL, 0, NULL, 0, -1, -1, 0, -1, 0};
     sc->had_header = 0;
+    sc->anon = 0;
     sc->body = line;
+    sc->end = line + len;
     if (len && looks_syslog(line, len) && plog_syslog_split(line, len, &sc->sl)) {
         sc->body = line + sc->sl.body;
         sc->had_header = 1;
+        if (rsyslog_headless(sc))
+            return;
     }
-    sc->end = line + len;
     sc->d = len ? first_record(sc->body, sc->end, &sc->sl, &sc->rc) : NULL;
 }
 
@@ -631,8 +669,42 @@ static const char *record_end(const char *d, const char *end, const struct rec *
     return rend;
 }
 
-int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
-                   size_t len, const char *host, struct plog_event *out)
+/*
+ * A line whose sender is not named (rsyslog_headless): a line that names
+ * its own phone goes to that phone's stream; any other line cannot be
+ * placed, and guessing its phone would put it on the wrong one.
+ */
+static int read_anon(struct plog_reader *r, uint32_t src, struct plog_ref ref, const struct scan *sc,
+                     struct plog_event *out)
+{
+    r->stats.dload_lines++;
+    const char *msg = sc->rc.msg, *end = sc->end;
+    while (end > msg && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    size_t n = (size_t)(end - msg);
+    enum pfs_dlog_kind k = parse(r, msg, n, &out->ev);
+    if (k == PFS_DL_NONE) {
+        unplaced(r, ref, "DLoad record of no known shape", msg, n);
+        return 0;
+    }
+    if (!(pfs_dlog_info(k)->flags & PFS_DLF_SELF)) {
+        unplaced(r, ref, "names no phone, and the Log Server wrote it without its sender", msg, n);
+        return 0;
+    }
+    char tag[16];
+    snprintf(tag, sizeof tag, "XID%08X", (unsigned)out->ev.xid);
+    uint32_t si = find_stream(r, src, (struct who){"", tag, 0, strlen(tag)});
+    if (si == PLOG_NONE)
+        return 0;
+    char level[4];
+    int64_t t = record_time(r, &r->streams[si], &sc->rc, &sc->sl, level);
+    fill(out, si, t, ref, level);
+    return 1;
+}
+
+/* A line as it comes, whatever it holds: what plog_read_pre does when the line is not fast. */
+static int read_slow(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                     size_t len, const char *host, struct plog_event *out)
 {
     r->stats.lines++;
     r->stats.bytes += len + 1;
@@ -642,11 +714,16 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
         r->stats.blank_lines++;
         return 0;
     }
-    struct plog_ref ref = {src, lineno};
+    struct plog_ref ref = plog_ref_of(src, lineno);
     r->stats.syslog_lines += (uint64_t)sc.had_header;
-    const char *hname = sc.sl.host ? sc.sl.host : host ? host : "";
-    size_t hlen = sc.sl.host ? sc.sl.host_len : host ? strlen(host) : 0;
-    uint32_t si = find_stream(r, src, hname, hlen);
+    if (sc.anon)
+        return read_anon(r, src, ref, &sc, out);
+    char tag[PLOG_HOST_SZ];
+    struct who w = {sc.sl.host ? sc.sl.host : host ? host : "", tag,
+                    sc.sl.host ? sc.sl.host_len : host ? strlen(host) : 0,
+                    stream_tag(sc.sl.tag, sc.sl.tag_len, sc.sl.procid, sc.sl.procid_len, tag,
+                               sizeof tag)};
+    uint32_t si = find_stream(r, src, w);
     if (si == PLOG_NONE)
         return 0;
     if (!sc.d)
@@ -669,6 +746,12 @@ int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const c
     return n;
 }
 
+
+void plog_reader_cut_src(struct plog_reader *r, uint32_t src, uint64_t lineno)
+{
+    if (plog_grow(&r->cuts, &r->cap_cuts, r->ncuts, sizeof *r->cuts) == 0)
+        r->cuts[r->ncuts++] = plog_ref_of(src, lineno);
+}
 
 void plog_reader_end_src(struct plog_reader *r, uint32_t src)
 {
@@ -700,8 +783,16 @@ static int pre_keep(const char *line, const struct scan *sc, const char *msg, si
 {
     size_t host_off = sc->sl.host ? (size_t)(sc->sl.host - line) : 0;
     size_t msg_off = (size_t)(msg - line);
-    if (host_off > UINT8_MAX || sc->sl.host_len > UINT8_MAX || msg_off > UINT16_MAX)
+    size_t tag_off = sc->sl.tag ? (size_t)(sc->sl.tag - line) : 0;
+    size_t procid_off = sc->sl.procid ? (size_t)(sc->sl.procid - line) : 0;
+    if (host_off > UINT8_MAX || sc->sl.host_len > UINT8_MAX || msg_off > UINT16_MAX ||
+        tag_off > UINT16_MAX || sc->sl.tag_len > UINT8_MAX || procid_off > UINT16_MAX ||
+        sc->sl.procid_len > UINT8_MAX)
         return 0;
+    pre->tag_off = (uint16_t)tag_off;
+    pre->tag_len = (uint8_t)sc->sl.tag_len;
+    pre->procid_off = (uint16_t)procid_off;
+    pre->procid_len = (uint8_t)sc->sl.procid_len;
     pre->had_header = (uint8_t)sc->had_header;
     pre->has_host = sc->sl.host != NULL;
     pre->host_off = (uint8_t)host_off;
@@ -709,6 +800,7 @@ static int pre_keep(const char *line, const struct scan *sc, const char *msg, si
     pre->sl_usec = sc->sl.usec;
     pre->sl_day = sc->sl.day;
     pre->sl_year = sc->sl.year;
+    pre->sl_doy = sc->sl.doy;
     pre->usec = sc->rc.usec;
     memcpy(pre->level, sc->rc.level, 4);
     pre->msg_off = (uint16_t)msg_off;
@@ -722,8 +814,8 @@ uint64_t plog_prescan_find(struct plog_prescan *p, const char *line, size_t len,
     pre->fast = 0;
     struct scan sc;
     scan_line(line, len, &sc);
-    if (!sc.d)
-        return 0; /* blank, or no record: stream state decides, plog_read_line does it */
+    if (!sc.d || sc.anon)
+        return 0; /* blank, no record, no sender: plog_read_line does it */
     const char *d2;
     struct rec next;
     const char *rend = record_end(sc.d, sc.end, &sc.rc, &d2, &next);
@@ -762,24 +854,35 @@ void plog_prescan_match(struct plog_prescan *p, const char *line, uint64_t hash,
     }
 }
 
-int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
-                  size_t len, const struct plog_pre *pre, struct plog_event *out)
+/*
+ * A line the two steps of plog_prescan_* have seen; host names the phone
+ * when no header does. A line of one record that parses (fast) needs only
+ * what depends on the lines before it: its stream, its time, the event.
+ */
+static int read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                    size_t len, const char *host, const struct plog_pre *pre,
+                    struct plog_event *out)
 {
     if (!pre->fast)
-        return plog_read_line(r, src, lineno, line, len, NULL, out);
-    /* What plog_read_line does for a line of one record that parses. */
+        return read_slow(r, src, lineno, line, len, host, out);
     r->stats.lines++;
     r->stats.bytes += len + 1;
     r->stats.syslog_lines += pre->had_header;
-    struct plog_ref ref = {src, lineno};
-    const char *hname = pre->has_host ? line + pre->host_off : "";
-    uint32_t si = find_stream(r, src, hname, pre->has_host ? pre->host_len : 0);
+    struct plog_ref ref = plog_ref_of(src, lineno);
+    const char *hname = pre->has_host ? line + pre->host_off : host ? host : "";
+    char tag[PLOG_HOST_SZ];
+    struct who w = {hname, tag, pre->has_host ? pre->host_len : host ? strlen(host) : 0,
+                    stream_tag(pre->tag_len ? line + pre->tag_off : NULL, pre->tag_len,
+                               pre->procid_len ? line + pre->procid_off : NULL, pre->procid_len,
+                               tag, sizeof tag)};
+    uint32_t si = find_stream(r, src, w);
     if (si == PLOG_NONE)
         return 0;
     struct plog_stream *s = &r->streams[si];
     drop_pending(r, s);
     r->stats.dload_lines++;
-    struct plog_syslog sl = {hname, pre->host_len, pre->sl_usec, pre->sl_day, pre->sl_year, 0};
+    struct plog_syslog sl = {hname, w.hlen, NULL, 0, NULL, 0,
+                             pre->sl_usec, pre->sl_day, pre->sl_year, pre->sl_doy, 0};
     struct rec rc = {NULL, NULL, pre->usec, {0}};
     memcpy(rc.level, pre->level, 4);
     char level[4];
@@ -795,4 +898,21 @@ int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const ch
     pfs_dlog_fill(r->parser, &mt, line + pre->msg_off, &out->ev);
     fill(out, si, t, ref, level);
     return 1;
+}
+
+int plog_read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                  size_t len, const struct plog_pre *pre, struct plog_event *out)
+{
+    return read_pre(r, src, lineno, line, len, NULL, pre, out);
+}
+
+int plog_read_line(struct plog_reader *r, uint32_t src, uint64_t lineno, const char *line,
+                   size_t len, const char *host, struct plog_event *out)
+{
+    /* the same two steps a pipeline takes, with the reader's own parser and memo */
+    struct plog_prescan ps = {r->parser, r->memo};
+    struct plog_pre pre;
+    uint64_t h = plog_prescan_find(&ps, line, len, &pre);
+    plog_prescan_match(&ps, line, h, &pre);
+    return read_pre(r, src, lineno, line, len, host, &pre, out);
 }

@@ -11,7 +11,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "plog.h"
+#include "reader.h"
 
 #include <string.h>
 
@@ -57,12 +57,13 @@ static int num(const char *s, int n)
     return v;
 }
 
-/* "YYYY-MM-DD" at s: its day number, or -1. */
-static int64_t iso_day(const char *s)
+/* "YYYY-MM-DD" at s: its day number (and in *doy the day of its year), or -1. */
+static int64_t iso_day(const char *s, int64_t *doy)
 {
     int y = num(s, 4), mo = num(s + 5, 2), d = num(s + 8, 2);
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || s[4] != '-' || s[7] != '-')
         return -1;
+    *doy = cum_days[mo - 1] + d - 1;
     return days_civil(y, mo, d);
 }
 
@@ -109,19 +110,61 @@ static size_t take_host(const char *line, size_t len, size_t i, struct plog_sysl
     return e < len ? e + 1 : e;
 }
 
+static int tag_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' ||
+           c == '_' || c == '.' || c == '/';
+}
+
+/*
+ * RFC 3164's TAG at i: "name:" or "name[pid]:", then a blank. Returns
+ * where the text after it starts, or i when there is none (a console line
+ * "NOT 02:19:..." has no colon after its first word).
+ */
+static size_t take_tag(const char *line, size_t len, size_t i, struct plog_syslog *s)
+{
+    size_t e = i;
+    while (e < len && e - i < 48 && tag_char(line[e]))
+        e++;
+    if (e == i)
+        return i;
+    if (e < len && line[e] == '[') {
+        size_t b = e + 1;
+        while (b < len && b - e < 24 && is_digit(line[b]))
+            b++;
+        if (b == e + 1 || b >= len || line[b] != ']')
+            return i;
+        e = b + 1;
+    }
+    if (e >= len || line[e] != ':')
+        return i;
+    s->tag = line + i;
+    s->tag_len = e - i;
+    e++;
+    return e < len && line[e] == ' ' ? e + 1 : e;
+}
+
 /* RFC 5424 after "1 ": TIMESTAMP HOST APP PROCID MSGID SD [MSG] */
 static int split5424(const char *line, size_t len, size_t i, struct plog_syslog *s)
 {
     size_t e = token_end(line, len, i);
     if (e - i >= 19 && line[i + 10] == 'T') {
         s->usec = hms(line + i + 11, e - i - 11);
-        s->day = iso_day(line + i);
+        s->day = iso_day(line + i, &s->doy);
         s->year = 1;
     }
     i = e < len ? e + 1 : e;
     i = take_host(line, len, i, s);
     for (int f = 0; f < 3 && i < len; f++) { /* APP-NAME PROCID MSGID */
         e = token_end(line, len, i);
+        int nil = e == i + 1 && line[i] == '-';
+        if (f == 0 && !nil && e > i) {
+            s->tag = line + i;
+            s->tag_len = e - i;
+        } else if (f == 1 && !nil && e > i) {
+            s->procid = line + i;
+            s->procid_len = e - i;
+        }
         i = e < len ? e + 1 : e;
     }
     if (i < len && line[i] == '-') {
@@ -151,8 +194,10 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
     size_t i = 0;
     s->host = NULL;
     s->host_len = 0;
+    s->tag = s->procid = NULL;
+    s->tag_len = s->procid_len = 0;
     s->usec = -1;
-    s->day = -1;
+    s->day = s->doy = -1;
     s->year = 0;
     s->body = 0;
     if (len && line[0] == '<') {
@@ -173,17 +218,17 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
         /* "Nov  5" or "Nov 05": the day is space-padded in RFC 3164 */
         int dd = line[i + 4] == ' ' ? num(line + i + 5, 1) : num(line + i + 4, 2);
         if (dd >= 1 && dd <= 31)
-            s->day = cum_days[mon] + dd - 1;
-        i = take_host(line, len, i + 16, s);
+            s->day = s->doy = cum_days[mon] + dd - 1;
+        i = take_tag(line, len, take_host(line, len, i + 16, s), s);
     } else if (len - i >= 20 && is_digit(line[i]) && line[i + 4] == '-' &&
                line[i + 10] == 'T') {
         size_t e = token_end(line, len, i);
         s->usec = hms(line + i + 11, e - i - 11);
         if (s->usec < 0)
             return 0;
-        s->day = iso_day(line + i);
+        s->day = iso_day(line + i, &s->doy);
         s->year = 1;
-        i = take_host(line, len, e < len ? e + 1 : e, s);
+        i = take_tag(line, len, take_host(line, len, e < len ? e + 1 : e, s), s);
     } else if (i == 0) {
         return 0;
     }

@@ -16,60 +16,101 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The grammar. Seed shapes first, exactly as the phones print them. */
+/*
+ * The grammar. Seed shapes first, exactly as the phones print them. After
+ * the template, what a line of the kind means (see enum pfs_dlog_scope):
+ * which hierarchy it is about, and whether {xid} is the log's own phone,
+ * the line repeats, ties the phone's election to the hierarchy, or has
+ * the phone enter it.
+ */
 static const struct pfs_dlog_kind_info kinds[PFS_DL_KIND_COUNT] = {
-    {PFS_DL_NONE, "none", PFS_LVL_DBG, ""},
-    {PFS_DL_LISTEN, "listen", PFS_LVL_DBG, "+++ fd={fd} Listening on peer TCP port {port}"},
-    {PFS_DL_TRACE, "trace", PFS_LVL_NOT, "^.{trace}"},
-    {PFS_DL_STATE, "state", PFS_LVL_NOT, "|parent={parent}><fd[0]={fd0} fd[1]={fd1} FULL={full}"},
+    {PFS_DL_NONE, "none", PFS_LVL_DBG, "",
+     PFS_SC_PHONE, 0},
+    {PFS_DL_LISTEN, "listen", PFS_LVL_DBG, "+++ fd={fd} Listening on peer TCP port {port}",
+     PFS_SC_PHONE, PFS_DLF_REPEAT},
+    {PFS_DL_TRACE, "trace", PFS_LVL_NOT, "^.{trace}",
+     PFS_SC_PHONE, PFS_DLF_REPEAT},
+    {PFS_DL_STATE, "state", PFS_LVL_NOT, "|parent={parent}><fd[0]={fd0} fd[1]={fd1} FULL={full}",
+     PFS_SC_PHONE, 0},
     {PFS_DL_CLAIM, "claim", PFS_LVL_INF,
-     "XID{xid} TxBdcst ClaimRoot({state}): map={map} strength={strength}"},
-    {PFS_DL_TIMEOUT, "timeout", PFS_LVL_DBG, "Timeout XID{xid} hier={hier}"},
-    {PFS_DL_AD, "ad", PFS_LVL_INF, "XID{xid} TxBdcst Ad {n}: {hier}"},
-    {PFS_DL_CONFIRMED, "confirmed", PFS_LVL_NOT, "UT:Confirmed root bumping strength"},
-    {PFS_DL_HROOT, "hroot", PFS_LVL_NOT, "@@@HROOT:XID{xid} H={h} m={model} ROOT={ip} {file}"},
+     "XID{xid} TxBdcst ClaimRoot({state}): map={map} strength={strength}",
+     PFS_SC_NEARBY, PFS_DLF_SELF},
+    {PFS_DL_TIMEOUT, "timeout", PFS_LVL_DBG, "Timeout XID{xid} hier={hier}",
+     PFS_SC_NEARBY, PFS_DLF_SELF | PFS_DLF_REPEAT},
+    {PFS_DL_AD, "ad", PFS_LVL_INF, "XID{xid} TxBdcst Ad {n}: {hier}",
+     PFS_SC_NEARBY, PFS_DLF_SELF | PFS_DLF_REPEAT},
+    {PFS_DL_CONFIRMED, "confirmed", PFS_LVL_NOT, "UT:Confirmed root bumping strength",
+     PFS_SC_NEARBY, 0},
+    {PFS_DL_HROOT, "hroot", PFS_LVL_NOT, "@@@HROOT:XID{xid} H={h} m={model} ROOT={ip} {file}",
+     PFS_SC_NAMED, PFS_DLF_SELF | PFS_DLF_BINDS},
     {PFS_DL_ROOT_TFTP, "root_tftp", PFS_LVL_INF,
-     "XID{xid} Root sending TFTP XfrCmd on ROOT_WAITING TO"},
+     "XID{xid} Root sending TFTP XfrCmd on ROOT_WAITING TO",
+     PFS_SC_NEARBY, PFS_DLF_SELF},
 
-    {PFS_DL_START, "start", PFS_LVL_NOT, "+++ XID{xid} m={model} IP={ip} load={file}"},
-    {PFS_DL_HIER, "hier", PFS_LVL_NOT, "@@@HIER:XID{xid} H={h} m={model} {file}"},
+    {PFS_DL_START, "start", PFS_LVL_NOT, "+++ XID{xid} m={model} IP={ip} load={file}",
+     PFS_SC_PHONE, PFS_DLF_SELF},
+    {PFS_DL_HIER, "hier", PFS_LVL_NOT, "@@@HIER:XID{xid} H={h} m={model} {file}",
+     PFS_SC_NAMED, PFS_DLF_SELF | PFS_DLF_BINDS | PFS_DLF_ENTERS},
     {PFS_DL_RX_CLAIM, "rx_claim", PFS_LVL_DBG,
-     "XID{xid} RxBdcst ClaimRoot({state}) XID{peer} {pip} strength={strength}"},
-    {PFS_DL_YIELD, "yield", PFS_LVL_INF, "XID{xid} Yield to XID{peer} {pip} strength={strength}"},
+     "XID{xid} RxBdcst ClaimRoot({state}) XID{peer} {pip} strength={strength}",
+     PFS_SC_NEARBY, PFS_DLF_SELF | PFS_DLF_REPEAT},
+    {PFS_DL_YIELD, "yield", PFS_LVL_INF, "XID{xid} Yield to XID{peer} {pip} strength={strength}",
+     PFS_SC_NEARBY, PFS_DLF_SELF},
     {PFS_DL_PARENT, "parent", PFS_LVL_INF,
-     "XID{xid} Choose parent XID{peer} {pip} depth={depth} try={tries}"},
+     "XID{xid} Choose parent XID{peer} {pip} depth={depth} try={tries}",
+     PFS_SC_NEARBY, PFS_DLF_SELF},
     {PFS_DL_JOINED, "joined", PFS_LVL_NOT,
-     "@@@HCHILD:XID{xid} H={h} PARENT=XID{peer} {pip} index={index} depth={depth}"},
-    {PFS_DL_REFUSED, "refused", PFS_LVL_WRN, "XID{xid} Join refused by XID{peer} {pip}: {reason}"},
+     "@@@HCHILD:XID{xid} H={h} PARENT=XID{peer} {pip} index={index} depth={depth}",
+     PFS_SC_BY_H, PFS_DLF_SELF | PFS_DLF_BINDS},
+    {PFS_DL_REFUSED, "refused", PFS_LVL_WRN, "XID{xid} Join refused by XID{peer} {pip}: {reason}",
+     PFS_SC_NEARBY, PFS_DLF_SELF},
     {PFS_DL_CHILD_ADD, "child_add", PFS_LVL_INF,
-     "XID{xid} Child {index} attached XID{peer} {pip} H={h}"},
-    {PFS_DL_CHILD_NO, "child_refused", PFS_LVL_WRN, "XID{xid} Refuse XID{peer} {pip} H={h}: {reason}"},
+     "XID{xid} Child {index} attached XID{peer} {pip} H={h}",
+     PFS_SC_BY_H, PFS_DLF_SELF},
+    {PFS_DL_CHILD_NO, "child_refused", PFS_LVL_WRN, "XID{xid} Refuse XID{peer} {pip} H={h}: {reason}",
+     PFS_SC_BY_H, PFS_DLF_SELF},
     {PFS_DL_CHILD_LOST, "child_lost", PFS_LVL_WRN,
-     "XID{xid} Child {index} XID{peer} {pip} lost H={h}: {reason}"},
+     "XID{xid} Child {index} XID{peer} {pip} lost H={h}: {reason}",
+     PFS_SC_BY_H, PFS_DLF_SELF},
     {PFS_DL_PARENT_LOST, "parent_lost", PFS_LVL_WRN,
-     "XID{xid} Parent XID{peer} {pip} lost H={h}: {reason}"},
+     "XID{xid} Parent XID{peer} {pip} lost H={h}: {reason}",
+     PFS_SC_BY_H, PFS_DLF_SELF},
     {PFS_DL_XFR_TX, "xfr_tx", PFS_LVL_INF,
-     "XID{xid} TxXfrCmd XID{peer} {pip} {file} size={total} src={src}"},
+     "XID{xid} TxXfrCmd XID{peer} {pip} {file} size={total} src={src}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF},
     {PFS_DL_XFR_RX, "xfr_rx", PFS_LVL_INF,
-     "XID{xid} RxXfrCmd XID{peer} {pip} {file} size={total} src={src}"},
-    {PFS_DL_PROGRESS, "progress", PFS_LVL_DBG, "XID{xid} Xfr {file} {bytes}/{total}"},
+     "XID{xid} RxXfrCmd XID{peer} {pip} {file} size={total} src={src}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF | PFS_DLF_BINDS},
+    {PFS_DL_PROGRESS, "progress", PFS_LVL_DBG, "XID{xid} Xfr {file} {bytes}/{total}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF | PFS_DLF_REPEAT},
     {PFS_DL_RX_DONE, "rx_done", PFS_LVL_INF,
-     "XID{xid} Rx done {file} from XID{peer} {pip} bytes={bytes} secs={secs} rate={rate}KB/s"},
+     "XID{xid} Rx done {file} from XID{peer} {pip} bytes={bytes} secs={secs} rate={rate}KB/s",
+     PFS_SC_BY_FILE, PFS_DLF_SELF | PFS_DLF_BINDS},
     {PFS_DL_TX_DONE, "tx_done", PFS_LVL_INF,
      "XID{xid} Tx done {file} to XID{peer} {pip} bytes={bytes} secs={secs} rate={rate}KB/s "
-     "verdict={reason}"},
-    {PFS_DL_TFTP_RRQ, "tftp_rrq", PFS_LVL_INF, "XID{xid} TFTP RRQ {file} from {pip}:{port}"},
+     "verdict={reason}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF},
+    {PFS_DL_TFTP_RRQ, "tftp_rrq", PFS_LVL_INF, "XID{xid} TFTP RRQ {file} from {pip}:{port}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF | PFS_DLF_BINDS},
     {PFS_DL_TFTP_DONE, "tftp_done", PFS_LVL_INF,
-     "XID{xid} TFTP done {file} bytes={bytes} secs={secs} rate={rate}KB/s"},
-    {PFS_DL_TFTP_FAIL, "tftp_fail", PFS_LVL_ERR, "XID{xid} TFTP failed {file}: {reason}"},
-    {PFS_DL_HASH_OK, "hash_ok", PFS_LVL_INF, "XID{xid} Hash OK {file} sha256={sha}"},
-    {PFS_DL_HASH_BAD, "hash_bad", PFS_LVL_ERR, "XID{xid} Hash FAIL {file} sha256={sha}"},
-    {PFS_DL_FALLBACK, "fallback", PFS_LVL_WRN, "XID{xid} Fallback to TFTP {file}: {reason}"},
+     "XID{xid} TFTP done {file} bytes={bytes} secs={secs} rate={rate}KB/s",
+     PFS_SC_BY_FILE, PFS_DLF_SELF | PFS_DLF_BINDS},
+    {PFS_DL_TFTP_FAIL, "tftp_fail", PFS_LVL_ERR, "XID{xid} TFTP failed {file}: {reason}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF},
+    {PFS_DL_HASH_OK, "hash_ok", PFS_LVL_INF, "XID{xid} Hash OK {file} sha256={sha}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF},
+    {PFS_DL_HASH_BAD, "hash_bad", PFS_LVL_ERR, "XID{xid} Hash FAIL {file} sha256={sha}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF},
+    {PFS_DL_FALLBACK, "fallback", PFS_LVL_WRN, "XID{xid} Fallback to TFTP {file}: {reason}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF | PFS_DLF_BINDS},
     {PFS_DL_FILE_DONE, "file_done", PFS_LVL_NOT,
-     "@@@HDONE:XID{xid} H={h} {file} src={src} secs={secs}"},
-    {PFS_DL_LEAVE, "leave", PFS_LVL_INF, "XID{xid} Leave H={h}: {reason}"},
+     "@@@HDONE:XID{xid} H={h} {file} src={src} secs={secs}",
+     PFS_SC_BY_H_FILE, PFS_DLF_SELF | PFS_DLF_BINDS},
+    {PFS_DL_LEAVE, "leave", PFS_LVL_INF, "XID{xid} Leave H={h}: {reason}",
+     PFS_SC_BY_H, PFS_DLF_SELF},
     {PFS_DL_DROP, "drop", PFS_LVL_WRN,
-     "XID{xid} Dropped {n} malformed datagrams, last from {pip}: {reason}"},
+     "XID{xid} Dropped {n} malformed datagrams, last from {pip}: {reason}",
+     PFS_SC_PHONE, PFS_DLF_SELF | PFS_DLF_REPEAT},
 };
 
 /* How a {field} is written and read. */
@@ -97,6 +138,29 @@ static const struct field fields[] = {
 #define MAX_GROUPS PFS_DL_MAX_FIELDS
 
 static const char *level_names[] = {"DBG", "NOT", "INF", "WRN", "ERR"};
+
+/* The words of enum pfs_dlog_word, as written; "OK" is read as "ok" too. */
+static const char *const word_names[] = {
+    [PFS_W_OTHER] = "", [PFS_W_TENT] = "tent", [PFS_W_CONF] = "conf", [PFS_W_OK] = "ok",
+    [PFS_W_TFTP] = "tftp", [PFS_W_PEER] = "peer", [PFS_W_FULL] = "FULL",
+};
+
+enum pfs_dlog_word pfs_dlog_word(const char *s)
+{
+    if (!s[0])
+        return PFS_W_OTHER;
+    for (size_t w = PFS_W_OTHER + 1; w < sizeof word_names / sizeof word_names[0]; w++)
+        if (strcmp(s, word_names[w]) == 0)
+            return (enum pfs_dlog_word)w;
+    return strcmp(s, "OK") == 0 ? PFS_W_OK : PFS_W_OTHER;
+}
+
+const char *pfs_dlog_word_name(enum pfs_dlog_word w)
+{
+    if ((unsigned)w >= sizeof word_names / sizeof word_names[0])
+        return "";
+    return word_names[w];
+}
 
 const struct pfs_dlog_kind_info *pfs_dlog_info(enum pfs_dlog_kind kind)
 {
@@ -241,14 +305,6 @@ int pfs_dlog_line(char *out, size_t cap, int64_t usec_of_day, const struct pfs_d
     return m < 0 ? -1 : n + m;
 }
 
-static int two_digits(const char *s, int max)
-{
-    if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
-        return -1;
-    int v = (s[0] - '0') * 10 + (s[1] - '0');
-    return v <= max ? v : -1;
-}
-
 int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
 {
     /* "LVL " or "NF " (a clipped INF), then "HH:MM:SS.uuuuuu " */
@@ -259,17 +315,9 @@ int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
         return 0;
     const char *t = line + lv + 1;
     size_t rest = len - lv - 1;
-    if (rest < 16 || t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
+    int64_t usec = rest >= 16 ? pfs_dlog_time(t) : -1;
+    if (usec < 0)
         return 0;
-    int hh = two_digits(t, 23), mm = two_digits(t + 3, 59), ss = two_digits(t + 6, 59);
-    if (hh < 0 || mm < 0 || ss < 0)
-        return 0;
-    long us = 0;
-    for (int i = 9; i < 15; i++) {
-        if (!isdigit((unsigned char)t[i]))
-            return 0;
-        us = us * 10 + (t[i] - '0');
-    }
     const char *c = t + 16, *end = line + len;
     const char *ce = c;
     while (ce < end && (isalnum((unsigned char)*ce) || *ce == '_' || *ce == '.' || *ce == '-'))
@@ -278,7 +326,7 @@ int pfs_dlog_split(const char *line, size_t len, struct pfs_dlog_prefix *p)
         return 0;
     memcpy(p->level, line, lv);
     p->level[lv] = '\0';
-    p->usec = ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+    p->usec = usec;
     p->comp = c;
     p->comp_len = (size_t)(ce - c);
     p->msg = ce + 1 < end && ce[1] == ' ' ? ce + 2 : ce + 1;
@@ -555,6 +603,8 @@ static void store(struct pfs_dlog_ev *ev, const struct field *f, const char *s, 
     case F_IP: *(uint32_t *)(void *)base = ipv4(s, n); break;
     case F_STR: {
         size_t k = n < f->size - 1 ? n : f->size - 1;
+        if (n == 1 && s[0] == '-')
+            k = 0; /* the writer's mark for an empty word */
         memcpy(base, s, k);
         base[k] = '\0';
         break;

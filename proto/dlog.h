@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum pfs_dlog_kind {
     PFS_DL_NONE = 0,     /* not a known DLoad shape */
@@ -91,13 +92,54 @@ struct pfs_dlog_ev {
     char sha[PFS_DL_SHA_SZ];        /* {sha}: 64 hex digits */
 };
 
+/*
+ * What a kind's line says about the hierarchies, for a reader that
+ * rebuilds them (pfslog): which hierarchy the line is about.
+ */
+enum pfs_dlog_scope {
+    PFS_SC_PHONE,       /* the phone itself, no hierarchy (identity, traces) */
+    PFS_SC_NEARBY,      /* names none: the one the phone's nearby lines name */
+    PFS_SC_NAMED,       /* names H, model and file: a hierarchy begins or is named */
+    PFS_SC_BY_H,        /* names it by H alone */
+    PFS_SC_BY_H_FILE,   /* by H when known, else by H and file */
+    PFS_SC_BY_FILE,     /* by file (and the phone's model) */
+};
+
+/* Flags of a kind (struct pfs_dlog_kind_info.flags). */
+enum {
+    PFS_DLF_SELF = 1u << 0,    /* {xid} is the phone whose log this is */
+    PFS_DLF_REPEAT = 1u << 1,  /* printed over and over: count it, do not keep it */
+    PFS_DLF_BINDS = 1u << 2,   /* ties the phone's election so far to this hierarchy */
+    PFS_DLF_ENTERS = 1u << 3,  /* the phone enters the hierarchy (again: a new upgrade) */
+};
+
 /* One row of the grammar table. */
 struct pfs_dlog_kind_info {
     enum pfs_dlog_kind kind;
     const char *name;               /* "claim", "hroot": JSON and docs */
     enum pfs_dlog_level level;      /* level the endpoint prints it at */
     const char *tmpl;               /* template with {field} placeholders */
+    enum pfs_dlog_scope scope;      /* which hierarchy the line is about */
+    unsigned flags;                 /* PFS_DLF_* */
 };
+
+/*
+ * The words with a meaning of their own in string fields: {state} of a
+ * claim, {reason} of tx_done (its verdict), {src} of xfr and file_done.
+ * The writer prints pfs_dlog_word_name(w); a reader switches on
+ * pfs_dlog_word(s) rather than comparing text.
+ */
+enum pfs_dlog_word {
+    PFS_W_OTHER = 0,    /* any other word */
+    PFS_W_TENT,         /* "tent": a tentative root claim */
+    PFS_W_CONF,         /* "conf": a confirmed root claim */
+    PFS_W_OK,           /* "ok" (also "OK"): a transfer's verdict */
+    PFS_W_TFTP,         /* "tftp": the file came from the TFTP server */
+    PFS_W_PEER,         /* "peer": the file came from a parent */
+    PFS_W_FULL,         /* "FULL": a parent with no room for a child */
+};
+enum pfs_dlog_word pfs_dlog_word(const char *s);
+const char *pfs_dlog_word_name(enum pfs_dlog_word w); /* "" for PFS_W_OTHER */
 
 /* The table, indexed by kind (row 0 is PFS_DL_NONE). */
 const struct pfs_dlog_kind_info *pfs_dlog_info(enum pfs_dlog_kind kind);
@@ -128,6 +170,44 @@ struct pfs_dlog_prefix {
 };
 
 /*
+ * pfs_dlog_time - "HH:MM:SS.uuuuuu " (16 bytes, the blank included) at t:
+ * microseconds of the day, or -1. t must have 16 readable bytes. Inline:
+ * readers call it on every line. No ctype, the digits checked together.
+ */
+static inline unsigned pfs_dlog_digit_(const char *t, int i)
+{
+    return (unsigned)(unsigned char)t[i] - '0'; /* more than 9: no digit */
+}
+
+static inline int64_t pfs_dlog_time(const char *t)
+{
+    if (t[2] != ':' || t[5] != ':' || t[8] != '.' || t[15] != ' ')
+        return -1;
+    unsigned h1 = pfs_dlog_digit_(t, 0), h0 = pfs_dlog_digit_(t, 1);
+    unsigned m1 = pfs_dlog_digit_(t, 3), m0 = pfs_dlog_digit_(t, 4);
+    unsigned s1 = pfs_dlog_digit_(t, 6), s0 = pfs_dlog_digit_(t, 7);
+    unsigned u5 = pfs_dlog_digit_(t, 9), u4 = pfs_dlog_digit_(t, 10), u3 = pfs_dlog_digit_(t, 11);
+    unsigned u2 = pfs_dlog_digit_(t, 12), u1 = pfs_dlog_digit_(t, 13), u0 = pfs_dlog_digit_(t, 14);
+    int bad = (h1 > 9) | (h0 > 9) | (m1 > 9) | (m0 > 9) | (s1 > 9) | (s0 > 9) | (u5 > 9) |
+              (u4 > 9) | (u3 > 9) | (u2 > 9) | (u1 > 9) | (u0 > 9);
+    unsigned hh = h1 * 10 + h0, mm = m1 * 10 + m0, ss = s1 * 10 + s0;
+    if (bad || hh > 23 || mm > 59 || ss > 59)
+        return -1;
+    int64_t us = ((((u5 * 10 + u4) * 10 + u3) * 10 + u2) * 10 + u1) * 10 + u0;
+    return ((int64_t)hh * 3600 + mm * 60 + ss) * 1000000LL + us;
+}
+/* s[0..n) is a level as lines carry it: DBG NOT INF WRN ERR, or NF (a clipped INF). */
+static inline int pfs_dlog_is_level(const char *s, size_t n)
+{
+    if (n == 2)
+        return s[0] == 'N' && s[1] == 'F';
+    if (n != 3)
+        return 0;
+    return !memcmp(s, "DBG", 3) || !memcmp(s, "NOT", 3) || !memcmp(s, "INF", 3) ||
+           !memcmp(s, "WRN", 3) || !memcmp(s, "ERR", 3);
+}
+
+/*
  * pfs_dlog_split - read "LVL HH:MM:SS.uuuuuu Comp: " at the start of line.
  * Returns 1 and fills *p, or 0 when the line does not start that way.
  */
@@ -144,7 +224,8 @@ void pfs_dlog_parser_free(struct pfs_dlog_parser *p);
  * pfs_dlog_parse - match the text after "DLoad: " (no newline) against the
  * kinds. Fills *ev and returns its kind, or PFS_DL_NONE. Does not allocate.
  * Fields the kind does not name are zero; string fields hold a NUL-ended
- * word (an empty one when not named), the bytes after the NUL unspecified.
+ * word (an empty one when not named, or written as "-", the writer's mark
+ * for an empty word), the bytes after the NUL unspecified.
  */
 enum pfs_dlog_kind pfs_dlog_parse(struct pfs_dlog_parser *p, const char *msg,
                                   size_t len, struct pfs_dlog_ev *ev);

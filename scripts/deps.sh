@@ -10,6 +10,9 @@ PKGS=(
   tftpd-hpa tftp-hpa iproute2 util-linux procps python3
   tshark wireshark-dev libwireshark-dev graphviz
   hyperfine tcpreplay
+  rsyslog  # pfslog's tests read a real rsyslogd's file of header-less datagrams
+  tmux     # pfslog's --listen test draws its live view on an 80x40 terminal
+  libgraphviz-dev chromium  # pfslog --html lays trees out with libgvc; its test loads the page headless
   tcpdump               # bench/pfsdump_bench.sh: pfsdump against tcpdump -r
 )
 

@@ -7,8 +7,12 @@
 # TFTP fetch; at most 2 children per node; every parent chain reaches the
 # root without a cycle; parent and children lists agree both ways; every
 # endpoint verified every file; the files on disk match the .loads; no stray
-# files in the download folders. --relaxed drops "one root, one TFTP fetch"
-# (faults may force fallbacks) but keeps every structural check. --killed
+# files in the download folders; summary.json's per-file roots, TFTP fetches
+# and fallbacks (with their reasons) agree with the endpoints' summaries, its
+# verdict lists no problem and no warning, and the capture (if any) dropped
+# no packet. --relaxed drops "one root, one TFTP fetch", the empty verdict
+# and the capture (faults may force fallbacks) but keeps every structural
+# check and the per-file facts. --killed
 # names an endpoint killed on purpose: it is left out of the checks.
 # --expect-rrqs also wants the capture to hold exactly one RRQ per file.
 #
@@ -78,6 +82,7 @@ class Checker:
         for name, (size, sha) in load.items():
             self.check_tree(name, size, sha, sums)
         self.check_disk(lab, load)
+        self.check_report(lab, sums)
         if self.expect_rrqs:
             self.check_rrqs(lab, load)
         return not self.failures
@@ -180,6 +185,33 @@ class Checker:
                                 f"{path}: content differs from the .loads")
             extra = sorted(present - set(load))
             self.expect(not extra, f"{d}: stray files {extra}")
+
+    def check_report(self, lab, sums):
+        """pfslab's per-file facts agree with the endpoints' own summaries;
+        strict: its verdict has nothing to report and the capture lost nothing."""
+        for f in lab["files"]:
+            nodes = self.nodes_of(f["name"], sums)
+            roots = sorted(x for x, n in nodes.items() if n.get("source") == "tftp" and
+                           not n.get("parent") and not n.get("fallback"))
+            fetchers = sorted(x for x, n in nodes.items() if n.get("source") == "tftp")
+            falls = [{"xid": x, "reason": nodes[x]["fallback"]} for x in sorted(nodes)
+                     if nodes[x].get("fallback")]
+            self.expect(f.get("roots") == roots, f"{f['name']}: summary.json roots "
+                        f"{f.get('roots')}, the endpoints say {roots}")
+            self.expect(f.get("tftp_fetchers") == fetchers and f.get("tftp_fetches") ==
+                        len(fetchers), f"{f['name']}: summary.json TFTP fetches "
+                        f"{f.get('tftp_fetchers')}, the endpoints say {fetchers}")
+            self.expect(f.get("fallbacks") == falls, f"{f['name']}: summary.json fallbacks "
+                        f"{f.get('fallbacks')}, the endpoints say {falls}")
+        if self.relaxed:
+            return
+        self.expect(lab.get("ok") is True and lab.get("problems") == [] and
+                    lab.get("warnings") == [], f"summary.json verdict: ok {lab.get('ok')}, "
+                    f"problems {lab.get('problems')}, warnings {lab.get('warnings')}")
+        if lab["lab"].get("pcap"):
+            cap = lab["lab"].get("capture")
+            self.expect(cap is not None and cap.get("dropped") == 0,
+                        f"the capture lost no packet (dumpcap: {cap})")
 
     def check_rrqs(self, lab, load):
         if not self.expect(lab["lab"].get("pcap"), "no capture was made (--pcap)"):

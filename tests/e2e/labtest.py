@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # labtest.py - the end-to-end scenarios behind the e2e_* ctest cases.
 #
-#   labtest.py lab --phones N --port P [--tftp-addr A]   a clean upgrade, strict checks
+#   labtest.py lab --phones N --port P [--tftp-addr A]   a clean upgrade, pfslab --strict
+#                                                        and strict checks
 #   labtest.py kill-parent --port P                      a parent dies mid-transfer
 #   labtest.py no-tftp --port P                          the TFTP server is absent
 #   labtest.py push --port P                             a stranger pushes a file
@@ -160,10 +161,11 @@ def loads_name():
 def scenario_lab(a):
     with Scenario(f"lab{a.phones}") as s:
         out = os.path.join(s.tmp, "lab")
-        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr, ["--size-mb", "2"]))
+        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr, ["--size-mb", "2",
+                                                                     "--strict"]))
         rc = p.wait(timeout=SAFETY)
         try:
-            expect(rc == 0, f"pfslab --phones {a.phones} exits 0 (got {rc})")
+            expect(rc == 0, f"pfslab --phones {a.phones} --strict exits 0 (got {rc})")
             run_checks(out, expect_rrqs=os.geteuid() == 0)
         except Failure:
             show_failure_context(out)

@@ -160,6 +160,118 @@ def timeline(a):
           "--xid keeps the events naming that phone")
 
 
+def doc_codes(a):
+    # Every diagnostic code the source can emit is in docs/pfslog-json.md's table.
+    with open(os.path.join(a.src, "logparse/diag.c"), encoding="utf-8") as f:
+        src = f.read()
+    # a code is a quoted lower-case word with a dash where a diag() call takes it
+    emitted = set(re.findall(r'"([a-z]+(?:-[a-z]+)+)"', src))
+    with open(os.path.join(a.src, "docs/pfslog-json.md"), encoding="utf-8") as f:
+        doc = f.read()
+    listed = set(re.findall(r"^\| `([a-z-]+)` \| (?:error|warning|info)", doc, re.M))
+    check(len(emitted) > 10 and emitted <= listed,
+          f"docs/pfslog-json.md lists every diagnostic code (missing: {sorted(emitted - listed)})")
+
+
+def filters(a):
+    rc, out, _ = run(a, ["--model", "CP-7941G", "samples/seed-root.log"])
+    check(rc == 0 and out.startswith("no hierarchy matches the filter"),
+          "a filter that matches nothing says so, not 'no PFS hierarchy found'")
+    rc, out, _ = run(a, ["--model", "CP-7941G", "/dev/null"])
+    check(out.startswith("no PFS hierarchy found"), "no hierarchy at all, filter or not, says that")
+    rc, out, _ = run(a, ["--timeline", "samples/seed-root.log"])
+    lines = out.splitlines()
+    check(lines and all(ln.split()[1] == "XID080027F8" for ln in lines),
+          "--timeline names the phone on every line of its own log, traces and state dumps too")
+    rc, out, _ = run(a, ["--timeline", "--xid", "B4600005"] +
+                     ["samples/lab7/logs/B4600005.log", "samples/lab7/logs/B4600007.log"])
+    kinds = {ln.split()[2] for ln in out.splitlines()}
+    check({"trace", "state", "listen"} <= kinds,
+          "--timeline --xid keeps the phone's lines that name no XID (trace, state, listen)")
+    rc, out, _ = run(a, ["--timeline", "--file", "jar*"] +
+                     ["samples/lab7/logs/B4600005.log"])
+    check(out and "state" in {ln.split()[2] for ln in out.splitlines()} and "cnu4" not in out,
+          "--timeline --file keeps the hierarchy's state dumps and traces, not another file's lines")
+
+
+def width(a):
+    # A 15-phone report (two labs' logs) fits 80 columns; COLUMNS widens it.
+    logs = ["samples/lab7/logs/B46000%02d.log" % i for i in range(2, 9)]
+    logs += ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    logs += ["samples/seed-root.log"]
+    rc, out, _ = run(a, logs, env={"COLUMNS": ""})
+    wide = [ln for ln in out.splitlines() if len(ln) > 80]
+    check(out and not wide, f"the text report fits 80 columns ({len(wide)} lines wider)")
+    rc, out120, _ = run(a, logs, env={"COLUMNS": "120"})
+    check(max(len(ln) for ln in out120.splitlines()) <= 120 and
+          len(out120.splitlines()) < len(out.splitlines()), "COLUMNS=120: wider lines, fewer of them")
+
+
+def dot_svg(a):
+    # --dot through Graphviz: one valid SVG document, problems and rates in it.
+    import xml.etree.ElementTree as ET
+    logs = ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    rc, out, _ = run(a, ["--dot"] + logs)
+    p = subprocess.run(["dot", "-Tsvg"], input=out.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, check=False, timeout=120)
+    svg = p.stdout.decode()
+    try:
+        root = ET.fromstring(svg[svg.index("<svg"):])
+        valid = root.tag.endswith("svg")
+    except ValueError:
+        valid = False
+    check(p.returncode == 0 and svg.count("<svg") == 1 and valid,
+          "pfslog --dot | dot -Tsvg is one valid SVG document")
+    check(svg.count("<g id=\"clust") == 6, "one cluster per hierarchy (6)")
+    for what in ("STRANDED", "LOST ITS PARENT", "ONE OF SEVERAL ROOTS", "KB/s"):
+        check(what in svg, f"the picture shows {what}")
+
+
+def dates(a, tmp):
+    # Header dates date the lines: RFC 5424 a full date, RFC 3164 month and day.
+    path = os.path.join(tmp, "dated.log")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("<190>1 2026-12-01T23:59:59.900000Z relay phone7 - - - NOT 00:00:01.000000 DLoad: "
+                "+++ XIDB4600009 m=CP-7961G IP=127.0.0.9 load=x.loads\n"
+                "<190>1 2026-12-02T00:00:02Z relay phone7 - - - NOT 00:00:02.000000 DLoad: "
+                "@@@HIER:XIDB4600009 H=12D64798 m=CP-7961G /dnld/jar.sbn\n"
+                "<190>Dec  2 10:00:00 relay phone8: NOT 10:00:00.000000 DLoad: "
+                "@@@HIER:XIDB460000A H=12D64798 m=CP-7961G /dnld/jar.sbn\n"
+                "<190>Dec  3 10:00:00 relay phone8: NOT 10:00:00.000000 DLoad: "
+                "XIDB460000A Leave H=12D64798: done\n")
+    rc, out, _ = run(a, ["--timeline", path])
+    ls = out.splitlines()
+    check(len(ls) == 4 and ls[0].startswith("2026-12-02 00:00:01.000000 XIDB4600009") and
+          "+1d" not in out, "a header's date dates the first line too: no +1d, the date itself")
+    check(ls[2].startswith("2026-12-02 10:00:00") and ls[3].startswith("2026-12-03 10:00:00"),
+          "RFC 3164 month and day, the year from the RFC 5424 lines")
+    rc, out, _ = run(a, ["--timeline", "--json", path])
+    objs = [json.loads(x) for x in out.splitlines()]
+    check(objs and objs[0]["at"] == "2026-12-02T00:00:01.000000", "JSON: absolute times (at)")
+    rc, out, _ = run(a, ["--timeline", "--since", "2026-12-02 00:00:02", "--until", "2026-12-03", path])
+    check(len(out.splitlines()) == 2, "--since and --until keep the window")
+    rc, out, _ = run(a, ["--since", "2026-12-04", path])
+    check(out.startswith("no PFS hierarchy found"), "a window with nothing in it")
+    rc, out, err = run(a, ["--since", "yesterday", path])
+    check(rc == 2 and err.startswith("pfslog: --since yesterday: "), "a bad --since: exit 2")
+    rc, out, _ = run(a, ["--timeline", "--since", "02:19:23", "samples/seed-root.log"])
+    check(out and all(ln >= "02:19:23" for ln in out.splitlines()),
+          "--since HH:MM:SS on a console log without dates: its first day's clock")
+
+
+def xid_story(a):
+    logs = ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    rc, out, _ = run(a, ["--xid", "B4600003"] + logs)
+    check("NODE " not in out and out.count("path to the root: XIDB4600003") == 6,
+          "--xid tells the phone's story per file, not every full tree")
+    check("XIDB4600003 <- XIDB4600004 <- XIDB4600008 <- XIDB4600005 (root)" in " ".join(out.split()),
+          "its path to the root")
+    check("parents: XIDB4600007 lost XIDB4600007 XIDB4600004" in out, "its parent history")
+    check("refused XIDB4600005: FULL (B4600003.log.gz:73)" in out,
+          "each refusal with the reason and the log line")
+    check(all(len(ln) <= 80 for ln in out.splitlines()), "the story fits 80 columns")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pfslog", required=True)
@@ -168,6 +280,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="pfslog-cli-")
     try:
         exit_codes(a, tmp)
+        doc_codes(a)
+        filters(a)
+        width(a)
+        dot_svg(a)
+        dates(a, tmp)
+        xid_story(a)
         verbose(a)
         stdin(a, tmp)
         colour(a)

@@ -21,7 +21,7 @@
 
 #include "input.h"
 #include "json_check.h"
-#include "plog.h"
+#include "report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -57,7 +57,7 @@ static void on_event(void *ctx, const struct plog_event *e)
 {
     struct run *run = ctx;
     plog_model_apply(&run->m, e, &run->r);
-    plog_timeline_line(run->sink, &run->r, e, e->ref.line & 1);
+    plog_timeline_line(run->sink, &run->r, &run->m, e, run->m.last_phone, e->ref.line & 1);
 }
 
 static void feed_lines(struct run *run, const char *p, size_t n, int flags)
@@ -117,7 +117,7 @@ static void reports(struct run *run, int flags)
         f.xid = 0x080027F8u;
         f.has_xid = 1;
     }
-    struct plog_out_opts o = {1, 1, 1};
+    struct plog_out_opts o = {1, 1, 1, 80};
     plog_report_text(run->sink, &run->m, &run->r, &f, &o);
     plog_report_dot(run->sink, &run->m, &f);
     size_t l1, l2;

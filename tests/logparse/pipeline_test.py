@@ -68,7 +68,8 @@ def messy(src, path, seed):
 
 def run(pfslog, args):
     p = subprocess.run([pfslog] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       env=dict(os.environ, NO_COLOR="1"), timeout=600, check=False)
+                       # wide: "1 input" and "9 inputs" must not wrap the last line apart
+                       env=dict(os.environ, NO_COLOR="1", COLUMNS="1000"), timeout=600, check=False)
     return p.returncode, p.stdout, p.stderr
 
 

@@ -163,8 +163,15 @@ static void test_healthy_tree(void **state)
     assert_non_null(strstr(js, "\"root\":\"0A000002\""));
     free(js);
     char *dot = tl_dot(t);
-    assert_non_null(strstr(dot, "\"0A000003\" -> \"0A000005\";"));
-    assert_non_null(strstr(dot, "\"tftp\" -> \"0A000002\""));
+    /* one digraph, ids by hierarchy and phone index, the parent's rate on the edge */
+    char want[80];
+    uint32_t p2 = plog_map_get(&t->m.by_xid, 0x0A000002u), p3 = plog_map_get(&t->m.by_xid, 0x0A000003u),
+             p5 = plog_map_get(&t->m.by_xid, 0x0A000005u);
+    assert_int_equal(strncmp(dot, "digraph pfs {", 13), 0);
+    snprintf(want, sizeof want, "\"h0_p%u\" -> \"h0_p%u\" [label=\"", (unsigned)p3, (unsigned)p5);
+    assert_non_null(strstr(dot, want));
+    snprintf(want, sizeof want, "\"h0_tftp\" -> \"h0_p%u\"", (unsigned)p2);
+    assert_non_null(strstr(dot, want));
     free(dot);
     char *txt = tl_text_report(t);
     assert_non_null(strstr(txt, "\u2514\u2500XID0A000005"));

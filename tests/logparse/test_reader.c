@@ -317,12 +317,17 @@ static void test_rfc5424_headers(void **state)
     struct tl *t = tl_new();
     tl_text(t, "<190>1 2024-11-26T02:19:23.411925Z 10.106.117.68 pfsd 12 - - INF 02:19:23.411925 DLoad: XID080027F8 TxBdcst Ad 1: ClaimRoot(tent)\n"
                "<190>1 2024-11-26T02:19:23.5Z phone7 DLoad - ID47 [ex@32473 a=\"b\\]c\"][x@1 y=\"z\"] \xEF\xBB\xBFNOT 02:19:23.500000 DLoad: ^.idl_child.c-openUDPPort\n"
-               "2024-11-26T02:19:24+01:00 phone7 NOT 02:19:24.000000 DLoad: UT:Confirmed root bumping strength\n");
-    assert_int_equal(t->nev, 3);
-    assert_int_equal(t->r.stats.syslog_lines, 3);
+               "2024-11-26T02:19:24+01:00 phone7 NOT 02:19:24.000000 DLoad: UT:Confirmed root bumping strength\n"
+               "<190>1 2024-11-26T02:19:25Z phone7 DLoad - ID47 - NOT 02:19:25.000000 DLoad: ^.a-b\n");
+    assert_int_equal(t->nev, 4);
+    assert_int_equal(t->r.stats.syslog_lines, 4);
     assert_string_equal(t->r.streams[t->ev[0].stream].host, "10.106.117.68");
+    assert_string_equal(t->r.streams[t->ev[0].stream].tag, "pfsd[12]");
     assert_string_equal(t->r.streams[t->ev[1].stream].host, "phone7");
-    assert_int_equal(t->ev[1].stream, t->ev[2].stream);
+    assert_string_equal(t->r.streams[t->ev[1].stream].tag, "DLoad");
+    /* the APP-NAME (and PROCID) is part of who sent it: a host and a tag are one stream */
+    assert_int_equal(t->ev[1].stream, t->ev[3].stream);
+    assert_int_equal(t->ev[1].stream == t->ev[2].stream, 0);
     assert_int_equal(t->ev[1].ev.kind, PFS_DL_TRACE);
     assert_int_equal(t->ev[2].t, tl_tod(2, 19, 24, 0));
     tl_free(t);

@@ -173,7 +173,7 @@ static char *report(const struct tl *t, enum rep which)
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
     struct plog_filter none = {0};
-    struct plog_out_opts o = {0, 1, 1};
+    struct plog_out_opts o = {0, 1, 1, 80};
     switch (which) {
     case R_JSON: plog_report_json(f, &t->m, &t->r, &none); break;
     case R_TEXT: plog_report_text(f, &t->m, &t->r, &none, &o); break;

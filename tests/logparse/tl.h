@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "json_check.h"
-#include "plog.h"
+#include "report.h"
 
 #define TL_EV_MAX 256
 #define TL_UNPLACED_MAX 64

@@ -217,6 +217,43 @@ static void test_awkward_values_parse_back(void **state)
                               "secs=999999999999999.000 rate=999999999999999.0KB/s");
 }
 
+/* Each row's meaning agrees with its template: a scope names the fields it finds the hierarchy by. */
+static void test_table_meanings(void **state)
+{
+    (void)state;
+    for (int k = PFS_DL_NONE + 1; k < PFS_DL_KIND_COUNT; k++) {
+        const struct pfs_dlog_kind_info *i = pfs_dlog_info((enum pfs_dlog_kind)k);
+        if ((i->flags & PFS_DLF_SELF) && !names_field(i->tmpl, "xid"))
+            fail_msg("kind %s: names its own phone but has no {xid}", i->name);
+        switch (i->scope) {
+        case PFS_SC_NAMED:
+            assert_true(names_field(i->tmpl, "h") && names_field(i->tmpl, "model") &&
+                        names_field(i->tmpl, "file"));
+            break;
+        case PFS_SC_BY_H: assert_true(names_field(i->tmpl, "h")); break;
+        case PFS_SC_BY_H_FILE:
+            assert_true(names_field(i->tmpl, "h") && names_field(i->tmpl, "file"));
+            break;
+        case PFS_SC_BY_FILE: assert_true(names_field(i->tmpl, "file")); break;
+        case PFS_SC_PHONE:
+        case PFS_SC_NEARBY: break;
+        }
+        /* a line that ties or enters a hierarchy names it */
+        if (i->flags & (PFS_DLF_BINDS | PFS_DLF_ENTERS))
+            assert_true(i->scope != PFS_SC_PHONE && i->scope != PFS_SC_NEARBY);
+    }
+    for (int w = PFS_W_OTHER + 1; w <= PFS_W_FULL; w++)
+        assert_int_equal(pfs_dlog_word(pfs_dlog_word_name((enum pfs_dlog_word)w)), w);
+    assert_int_equal(pfs_dlog_word("OK"), PFS_W_OK);
+    assert_int_equal(pfs_dlog_word("okay"), PFS_W_OTHER);
+    assert_int_equal(pfs_dlog_word(""), PFS_W_OTHER);
+    /* "-" is how the writer prints an empty word: it reads back empty */
+    struct pfs_dlog_ev ev;
+    assert_int_equal(pfs_dlog_parse(parser, "@@@HIER:XID080027F8 H=36685558 m=- /dnld/a.sbn", 46, &ev),
+                     PFS_DL_HIER);
+    assert_string_equal(ev.model, "");
+}
+
 static void test_table_shape(void **state)
 {
     (void)state;
@@ -609,7 +646,8 @@ static void test_doc_lists_every_kind(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_table_shape),       cmocka_unit_test(test_every_kind_roundtrip),
+        cmocka_unit_test(test_table_shape),
+        cmocka_unit_test(test_table_meanings),       cmocka_unit_test(test_every_kind_roundtrip),
         cmocka_unit_test(test_awkward_values_parse_back),
         cmocka_unit_test(test_seed_lines),        cmocka_unit_test(test_seed_fields),
         cmocka_unit_test(test_seed_messy),        cmocka_unit_test(test_seed_files),

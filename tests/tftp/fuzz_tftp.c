@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "loads.h"
-#include "tftp_client.h"
+#include "tftp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -139,7 +139,7 @@ static struct script *begin(unsigned blksize, uint64_t max_size, unsigned timeou
 {
     struct script *s = calloc(1, sizeof *s);
     struct tftp_req rq;
-    char err[TFTP_ERR_LEN];
+    struct tftp_error err;
     uint8_t buf[600];
     size_t n;
     assert_non_null(s);
@@ -155,7 +155,7 @@ static struct script *begin(unsigned blksize, uint64_t max_size, unsigned timeou
     rq.max_size = max_size;
     rq.sink = sink;
     rq.sink_arg = s;
-    s->x = tftp_start(&rq, err, sizeof err);
+    s->x = tftp_start(&rq, &err);
     assert_non_null(s->x);
     n = peer_recv(s->srv, buf, sizeof buf, &s->client);
     assert_true(n > 2);
@@ -171,13 +171,17 @@ static void end(struct script *s)
     free(s);
 }
 
-static void want_error(struct script *s, const char *fmt_after_tag)
+static void want_error(struct script *s, enum tftp_err code, const char *detail)
 {
-    char want[TFTP_ERR_LEN];
-    snprintf(want, sizeof want, "tftp 127.0.0.1:%u: %s", s->srv_port, fmt_after_tag);
+    const struct tftp_error *e = tftp_error(s->x);
+    char want[TFTP_ERR_LEN], got[TFTP_ERR_LEN];
+    snprintf(want, sizeof want, "tftp 127.0.0.1:%u: %s", s->srv_port, detail);
     assert_int_equal(tftp_state(s->x), TFTP_FAILED);
-    assert_string_equal(tftp_error(s->x), want);
-    assert_int_equal(tftp_deadline(s->x), -1);
+    assert_int_equal(e->code, code);
+    assert_int_equal(e->server_ip, INADDR_LOOPBACK);
+    assert_int_equal(e->server_port, s->srv_port);
+    assert_string_equal(e->detail, detail);
+    assert_string_equal(tftp_error_str(e, got, sizeof got), want);
     assert_int_equal(tftp_timeout_ms(s->x), -1);
 }
 
@@ -280,7 +284,7 @@ static void test_oack_larger_blksize_refused(void **state)
     peer_send(s->tid, &s->client, oack, sizeof oack);
     pump(s);
     expect_error(s->tid, TFTP_E_OPTION);
-    want_error(s, "server offers blksize 2048, asked 1024");
+    want_error(s, TFTP_ERR_OPTION, "server offers blksize 2048, asked 1024");
     end(s);
 }
 
@@ -292,7 +296,7 @@ static void test_oack_blksize_not_asked(void **state)
     peer_send(s->tid, &s->client, oack, sizeof oack);
     pump(s);
     expect_error(s->tid, TFTP_E_OPTION);
-    want_error(s, "server offers blksize 512, asked 0");
+    want_error(s, TFTP_ERR_OPTION, "server offers blksize 512, asked 0");
     end(s);
 }
 
@@ -377,7 +381,7 @@ static void test_retransmit_on_timeout(void **state)
     expire(s);
     expect_ack(s->tid, 1);
     expire(s);                                 /* third try used up */
-    want_error(s, "no DATA after block 1 (512 bytes), 3 tries");
+    want_error(s, TFTP_ERR_TIMEOUT, "no DATA after block 1 (512 bytes), 3 tries");
     tftp_stats(s->x, &st);
     assert_int_equal(st.retransmits, 3);
     end(s);
@@ -391,7 +395,7 @@ static void test_no_answer(void **state)
     expire(s);
     assert_int_equal(tftp_state(s->x), TFTP_RRQ_SENT);
     expire(s);
-    want_error(s, "no answer after 3 tries");
+    want_error(s, TFTP_ERR_TIMEOUT, "no answer after 3 tries");
     end(s);
 }
 
@@ -403,13 +407,14 @@ static void test_error_packet(void **state)
     (void)state;
     peer_send(s->tid, &s->client, e, sizeof e);
     pump(s);
-    want_error(s, "Access violation (code 2)");
+    want_error(s, TFTP_ERR_SERVER, "Access violation (code 2)");
+    assert_int_equal(tftp_error(s->x)->tftp_code, TFTP_E_ACCESS);
     assert_true(nothing_queued(s->tid));       /* an ERROR is not answered */
     end(s);
     s = begin(512, 0, 0);
     peer_send(s->tid, &s->client, e0, sizeof e0);
     pump(s);
-    want_error(s, "Disk full or allocation exceeded (code 3)");
+    want_error(s, TFTP_ERR_SERVER, "Disk full or allocation exceeded (code 3)");
     end(s);
 }
 
@@ -422,18 +427,18 @@ static void test_malformed_from_tid(void **state)
     peer_send(s->tid, &s->client, bad_oack, sizeof bad_oack - 1);
     pump(s);
     expect_error(s->tid, TFTP_E_ILLEGAL);
-    want_error(s, "malformed packet: truncated OACK option name");
+    want_error(s, TFTP_ERR_PROTOCOL, "malformed packet: truncated OACK option name");
     end(s);
     s = begin(512, 0, 0);
     peer_send(s->tid, &s->client, ack, 3);
     pump(s);
-    want_error(s, "malformed packet: truncated ACK");
+    want_error(s, TFTP_ERR_PROTOCOL, "malformed packet: truncated ACK");
     end(s);
     s = begin(512, 0, 0);
     peer_send(s->tid, &s->client, ack, 4);     /* an ACK is not for a reader */
     pump(s);
     expect_error(s->tid, TFTP_E_ILLEGAL);
-    want_error(s, "unexpected opcode 4 from the server");
+    want_error(s, TFTP_ERR_PROTOCOL, "unexpected opcode 4 from the server");
     end(s);
 }
 
@@ -444,13 +449,13 @@ static void test_oversized_and_first_block(void **state)
     send_data(s, s->tid, 1, 513, 'a');
     pump(s);
     expect_error(s->tid, TFTP_E_ILLEGAL);
-    want_error(s, "DATA block 1 has 513 bytes, blksize is 512");
+    want_error(s, TFTP_ERR_PROTOCOL, "DATA block 1 has 513 bytes, blksize is 512");
     assert_int_equal(s->len, 0);
     end(s);
     s = begin(512, 0, 0);
     send_data(s, s->tid, 2, 10, 'a');
     pump(s);
-    want_error(s, "first DATA is block 2, not 1");
+    want_error(s, TFTP_ERR_PROTOCOL, "first DATA is block 2, not 1");
     end(s);
 }
 
@@ -462,7 +467,7 @@ static void test_max_size(void **state)
     peer_send(s->tid, &s->client, oack, sizeof oack);
     pump(s);
     expect_error(s->tid, TFTP_E_OPTION);
-    want_error(s, "file size 1001 over the limit 1000");
+    want_error(s, TFTP_ERR_TOO_BIG, "file size 1001 over the limit 1000");
     end(s);
     s = begin(512, 1000, 0);                   /* no tsize: caught on receipt */
     send_data(s, s->tid, 1, 512, 'a');
@@ -471,7 +476,7 @@ static void test_max_size(void **state)
     send_data(s, s->tid, 2, 489, 'b');
     pump(s);
     expect_error(s->tid, TFTP_E_DISKFULL);
-    want_error(s, "file exceeds the limit of 1000 bytes");
+    want_error(s, TFTP_ERR_TOO_BIG, "file exceeds the limit of 1000 bytes");
     assert_int_equal(s->len, 512);
     end(s);
 }
@@ -488,7 +493,8 @@ static void test_server_port_vanishes(void **state)
     if (tftp_state(s->x) != TFTP_FAILED)
         pump(s);
     assert_int_equal(tftp_state(s->x), TFTP_FAILED);
-    assert_non_null(strstr(tftp_error(s->x), "unreachable (ICMP): no TFTP server there"));
+    assert_int_equal(tftp_error(s->x)->code, TFTP_ERR_UNREACHABLE);
+    assert_non_null(strstr(tftp_error(s->x)->detail, "unreachable (ICMP)"));
     end(s);
 }
 

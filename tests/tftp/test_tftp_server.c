@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #include <cmocka.h>
 
 #include "sha256.h"
-#include "tftp_client.h"
+#include "tftp_blocking.h"
 #include "tftpd_run.h"
 
 #define BIG_SIZE (33u * 1024u * 1024u + 123u) /* > 65535 blocks of 512 */
@@ -138,7 +139,7 @@ static void fetch_ok(struct env *e, struct tftpd *t, const char *name, unsigned 
     struct mem m = {0};
     struct tftp_req rq = req_for(t, name, blksize, &m);
     char err[TFTP_ERR_LEN] = "";
-    int rc = tftp_fetch(&rq, st, err, sizeof err);
+    int rc = tftp_fetch_str(&rq, st, err, sizeof err);
     if (rc != 0)
         print_error("fetch %s: %s\n", name, err);
     assert_int_equal(rc, 0);
@@ -200,7 +201,7 @@ static void test_rollover_33mib(void **state)
     struct tftp_stats st;
     char err[TFTP_ERR_LEN] = "";
     uint8_t want[PFS_SHA256_DIGEST], got[PFS_SHA256_DIGEST];
-    int rc = tftp_fetch(&rq, &st, err, sizeof err);
+    int rc = tftp_fetch_str(&rq, &st, err, sizeof err);
     if (rc != 0)
         print_error("%s\n", err);
     assert_int_equal(rc, 0);
@@ -237,7 +238,7 @@ static void test_out_fd(void **state)
     assert_true(fd >= 0);
     rq.sink = NULL;
     rq.out_fd = fd;
-    assert_int_equal(tftp_fetch(&rq, NULL, err, sizeof err), 0);
+    assert_int_equal(tftp_fetch_str(&rq, NULL, err, sizeof err), 0);
     assert_int_equal(pread(fd, back, 1048576 + 17 + 1, 0), 1048576 + 17);
     assert_memory_equal(back, e->big, 1048576 + 17);
     close(fd);
@@ -252,7 +253,7 @@ static void test_missing_file(void **state)
     struct tftp_req rq = req_for(&e->full, "nope.bin", 512, &m);
     struct tftp_stats st;
     char err[TFTP_ERR_LEN] = "", want[TFTP_ERR_LEN];
-    assert_int_equal(tftp_fetch(&rq, &st, err, sizeof err), -1);
+    assert_int_equal(tftp_fetch_str(&rq, &st, err, sizeof err), -1);
     snprintf(want, sizeof want, "tftp 127.0.0.1:%u: File not found (code 1)", e->full.port);
     assert_string_equal(err, want);
     assert_int_equal(st.bytes, 0);
@@ -276,9 +277,9 @@ static void test_server_absent(void **state)
     rq.sink = mem_sink;
     rq.sink_arg = &m;
     /* ICMP port unreachable ends it at once: no retransmission was needed. */
-    assert_int_equal(tftp_fetch(&rq, &st, err, sizeof err), -1);
+    assert_int_equal(tftp_fetch_str(&rq, &st, err, sizeof err), -1);
     snprintf(want, sizeof want,
-             "tftp 127.0.0.1:%u: port %u unreachable (ICMP): no TFTP server there", port, port);
+             "tftp 127.0.0.1:%u: port %u unreachable (ICMP)", port, port);
     assert_string_equal(err, want);
     assert_int_equal(st.retransmits, 0);
 }
@@ -290,7 +291,7 @@ static void test_max_size_declared(void **state)
     struct tftp_req rq = req_for(&e->full, "mid.bin", 1428, &m);
     char err[TFTP_ERR_LEN] = "", want[TFTP_ERR_LEN];
     rq.max_size = 1048576;
-    assert_int_equal(tftp_fetch(&rq, NULL, err, sizeof err), -1);
+    assert_int_equal(tftp_fetch_str(&rq, NULL, err, sizeof err), -1);
     snprintf(want, sizeof want, "tftp 127.0.0.1:%u: file size 1048593 over the limit 1048576",
              e->full.port);
     assert_string_equal(err, want);
@@ -305,7 +306,7 @@ static void test_max_size_received(void **state)
     char err[TFTP_ERR_LEN] = "", want[TFTP_ERR_LEN];
     /* No tsize from this server: the limit is hit while receiving. */
     rq.max_size = 50000;
-    assert_int_equal(tftp_fetch(&rq, NULL, err, sizeof err), -1);
+    assert_int_equal(tftp_fetch_str(&rq, NULL, err, sizeof err), -1);
     snprintf(want, sizeof want, "tftp 127.0.0.1:%u: file exceeds the limit of 50000 bytes",
              e->noopt.port);
     assert_string_equal(err, want);
@@ -322,16 +323,16 @@ static void test_two_in_one_loop(void **state)
     struct mem m[2] = {{0}, {0}};
     struct tftp_req rq[2];
     struct tftp_xfer *x[2];
-    char err[TFTP_ERR_LEN];
+    struct tftp_error err;
     int i, rounds = 0;
     rq[0] = req_for(&e->full, "mid.bin", 1024, &m[0]);
-    x[0] = tftp_start(&rq[0], err, sizeof err);
+    x[0] = tftp_start(&rq[0], &err);
     rq[1] = req_for(&e->full, "x4096.bin", 512, &m[1]);
-    x[1] = tftp_start(&rq[1], err, sizeof err);
+    x[1] = tftp_start(&rq[1], &err);
     assert_non_null(x[0]);
     assert_non_null(x[1]);
     assert_int_equal(tftp_state(x[0]), TFTP_RRQ_SENT);
-    while (tftp_deadline(x[0]) >= 0 || tftp_deadline(x[1]) >= 0) {
+    while (tftp_timeout_ms(x[0]) >= 0 || tftp_timeout_ms(x[1]) >= 0) {
         struct pollfd pfd[2];
         long to = -1;
         for (i = 0; i < 2; i++) {
@@ -352,7 +353,8 @@ static void test_two_in_one_loop(void **state)
     }
     for (i = 0; i < 2; i++) {
         assert_int_equal(tftp_state(x[i]), TFTP_DONE);
-        assert_string_equal(tftp_error(x[i]), "");
+        assert_int_equal(tftp_error(x[i])->code, TFTP_ERR_NONE);
+        assert_string_equal(tftp_error(x[i])->detail, "");
         tftp_free(x[i]);
     }
     assert_int_equal(m[0].len, 1048576 + 17);
@@ -363,26 +365,62 @@ static void test_two_in_one_loop(void **state)
     free(m[1].buf);
 }
 
+static void refused(const struct tftp_req *rq, const char *detail)
+{
+    struct tftp_error e;
+    char text[TFTP_ERR_LEN], want[TFTP_ERR_LEN];
+    assert_null(tftp_start(rq, &e));
+    assert_int_equal(e.code, TFTP_ERR_REQUEST);
+    assert_int_equal(e.server_ip, INADDR_LOOPBACK);
+    assert_int_equal(e.server_port, rq->server_port);
+    assert_string_equal(e.detail, detail);
+    snprintf(want, sizeof want, "tftp 127.0.0.1:%u: %s", rq->server_port, detail);
+    assert_string_equal(tftp_error_str(&e, text, sizeof text), want);
+}
+
 static void test_start_refuses(void **state)
 {
     struct env *e = *state;
     struct mem m = {0};
     struct tftp_req rq = req_for(&e->full, "x.bin", 7, &m);
-    char err[TFTP_ERR_LEN], want[TFTP_ERR_LEN];
-    assert_null(tftp_start(&rq, err, sizeof err));
-    snprintf(want, sizeof want, "tftp 127.0.0.1:%u: blksize 7 not in 8..65464", e->full.port);
-    assert_string_equal(err, want);
+    refused(&rq, "blksize 7 not in 8..65464");
     rq.blksize = 512;
     rq.file = "";
-    assert_null(tftp_start(&rq, err, sizeof err));
-    snprintf(want, sizeof want, "tftp 127.0.0.1:%u: empty file name", e->full.port);
-    assert_string_equal(err, want);
+    refused(&rq, "empty file name");
     rq.file = "x";
     rq.sink = NULL;
     rq.out_fd = -1;
-    assert_null(tftp_start(&rq, err, sizeof err));
-    snprintf(want, sizeof want, "tftp 127.0.0.1:%u: no sink and no output fd", e->full.port);
-    assert_string_equal(err, want);
+    refused(&rq, "no sink and no output fd");
+}
+
+/* Failures come as codes with the server as data, never only as text. */
+static void test_error_codes(void **state)
+{
+    struct env *e = *state;
+    struct mem m = {0};
+    struct tftp_req rq = req_for(&e->full, "nope.bin", 512, &m);
+    struct tftp_error err;
+    assert_int_equal(tftp_fetch(&rq, NULL, &err), -1);
+    assert_int_equal(err.code, TFTP_ERR_SERVER);
+    assert_int_equal(err.tftp_code, TFTP_E_NOTFOUND);
+    assert_int_equal(err.server_ip, INADDR_LOOPBACK);
+    assert_int_equal(err.server_port, e->full.port);
+    assert_string_equal(err.detail, "File not found (code 1)");
+    assert_string_equal(tftp_err_name(err.code), "server-error");
+    rq = req_for(&e->full, "mid.bin", 1428, &m);
+    rq.max_size = 1000;
+    assert_int_equal(tftp_fetch(&rq, NULL, &err), -1);
+    assert_int_equal(err.code, TFTP_ERR_TOO_BIG);
+    rq.server_port = tftpd_free_port();
+    rq.max_size = 0;
+    assert_int_equal(tftp_fetch(&rq, NULL, &err), -1);
+    assert_int_equal(err.code, TFTP_ERR_UNREACHABLE);
+    assert_int_equal(err.sys_errno, ECONNREFUSED);
+    assert_true(strlen(err.detail) <= 31); /* whole in pfsd's log reason field */
+    assert_int_equal(err.server_port, rq.server_port);
+    assert_string_equal(tftp_err_name(TFTP_ERR_TIMEOUT), "timeout");
+    assert_string_equal(tftp_err_name((enum tftp_err)99), "unknown");
+    free(m.buf);
 }
 
 int main(void)
@@ -401,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_max_size_received),
         cmocka_unit_test(test_two_in_one_loop),
         cmocka_unit_test(test_start_refuses),
+        cmocka_unit_test(test_error_codes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

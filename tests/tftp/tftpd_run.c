@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tftp_client.h"
+#include "tftp_blocking.h"
 
 #ifndef TFTPD_BIN
 #define TFTPD_BIN "/usr/sbin/in.tftpd"
@@ -139,7 +139,6 @@ static int wait_ready(struct tftpd *t)
     int i, status;
     for (i = 0; i < 400; i++) { /* a safety net of about 20 s, not a timing check */
         struct tftp_req rq = {0};
-        char err[TFTP_ERR_LEN];
         memset(got, 0, sizeof got);
         rq.server_ip = INADDR_LOOPBACK;
         rq.server_port = t->port;
@@ -148,7 +147,7 @@ static int wait_ready(struct tftpd *t)
         rq.tries = 1;
         rq.sink = mem_sink;
         rq.sink_arg = got;
-        if (tftp_fetch(&rq, NULL, err, sizeof err) == 0 && strcmp(got, "ok\n") == 0)
+        if (tftp_fetch(&rq, NULL, NULL) == 0 && strcmp(got, "ok\n") == 0)
             return 0;
         if (waitpid(t->pid, &status, WNOHANG) == t->pid) {
             fprintf(stderr, "in.tftpd on port %u exited (status 0x%x)\n", t->port,

@@ -1,8 +1,9 @@
 /*
  * nosetgroups.c - LD_PRELOAD shim for running in.tftpd as a normal user
- * in tests (see tftpd_run.h). in.tftpd always drops privileges before it
- * serves a file; for an unprivileged user there is nothing to drop, but
- * setgroups()/initgroups() still fail with EPERM and the server exits.
+ * by pfslab and the tests (see lab/pfslab tftpd_argv, tests/tftp/tftpd_run.h).
+ * in.tftpd always drops privileges before it serves a file; for an
+ * unprivileged user there is nothing to drop, but setgroups()/initgroups()
+ * still fail with EPERM and the server exits.
  * These stand-ins succeed when the caller is not root, and only then.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
