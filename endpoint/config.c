@@ -166,6 +166,28 @@ static int set_seed(struct pfsd_config *c, const char *v, char *err, size_t cap)
     return 0;
 }
 
+/* A replay fixes the election values a capture shows, one per hierarchy. */
+static int set_strength(struct pfsd_config *c, const char *v, char *err, size_t cap)
+{
+    const char *p = v;
+    c->nstrength = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        unsigned long s = strtoul(p, &end, 16);
+        if (errno || end == p || end - p > 8 || *p == '-' || *p == '+' || s == 0 ||
+            s >= PFS_STRENGTH_ROOT || c->nstrength == CFG_STRENGTH_MAX || (*end && *end != ',')) {
+            snprintf(err, cap, "--strength '%s': up to %d comma-separated hex values 1..FFFFFFFE",
+                     v, CFG_STRENGTH_MAX);
+            return -1;
+        }
+        c->strength[c->nstrength++] = (uint32_t)s;
+        if (!*end)
+            return 0;
+        p = end + 1;
+    }
+}
+
 static int set_verbose(struct pfsd_config *c, const char *v, char *err, size_t cap)
 {
     (void)v, (void)err, (void)cap;
@@ -186,6 +208,7 @@ static const struct opt opts[] = {
     SET_OPT("port", set_port),
     SET_OPT("xid", set_xid),
     SET_OPT("seed", set_seed),
+    SET_OPT("strength", set_strength),
     SET_OPT("log", set_log),
     SET_OPT("log-server", set_logsrv),
     SET_OPT("summary", set_summary),
@@ -351,6 +374,8 @@ void config_usage(FILE *out)
           "  --port N             PFS port, UDP and TCP (4051)\n"
           "  --xid HEX            own XID (default: from --addr and the pid)\n"
           "  --seed N             RNG seed for strength and map (default: time, pid)\n"
+          "  --strength HEX,..    election value of hierarchy 1, 2, .. in load order\n"
+          "                       (a replay's recorded claims); the rest from --seed\n"
           "  --log FILE           console log to FILE (default: stderr)\n"
           "  --log-server H:P     also send each line as RFC 3164 syslog to H:P\n"
           "  --summary FILE       JSON summary at exit\n"

@@ -14,6 +14,7 @@
 
 #define CFG_PATH_SZ 4096
 #define CFG_ERR_LEN 512
+#define CFG_STRENGTH_MAX 33   /* the .loads and its 32 components */
 
 struct pfsd_config {
     char model[PFS_MODEL_MAX + 1];
@@ -28,6 +29,8 @@ struct pfsd_config {
     int have_xid;
     uint64_t seed;
     int have_seed;
+    uint32_t strength[CFG_STRENGTH_MAX]; /* --strength: per hierarchy, load order */
+    int nstrength;
     char log_path[CFG_PATH_SZ];    /* empty: stderr */
     uint32_t logsrv_ip;            /* 0: no log server */
     uint16_t logsrv_port;

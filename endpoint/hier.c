@@ -147,6 +147,8 @@ void hier_start(struct hier *h, int64_t now)
     state_line(h);
     h->st = HS_TENT;
     h->strength = elect_strength(h->env->rng);
+    if (h->index < h->env->nstrength)
+        h->strength = h->env->strength[h->index];
     h->map = elect_rand32(h->env->rng);
     h->ad_seq = 0;
     send_claim(h, "tent");

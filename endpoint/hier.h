@@ -65,6 +65,8 @@ struct hier_env {
     const char *model;
     long ad_interval, ad_count, root_wait, join_timeout, join_tries, seek_timeout;
     uint64_t *rng;              /* strength, map and join jitter */
+    const uint32_t *strength;   /* fixed strengths by hierarchy index (--strength) */
+    int nstrength;
     int verbose;                /* log every claim heard, not only the first */
 };
 

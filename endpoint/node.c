@@ -598,7 +598,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
         .model = cfg->model, .ad_interval = cfg->ad_interval, .ad_count = cfg->ad_count,
         .root_wait = cfg->root_wait, .join_timeout = cfg->join_timeout,
         .join_tries = cfg->join_tries, .seek_timeout = cfg->seek_timeout, .rng = &n->rng,
-        .verbose = cfg->verbose,
+        .strength = cfg->strength, .nstrength = cfg->nstrength, .verbose = cfg->verbose,
     };
     if (check_dir(cfg->dir, err, errcap) != 0)
         return -1;
