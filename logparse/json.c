@@ -8,6 +8,7 @@
  */
 #include "report.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
@@ -138,6 +139,134 @@ static void node(FILE *out, const struct plog_model *m, const struct plog_node *
             n->has_state && n->state_full ? "true" : "false");
 }
 
+/*
+ * The event list is most of a big site's document (hundreds of thousands
+ * of events): each event is put together by hand in one buffer and
+ * written at once, the same bytes fprintf gave.
+ */
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+static char *put_hex8(char *p, uint32_t v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 7; i >= 0; i--, v >>= 4)
+        p[i] = hex[v & 15];
+    return p + 8;
+}
+
+/*
+ * "%.6f" of t / 1e6 for t in microseconds: the double nearest that
+ * quotient lies within half a microsecond of it while |t| < 2^52, so its
+ * six decimals are t's own digits.
+ */
+static char *put_secs(char *p, int64_t t)
+{
+    if (t <= -(INT64_C(1) << 52) || t >= (INT64_C(1) << 52))
+        return p + snprintf(p, 32, "%.6f", (double)t / 1e6);
+    uint64_t a = t < 0 ? (uint64_t)-t : (uint64_t)t;
+    if (t < 0)
+        *p++ = '-';
+    p = put_u64(p, a / 1000000u);
+    *p++ = '.';
+    uint32_t us = (uint32_t)(a % 1000000u);
+    for (int i = 5; i >= 0; i--, us /= 10)
+        p[i] = (char)('0' + us % 10);
+    return p + 6;
+}
+
+static char *put_xid(char *p, const struct plog_model *m, uint32_t ph)
+{
+    if (ph == PLOG_NONE || !m->phones[ph].has_xid)
+        return put_str(p, "null");
+    *p++ = '"';
+    p = put_hex8(p, m->phones[ph].xid);
+    *p++ = '"';
+    return p;
+}
+
+/* The last source name escaped, for the events that follow from the same file. */
+struct jsrc {
+    uint32_t src;
+    size_t len;
+    int whole;                          /* the name fit: len bytes are all of it */
+    char esc[1024];
+};
+
+static void event(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                  const struct plog_evrec *e, const char *sep, struct jsrc *js)
+{
+    char b[512 + sizeof js->esc], *p = b; /* 512: all but the source name, kind's aside */
+    const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
+    const char *kind = k ? k->name : "none";
+    p = put_str(p, sep);
+    p = put_str(p, "        {\"t\":");
+    p = put_secs(p, e->t);
+    p = put_str(p, ",\"time\":\"");
+    plog_fmt_when(r, p, 48, e->t);
+    p += strlen(p);
+    p = put_str(p, "\",\"at\":");
+    if (plog_iso_time(r, p + 1, 48, e->t)) {
+        *p = '"';
+        p += strlen(p);
+        *p++ = '"';
+    } else {
+        p = put_str(p, "null");
+    }
+    p = put_str(p, ",\"xid\":");
+    p = put_xid(p, m, e->phone);
+    p = put_str(p, ",\"kind\":\"");
+    if (strlen(kind) > 64) { /* longer than the table's names: not in the buffer */
+        fwrite(b, 1, (size_t)(p - b), out);
+        fputs(kind, out);
+        p = b;
+    } else {
+        p = put_str(p, kind);
+    }
+    p = put_str(p, "\",");
+    if (e->ref.src == PLOG_NONE || !e->ref.line) {
+        p = put_str(p, "\"src\":null,\"line\":null}");
+        fwrite(b, 1, (size_t)(p - b), out);
+        return;
+    }
+    if (js->src != e->ref.src) {
+        const char *name = plog_src_name(r, e->ref.src);
+        size_t n = strlen(name), used;
+        js->len = plog_json_esc(js->esc, sizeof js->esc, name, n, &used);
+        js->whole = used == n;
+        js->src = e->ref.src;
+    }
+    if (!js->whole) { /* a name too long for the buffer: written as jref does */
+        fwrite(b, 1, (size_t)(p - b), out);
+        jref(out, r, e->ref);
+        fputc('}', out);
+        return;
+    }
+    p = put_str(p, "\"src\":\"");
+    memcpy(p, js->esc, js->len);
+    p += js->len;
+    p = put_str(p, "\",\"line\":");
+    p = put_u64(p, e->ref.line);
+    *p++ = '}';
+    fwrite(b, 1, (size_t)(p - b), out);
+}
+
 static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_reader *r,
                       uint32_t hi)
 {
@@ -178,24 +307,9 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
         node(out, m, &m->nodes[h->nodes[i]]);
     }
     fputs(h->nnodes ? "\n      ],\n      \"events\": [" : "],\n      \"events\": [", out);
-    for (uint32_t i = 0; i < h->nevents; i++) {
-        const struct plog_evrec *e = &h->events[i];
-        char t[40];
-        plog_fmt_when(r, t, sizeof t, e->t);
-        const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
-        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"at\":", i ? ",\n" : "\n",
-                (double)e->t / 1e6, t);
-        char iso[40];
-        if (plog_iso_time(r, iso, sizeof iso, e->t))
-            fprintf(out, "\"%s\"", iso);
-        else
-            fputs("null", out);
-        fputs(",\"xid\":", out);
-        jxid(out, m, e->phone);
-        fprintf(out, ",\"kind\":\"%s\",", k ? k->name : "none");
-        jref(out, r, e->ref);
-        fputc('}', out);
-    }
+    struct jsrc src = {PLOG_NONE, 0, 0, ""};
+    for (uint32_t i = 0; i < h->nevents; i++)
+        event(out, m, r, &h->events[i], i ? ",\n" : "\n", &src);
     fprintf(out, "%s],\n      \"events_cap\":%d,\"events_dropped\":%llu}",
             h->nevents ? "\n      " : "", PLOG_EVENTS_CAP, (unsigned long long)h->dropped_events);
 }
