@@ -11,7 +11,6 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
 static void jstr(FILE *out, const char *s)
 {
     plog_json_str(out, s, strlen(s));
@@ -25,20 +24,87 @@ static void jstr_or_null(FILE *out, const char *s)
         fputs("null", out);
 }
 
-static void jxid(FILE *out, const struct plog_model *m, uint32_t ph)
+/*
+ * The event list is most of a big site's document (hundreds of thousands
+ * of events): each event is put together by hand in one buffer and
+ * written at once, the same bytes fprintf gave.
+ */
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+static char *put_hex8(char *p, uint32_t v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 7; i >= 0; i--, v >>= 4)
+        p[i] = hex[v & 15];
+    return p + 8;
+}
+
+/*
+ * "%.6f" of t / 1e6 for t in microseconds: the double nearest that
+ * quotient lies within half a microsecond of it while |t| < 2^52, so its
+ * six decimals are t's own digits.
+ */
+static char *put_secs(char *p, int64_t t)
+{
+    if (t <= -(INT64_C(1) << 52) || t >= (INT64_C(1) << 52))
+        return p + snprintf(p, 32, "%.6f", (double)t / 1e6);
+    uint64_t a = t < 0 ? (uint64_t)-t : (uint64_t)t;
+    if (t < 0)
+        *p++ = '-';
+    p = put_u64(p, a / 1000000u);
+    *p++ = '.';
+    uint32_t us = (uint32_t)(a % 1000000u);
+    for (int i = 5; i >= 0; i--, us /= 10)
+        p[i] = (char)('0' + us % 10);
+    return p + 6;
+}
+
+static char *put_xid(char *p, const struct plog_model *m, uint32_t ph)
 {
     if (ph == PLOG_NONE || !m->phones[ph].has_xid)
-        fputs("null", out);
-    else
-        fprintf(out, "\"%08X\"", (unsigned)m->phones[ph].xid);
+        return put_str(p, "null");
+    *p++ = '"';
+    p = put_hex8(p, m->phones[ph].xid);
+    *p++ = '"';
+    return p;
+}
+
+static void jxid(FILE *out, const struct plog_model *m, uint32_t ph)
+{
+    char b[16];
+    fwrite(b, 1, (size_t)(put_xid(b, m, ph) - b), out);
 }
 
 static void jip(FILE *out, uint32_t ip)
 {
-    if (!ip)
+    if (!ip) {
         fputs("null", out);
-    else
-        fprintf(out, "\"%u.%u.%u.%u\"", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
+        return;
+    }
+    char b[24], *p = b;
+    *p++ = '"';
+    for (int i = 3; i >= 0; i--) {
+        p = put_u64(p, (ip >> (8 * i)) & 255u);
+        *p++ = i ? '.' : '"';
+    }
+    fwrite(b, 1, (size_t)(p - b), out);
 }
 
 static void jref(FILE *out, const struct plog_reader *r, struct plog_ref ref)
@@ -137,68 +203,6 @@ static void node(FILE *out, const struct plog_model *m, const struct plog_node *
                  "\"full\":%s}",
             n->child_lost, n->tftp_fail, n->hash_bad, n->in_xfr ? "true" : "false",
             n->has_state && n->state_full ? "true" : "false");
-}
-
-/*
- * The event list is most of a big site's document (hundreds of thousands
- * of events): each event is put together by hand in one buffer and
- * written at once, the same bytes fprintf gave.
- */
-static char *put_str(char *p, const char *s)
-{
-    size_t n = strlen(s);
-    memcpy(p, s, n);
-    return p + n;
-}
-
-static char *put_u64(char *p, uint64_t v)
-{
-    char d[20];
-    int n = 0;
-    do
-        d[n++] = (char)('0' + v % 10);
-    while (v /= 10);
-    while (n)
-        *p++ = d[--n];
-    return p;
-}
-
-static char *put_hex8(char *p, uint32_t v)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (int i = 7; i >= 0; i--, v >>= 4)
-        p[i] = hex[v & 15];
-    return p + 8;
-}
-
-/*
- * "%.6f" of t / 1e6 for t in microseconds: the double nearest that
- * quotient lies within half a microsecond of it while |t| < 2^52, so its
- * six decimals are t's own digits.
- */
-static char *put_secs(char *p, int64_t t)
-{
-    if (t <= -(INT64_C(1) << 52) || t >= (INT64_C(1) << 52))
-        return p + snprintf(p, 32, "%.6f", (double)t / 1e6);
-    uint64_t a = t < 0 ? (uint64_t)-t : (uint64_t)t;
-    if (t < 0)
-        *p++ = '-';
-    p = put_u64(p, a / 1000000u);
-    *p++ = '.';
-    uint32_t us = (uint32_t)(a % 1000000u);
-    for (int i = 5; i >= 0; i--, us /= 10)
-        p[i] = (char)('0' + us % 10);
-    return p + 6;
-}
-
-static char *put_xid(char *p, const struct plog_model *m, uint32_t ph)
-{
-    if (ph == PLOG_NONE || !m->phones[ph].has_xid)
-        return put_str(p, "null");
-    *p++ = '"';
-    p = put_hex8(p, m->phones[ph].xid);
-    *p++ = '"';
-    return p;
 }
 
 /* The last source name escaped, for the events that follow from the same file. */
