@@ -161,48 +161,93 @@ static void phones(FILE *out, const struct plog_model *m, const struct plog_read
     fputs(first ? "],\n" : "\n  ],\n", out);
 }
 
+/* A double with so many decimals, as "%.*f" prints it: 320 bytes at most. */
+static char *put_f(char *p, int decimals, double v)
+{
+    int n = snprintf(p, 320, "%.*f", decimals, v);
+    return p + (n < 0 ? 0 : n < 320 ? n : 319);
+}
+
+static char *put_bool(char *p, int v)
+{
+    return put_str(p, v ? "true" : "false");
+}
+
+/* A node, the second largest part of a big site's document: in one buffer too. */
 static void node(FILE *out, const struct plog_model *m, const struct plog_node *n)
 {
     const struct plog_phone *p = &m->phones[n->phone];
-    fputs("        {\"xid\":", out);
-    jxid(out, m, n->phone);
+    char b[1024 + 11 * PLOG_MAX_CHILDREN], *q = b; /* 2 doubles and 8 XIDs at most */
+    q = put_str(q, "        {\"xid\":");
+    q = put_xid(q, m, n->phone);
+    fwrite(b, 1, (size_t)(q - b), out);
     fputs(",\"ip\":", out);
     jip(out, p->ip);
-    fputs(",\"parent\":", out);
-    jxid(out, m, n->parent);
-    fputs(",\"children\":[", out);
+    q = put_str(b, ",\"parent\":");
+    q = put_xid(q, m, n->parent);
+    q = put_str(q, ",\"children\":[");
     uint32_t lim = n->nchildren < PLOG_MAX_CHILDREN ? n->nchildren : PLOG_MAX_CHILDREN;
     for (uint32_t c = 0; c < lim; c++) {
         if (c)
-            fputc(',', out);
-        jxid(out, m, n->children[c]);
+            *q++ = ',';
+        q = put_xid(q, m, n->children[c]);
     }
-    fprintf(out, "],\"child_count\":%u,\"role\":\"%s\",\"source\":", n->nchildren,
-            plog_role_name(plog_node_role(m, n)));
-    if (n->source == SRC_NONE)
-        fputs("null", out);
-    else
-        fprintf(out, "\"%s\"", plog_source_name(n->source));
-    fprintf(out, ",\"seconds\":%.3f,\"bytes\":%llu,\"rate_kbs\":", plog_node_seconds(n),
-            (unsigned long long)n->bytes);
+    q = put_str(q, "],\"child_count\":");
+    q = put_u64(q, n->nchildren);
+    q = put_str(q, ",\"role\":\"");
+    q = put_str(q, plog_role_name(plog_node_role(m, n)));
+    q = put_str(q, "\",\"source\":");
+    if (n->source == SRC_NONE) {
+        q = put_str(q, "null");
+    } else {
+        *q++ = '"';
+        q = put_str(q, plog_source_name(n->source));
+        *q++ = '"';
+    }
+    q = put_f(put_str(q, ",\"seconds\":"), 3, plog_node_seconds(n));
+    q = put_str(q, ",\"bytes\":");
+    q = put_u64(q, n->bytes);
+    q = put_str(q, ",\"rate_kbs\":");
     if (n->rate > 0)
-        fprintf(out, "%.1f", n->rate);
+        q = put_f(q, 1, n->rate);
     else
-        fputs("null", out);
-    fprintf(out, ",\"has_log\":%s,\"ads\":%u,\"confirmed\":%s,\"fallback_reason\":",
-            p->source == PH_LOG ? "true" : "false", n->el.ads, n->el.confirmed ? "true" : "false");
+        q = put_str(q, "null");
+    q = put_str(q, ",\"has_log\":");
+    q = put_bool(q, p->source == PH_LOG);
+    q = put_str(q, ",\"ads\":");
+    q = put_u64(q, n->el.ads);
+    q = put_str(q, ",\"confirmed\":");
+    q = put_bool(q, n->el.confirmed);
+    q = put_str(q, ",\"fallback_reason\":");
+    fwrite(b, 1, (size_t)(q - b), out);
     jstr_or_null(out, n->fallback ? n->reason : NULL);
-    fprintf(out, ",\"root_heard\":%s", n->root_heard ? "true" : "false");
     /* the facts behind the text report's NOTES */
-    fprintf(out, ",\"root_waiting_timeout\":%s,\"refused\":%u,\"refused_reason\":",
-            n->root_tftp ? "true" : "false", n->refused);
+    q = put_str(b, ",\"root_heard\":");
+    q = put_bool(q, n->root_heard);
+    q = put_str(q, ",\"root_waiting_timeout\":");
+    q = put_bool(q, n->root_tftp);
+    q = put_str(q, ",\"refused\":");
+    q = put_u64(q, n->refused);
+    q = put_str(q, ",\"refused_reason\":");
+    fwrite(b, 1, (size_t)(q - b), out);
     jstr_or_null(out, n->refused ? n->refused_reason : NULL);
-    fprintf(out, ",\"parent_lost\":%u,\"lost_reason\":", n->parent_lost);
+    q = put_str(b, ",\"parent_lost\":");
+    q = put_u64(q, n->parent_lost);
+    q = put_str(q, ",\"lost_reason\":");
+    fwrite(b, 1, (size_t)(q - b), out);
     jstr_or_null(out, n->parent_lost || n->child_lost ? n->lost_reason : NULL);
-    fprintf(out, ",\"child_lost\":%u,\"tftp_failed\":%u,\"hash_bad\":%u,\"mid_transfer\":%s,"
-                 "\"full\":%s}",
-            n->child_lost, n->tftp_fail, n->hash_bad, n->in_xfr ? "true" : "false",
-            n->has_state && n->state_full ? "true" : "false");
+    q = put_str(b, ",\"child_lost\":");
+    q = put_u64(q, n->child_lost);
+    q = put_str(q, ",\"tftp_failed\":");
+    q = put_u64(q, n->tftp_fail);
+    q = put_str(q, ",\"hash_bad\":");
+    q = put_u64(q, n->hash_bad);
+    q = put_str(q, ",\"mid_transfer\":");
+    q = put_bool(q, n->in_xfr);
+    q = put_str(q, ",\"full\":");
+    q = put_bool(q, n->has_state && n->state_full);
+    *q++ = '}';
+    fwrite(b, 1, (size_t)(q - b), out);
 }
 
 /* The last source name escaped, for the events that follow from the same file. */

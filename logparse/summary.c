@@ -86,6 +86,17 @@ static char *put_clock(char *p, int64_t u)
     return p + 6;
 }
 
+/* text[0..n) into buf, cut to cap - 1 bytes as snprintf would. */
+static void copy_cut(char *buf, size_t cap, const char *text, size_t n)
+{
+    if (!cap)
+        return;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
 /* "YYYY-MM-DD" and sep, by hand for the years %04d prints as four digits. */
 static char *put_date(char *p, size_t cap, int y, int mo, int dd, char sep)
 {
@@ -125,8 +136,7 @@ void plog_fmt_when(const struct plog_reader *r, char *buf, size_t cap, int64_t t
         p += k < 0 ? 0 : k < 24 ? k : 23;
     }
     p = put_clock(p, u);
-    *p = 0;
-    snprintf(buf, cap, "%s", d);
+    copy_cut(buf, cap, d, (size_t)(p - d));
 }
 
 int plog_iso_time(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
@@ -139,8 +149,7 @@ int plog_iso_time(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
     civil_from_days(r->day0_abs + day, &y, &mo, &dd);
     char d[48], *p = put_date(d, 24, y, mo, dd, 'T');
     p = put_clock(p, u);
-    *p = 0;
-    snprintf(buf, cap, "%s", d);
+    copy_cut(buf, cap, d, (size_t)(p - d));
     return 1;
 }
 
