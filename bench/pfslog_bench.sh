@@ -15,10 +15,11 @@
 # The log is generated (bench/pfslog_gen.c, compiled here) from the lab
 # run in samples/lab7: that upgrade replayed an hour apart, again and
 # again, with fresh claim strengths and transfer times each time. It is
-# written into a temporary folder and deleted at the end. Times come from
-# hyperfine when it is installed (3 runs after a warm-up), else from three
-# plain runs (the median); the peak RSS from getrusage (python3's resource
-# module). Results go to standard output as Markdown, for docs/benchmarks.md.
+# written into a temporary folder and deleted at the end. grep and pfslog
+# run alternately, 5 times each after a warm-up, in the same run: the
+# medians of their wall times and of their CPU times (user + system, from
+# getrusage), and the ratios pfslog / grep; the peak RSS from getrusage
+# too. Results go to standard output as Markdown, for docs/benchmarks.md.
 #
 # Environment: PFSLOG (default build/bin/pfslog), CC (default cc), TMPDIR.
 set -eu
@@ -44,27 +45,37 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfslog-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 "${CC:-cc}" -O2 -o "$tmp/gen" bench/pfslog_gen.c
 
-# seconds FILE CMD: mean wall time of CMD (a shell command using $F), to stdout.
-# Output goes to a file: GNU grep stops at the first match when its output
-# is /dev/null, which would make it look a thousand times faster.
-seconds() {
-    f=$1 cmd=$2
-    if command -v hyperfine >/dev/null 2>&1; then
-        # its advice about outliers would clutter the table: kept for failures
-        F=$f hyperfine --warmup 1 --runs 3 --export-json "$tmp/h.json" "$cmd" \
-            >/dev/null 2>"$tmp/h.err" || { cat "$tmp/h.err" >&2; exit 1; }
-        python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$tmp/h.json"
-    else
-        F=$f python3 - "$cmd" <<'EOF'
-import statistics, subprocess, sys, time
-ts = []
-for _ in range(4):
+# race FILE: grep and pfslog on FILE, alternately, 5 runs each after a
+# warm-up of each; prints the median wall seconds of grep and of pfslog, then
+# their median CPU seconds (user + system, all threads). Alternating makes
+# both see the same load from the machine's other jobs. Output goes to a
+# file: GNU grep stops at the first match when its output is /dev/null,
+# which would make it look a thousand times faster.
+race() {
+    python3 - "$1" "$pfslog" "$tmp/out" <<'EOF'
+import resource, statistics, subprocess, sys, time
+f, pfslog, out = sys.argv[1:4]
+cmds = [["grep", "-c", "DLoad:", f], [pfslog, "--json", f]]
+wall = [[], []]
+cpu = [[], []]
+def run(i):
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.monotonic()
-    subprocess.run(["sh", "-c", sys.argv[1]], check=True)
-    ts.append(time.monotonic() - t)
-print("%.3f" % statistics.median(ts[1:]))
+    with open(out, "wb") as o:
+        rc = subprocess.run(cmds[i], stdout=o).returncode
+    w = time.monotonic() - t
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if rc not in (0, 1):
+        sys.exit("pfslog_bench: %s exited %d" % (cmds[i][0], rc))
+    return w, (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+run(0); run(1)
+for _ in range(5):
+    for i in (0, 1):
+        w, c = run(i)
+        wall[i].append(w); cpu[i].append(c)
+m = statistics.median
+print("%.3f %.3f %.3f %.3f" % (m(wall[0]), m(wall[1]), m(cpu[0]), m(cpu[1])))
 EOF
-    fi
 }
 
 # peak_rss FILE: pfslog --json's peak resident memory in MiB, and its DLoad line count
@@ -79,8 +90,8 @@ EOF
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "pfslog_bench: $(date -u +%Y-%m-%d), $(nproc) CPUs ($cpu), $("$pfslog" --version)"
-echo "| log | size | lines | grep -c 'DLoad:' | pfslog --json | ratio | pfslog peak RSS |"
-echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+echo "| log | size | lines | grep -c 'DLoad:' | pfslog --json | ratio | grep CPU | pfslog CPU | CPU ratio | pfslog peak RSS |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for fmt in $formats; do
     f=$tmp/$fmt.log
     case $fmt in
@@ -89,14 +100,15 @@ for fmt in $formats; do
         *) "$tmp/gen" syslog "$bytes" samples/lab7/logs/*.log >"$f" ;;
     esac
     cat "$f" >/dev/null # both start from the page cache
-    g=$(seconds "$f" "grep -c DLoad: \"\$F\" >'$tmp/out'")
-    p=$(seconds "$f" "'$pfslog' --json \"\$F\" >'$tmp/out'")
+    set -- $(race "$f")
+    g=$1 p=$2 gc=$3 pc=$4
     set -- $(peak_rss "$f")
     rss=$1 dl=$2
     n=$(grep -c 'DLoad:' "$f")
     [ "$n" = "$dl" ] || echo "pfslog_bench: pfslog counted $dl DLoad lines, grep $n" >&2
     mib=$(( $(wc -c <"$f") / 1048576 ))
     ratio=$(python3 -c "print('%.2f' % ($p / $g))")
-    echo "| $fmt | $mib MiB | $n | $g s | $p s | ${ratio}x | $rss MiB |"
+    cratio=$(python3 -c "print('%.2f' % ($pc / $gc))")
+    echo "| $fmt | $mib MiB | $n | $g s | $p s | ${ratio}x | $gc s | $pc s | ${cratio}x | $rss MiB |"
     rm -f "$f"
 done

@@ -8,9 +8,9 @@
  */
 #include "report.h"
 
+#include <stdint.h>
 #include <string.h>
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), 0 if invalid. */
 static void jstr(FILE *out, const char *s)
 {
     plog_json_str(out, s, strlen(s));
@@ -24,20 +24,87 @@ static void jstr_or_null(FILE *out, const char *s)
         fputs("null", out);
 }
 
-static void jxid(FILE *out, const struct plog_model *m, uint32_t ph)
+/*
+ * The event list is most of a big site's document (hundreds of thousands
+ * of events): each event is put together by hand in one buffer and
+ * written at once, the same bytes fprintf gave.
+ */
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while (v /= 10);
+    while (n)
+        *p++ = d[--n];
+    return p;
+}
+
+static char *put_hex8(char *p, uint32_t v)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 7; i >= 0; i--, v >>= 4)
+        p[i] = hex[v & 15];
+    return p + 8;
+}
+
+/*
+ * "%.6f" of t / 1e6 for t in microseconds: the double nearest that
+ * quotient lies within half a microsecond of it while |t| < 2^52, so its
+ * six decimals are t's own digits.
+ */
+static char *put_secs(char *p, int64_t t)
+{
+    if (t <= -(INT64_C(1) << 52) || t >= (INT64_C(1) << 52))
+        return p + snprintf(p, 32, "%.6f", (double)t / 1e6);
+    uint64_t a = t < 0 ? (uint64_t)-t : (uint64_t)t;
+    if (t < 0)
+        *p++ = '-';
+    p = put_u64(p, a / 1000000u);
+    *p++ = '.';
+    uint32_t us = (uint32_t)(a % 1000000u);
+    for (int i = 5; i >= 0; i--, us /= 10)
+        p[i] = (char)('0' + us % 10);
+    return p + 6;
+}
+
+static char *put_xid(char *p, const struct plog_model *m, uint32_t ph)
 {
     if (ph == PLOG_NONE || !m->phones[ph].has_xid)
-        fputs("null", out);
-    else
-        fprintf(out, "\"%08X\"", (unsigned)m->phones[ph].xid);
+        return put_str(p, "null");
+    *p++ = '"';
+    p = put_hex8(p, m->phones[ph].xid);
+    *p++ = '"';
+    return p;
+}
+
+static void jxid(FILE *out, const struct plog_model *m, uint32_t ph)
+{
+    char b[16];
+    fwrite(b, 1, (size_t)(put_xid(b, m, ph) - b), out);
 }
 
 static void jip(FILE *out, uint32_t ip)
 {
-    if (!ip)
+    if (!ip) {
         fputs("null", out);
-    else
-        fprintf(out, "\"%u.%u.%u.%u\"", ip >> 24, (ip >> 16) & 255u, (ip >> 8) & 255u, ip & 255u);
+        return;
+    }
+    char b[24], *p = b;
+    *p++ = '"';
+    for (int i = 3; i >= 0; i--) {
+        p = put_u64(p, (ip >> (8 * i)) & 255u);
+        *p++ = i ? '.' : '"';
+    }
+    fwrite(b, 1, (size_t)(p - b), out);
 }
 
 static void jref(FILE *out, const struct plog_reader *r, struct plog_ref ref)
@@ -94,48 +161,159 @@ static void phones(FILE *out, const struct plog_model *m, const struct plog_read
     fputs(first ? "],\n" : "\n  ],\n", out);
 }
 
+/* A double with so many decimals, as "%.*f" prints it: 320 bytes at most. */
+static char *put_f(char *p, int decimals, double v)
+{
+    int n = snprintf(p, 320, "%.*f", decimals, v);
+    return p + (n < 0 ? 0 : n < 320 ? n : 319);
+}
+
+static char *put_bool(char *p, int v)
+{
+    return put_str(p, v ? "true" : "false");
+}
+
+/* A node, the second largest part of a big site's document: in one buffer too. */
 static void node(FILE *out, const struct plog_model *m, const struct plog_node *n)
 {
     const struct plog_phone *p = &m->phones[n->phone];
-    fputs("        {\"xid\":", out);
-    jxid(out, m, n->phone);
+    char b[1024 + 11 * PLOG_MAX_CHILDREN], *q = b; /* 2 doubles and 8 XIDs at most */
+    q = put_str(q, "        {\"xid\":");
+    q = put_xid(q, m, n->phone);
+    fwrite(b, 1, (size_t)(q - b), out);
     fputs(",\"ip\":", out);
     jip(out, p->ip);
-    fputs(",\"parent\":", out);
-    jxid(out, m, n->parent);
-    fputs(",\"children\":[", out);
+    q = put_str(b, ",\"parent\":");
+    q = put_xid(q, m, n->parent);
+    q = put_str(q, ",\"children\":[");
     uint32_t lim = n->nchildren < PLOG_MAX_CHILDREN ? n->nchildren : PLOG_MAX_CHILDREN;
     for (uint32_t c = 0; c < lim; c++) {
         if (c)
-            fputc(',', out);
-        jxid(out, m, n->children[c]);
+            *q++ = ',';
+        q = put_xid(q, m, n->children[c]);
     }
-    fprintf(out, "],\"child_count\":%u,\"role\":\"%s\",\"source\":", n->nchildren,
-            plog_role_name(plog_node_role(m, n)));
-    if (n->source == SRC_NONE)
-        fputs("null", out);
-    else
-        fprintf(out, "\"%s\"", plog_source_name(n->source));
-    fprintf(out, ",\"seconds\":%.3f,\"bytes\":%llu,\"rate_kbs\":", plog_node_seconds(n),
-            (unsigned long long)n->bytes);
+    q = put_str(q, "],\"child_count\":");
+    q = put_u64(q, n->nchildren);
+    q = put_str(q, ",\"role\":\"");
+    q = put_str(q, plog_role_name(plog_node_role(m, n)));
+    q = put_str(q, "\",\"source\":");
+    if (n->source == SRC_NONE) {
+        q = put_str(q, "null");
+    } else {
+        *q++ = '"';
+        q = put_str(q, plog_source_name(n->source));
+        *q++ = '"';
+    }
+    q = put_f(put_str(q, ",\"seconds\":"), 3, plog_node_seconds(n));
+    q = put_str(q, ",\"bytes\":");
+    q = put_u64(q, n->bytes);
+    q = put_str(q, ",\"rate_kbs\":");
     if (n->rate > 0)
-        fprintf(out, "%.1f", n->rate);
+        q = put_f(q, 1, n->rate);
     else
-        fputs("null", out);
-    fprintf(out, ",\"has_log\":%s,\"ads\":%u,\"confirmed\":%s,\"fallback_reason\":",
-            p->source == PH_LOG ? "true" : "false", n->el.ads, n->el.confirmed ? "true" : "false");
+        q = put_str(q, "null");
+    q = put_str(q, ",\"has_log\":");
+    q = put_bool(q, p->source == PH_LOG);
+    q = put_str(q, ",\"ads\":");
+    q = put_u64(q, n->el.ads);
+    q = put_str(q, ",\"confirmed\":");
+    q = put_bool(q, n->el.confirmed);
+    q = put_str(q, ",\"fallback_reason\":");
+    fwrite(b, 1, (size_t)(q - b), out);
     jstr_or_null(out, n->fallback ? n->reason : NULL);
-    fprintf(out, ",\"root_heard\":%s", n->root_heard ? "true" : "false");
     /* the facts behind the text report's NOTES */
-    fprintf(out, ",\"root_waiting_timeout\":%s,\"refused\":%u,\"refused_reason\":",
-            n->root_tftp ? "true" : "false", n->refused);
+    q = put_str(b, ",\"root_heard\":");
+    q = put_bool(q, n->root_heard);
+    q = put_str(q, ",\"root_waiting_timeout\":");
+    q = put_bool(q, n->root_tftp);
+    q = put_str(q, ",\"refused\":");
+    q = put_u64(q, n->refused);
+    q = put_str(q, ",\"refused_reason\":");
+    fwrite(b, 1, (size_t)(q - b), out);
     jstr_or_null(out, n->refused ? n->refused_reason : NULL);
-    fprintf(out, ",\"parent_lost\":%u,\"lost_reason\":", n->parent_lost);
+    q = put_str(b, ",\"parent_lost\":");
+    q = put_u64(q, n->parent_lost);
+    q = put_str(q, ",\"lost_reason\":");
+    fwrite(b, 1, (size_t)(q - b), out);
     jstr_or_null(out, n->parent_lost || n->child_lost ? n->lost_reason : NULL);
-    fprintf(out, ",\"child_lost\":%u,\"tftp_failed\":%u,\"hash_bad\":%u,\"mid_transfer\":%s,"
-                 "\"full\":%s}",
-            n->child_lost, n->tftp_fail, n->hash_bad, n->in_xfr ? "true" : "false",
-            n->has_state && n->state_full ? "true" : "false");
+    q = put_str(b, ",\"child_lost\":");
+    q = put_u64(q, n->child_lost);
+    q = put_str(q, ",\"tftp_failed\":");
+    q = put_u64(q, n->tftp_fail);
+    q = put_str(q, ",\"hash_bad\":");
+    q = put_u64(q, n->hash_bad);
+    q = put_str(q, ",\"mid_transfer\":");
+    q = put_bool(q, n->in_xfr);
+    q = put_str(q, ",\"full\":");
+    q = put_bool(q, n->has_state && n->state_full);
+    *q++ = '}';
+    fwrite(b, 1, (size_t)(q - b), out);
+}
+
+/* The last source name escaped, for the events that follow from the same file. */
+struct jsrc {
+    uint32_t src;
+    size_t len;
+    int whole;                          /* the name fit: len bytes are all of it */
+    char esc[1024];
+};
+
+static void event(FILE *out, const struct plog_model *m, const struct plog_reader *r,
+                  const struct plog_evrec *e, const char *sep, struct jsrc *js)
+{
+    char b[512 + sizeof js->esc], *p = b; /* 512: all but the source name, kind's aside */
+    const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
+    const char *kind = k ? k->name : "none";
+    p = put_str(p, sep);
+    p = put_str(p, "        {\"t\":");
+    p = put_secs(p, e->t);
+    p = put_str(p, ",\"time\":\"");
+    plog_fmt_when(r, p, 48, e->t);
+    p += strlen(p);
+    p = put_str(p, "\",\"at\":");
+    if (plog_iso_time(r, p + 1, 48, e->t)) {
+        *p = '"';
+        p += strlen(p);
+        *p++ = '"';
+    } else {
+        p = put_str(p, "null");
+    }
+    p = put_str(p, ",\"xid\":");
+    p = put_xid(p, m, e->phone);
+    p = put_str(p, ",\"kind\":\"");
+    if (strlen(kind) > 64) { /* longer than the table's names: not in the buffer */
+        fwrite(b, 1, (size_t)(p - b), out);
+        fputs(kind, out);
+        p = b;
+    } else {
+        p = put_str(p, kind);
+    }
+    p = put_str(p, "\",");
+    if (e->ref.src == PLOG_NONE || !e->ref.line) {
+        p = put_str(p, "\"src\":null,\"line\":null}");
+        fwrite(b, 1, (size_t)(p - b), out);
+        return;
+    }
+    if (js->src != e->ref.src) {
+        const char *name = plog_src_name(r, e->ref.src);
+        size_t n = strlen(name), used;
+        js->len = plog_json_esc(js->esc, sizeof js->esc, name, n, &used);
+        js->whole = used == n;
+        js->src = e->ref.src;
+    }
+    if (!js->whole) { /* a name too long for the buffer: written as jref does */
+        fwrite(b, 1, (size_t)(p - b), out);
+        jref(out, r, e->ref);
+        fputc('}', out);
+        return;
+    }
+    p = put_str(p, "\"src\":\"");
+    memcpy(p, js->esc, js->len);
+    p += js->len;
+    p = put_str(p, "\",\"line\":");
+    p = put_u64(p, e->ref.line);
+    *p++ = '}';
+    fwrite(b, 1, (size_t)(p - b), out);
 }
 
 static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_reader *r,
@@ -178,24 +356,9 @@ static void hierarchy(FILE *out, const struct plog_model *m, const struct plog_r
         node(out, m, &m->nodes[h->nodes[i]]);
     }
     fputs(h->nnodes ? "\n      ],\n      \"events\": [" : "],\n      \"events\": [", out);
-    for (uint32_t i = 0; i < h->nevents; i++) {
-        const struct plog_evrec *e = &h->events[i];
-        char t[40];
-        plog_fmt_when(r, t, sizeof t, e->t);
-        const struct pfs_dlog_kind_info *k = pfs_dlog_info(e->kind);
-        fprintf(out, "%s        {\"t\":%.6f,\"time\":\"%s\",\"at\":", i ? ",\n" : "\n",
-                (double)e->t / 1e6, t);
-        char iso[40];
-        if (plog_iso_time(r, iso, sizeof iso, e->t))
-            fprintf(out, "\"%s\"", iso);
-        else
-            fputs("null", out);
-        fputs(",\"xid\":", out);
-        jxid(out, m, e->phone);
-        fprintf(out, ",\"kind\":\"%s\",", k ? k->name : "none");
-        jref(out, r, e->ref);
-        fputc('}', out);
-    }
+    struct jsrc src = {PLOG_NONE, 0, 0, ""};
+    for (uint32_t i = 0; i < h->nevents; i++)
+        event(out, m, r, &h->events[i], i ? ",\n" : "\n", &src);
     fprintf(out, "%s],\n      \"events_cap\":%d,\"events_dropped\":%llu}",
             h->nevents ? "\n      " : "", PLOG_EVENTS_CAP, (unsigned long long)h->dropped_events);
 }

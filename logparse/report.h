@@ -70,6 +70,12 @@ double plog_node_seconds(const struct plog_node *n);
 
 void plog_json_str(FILE *out, const char *s, size_t n);
 /*
+ * s[0..n) escaped as in a JSON string (no quotes) into dst, as much as
+ * fits in cap bytes without cutting a character: the bytes written, and
+ * in *used how many of s they hold.
+ */
+size_t plog_json_esc(char *dst, size_t cap, const char *s, size_t n, size_t *used);
+/*
  * The time t with its date, as far as the input's syslog headers give one:
  * "2026-12-02 00:00:01.000000" (RFC 5424), "Dec  2 00:00:01.000000" (RFC
  * 3164, no year), else "+1d 00:00:01.000000" from the second day on.

@@ -64,23 +64,79 @@ static void split_day(int64_t t, int64_t *day, int64_t *u)
     }
 }
 
+/* Two and six decimal digits, zero-padded: the reports print a time per event. */
+static char *put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+static char *put_clock(char *p, int64_t u)
+{
+    p = put2(p, (int)(u / 3600000000LL));
+    *p++ = ':';
+    p = put2(p, (int)(u / 60000000LL % 60));
+    *p++ = ':';
+    p = put2(p, (int)(u / 1000000LL % 60));
+    *p++ = '.';
+    int us = (int)(u % 1000000LL);
+    for (int i = 5; i >= 0; i--, us /= 10)
+        p[i] = (char)('0' + us % 10);
+    return p + 6;
+}
+
+/* text[0..n) into buf, cut to cap - 1 bytes as snprintf would. */
+static void copy_cut(char *buf, size_t cap, const char *text, size_t n)
+{
+    if (!cap)
+        return;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+}
+
+/* "YYYY-MM-DD" and sep, by hand for the years %04d prints as four digits. */
+static char *put_date(char *p, size_t cap, int y, int mo, int dd, char sep)
+{
+    if (y < 0 || y > 9999) {
+        int k = snprintf(p, cap, "%04d-%02d-%02d%c", y, mo, dd, sep);
+        return p + (k < 0 ? 0 : (size_t)k < cap ? (size_t)k : cap - 1);
+    }
+    p = put2(p, y / 100);
+    p = put2(p, y % 100);
+    *p++ = '-';
+    p = put2(p, mo);
+    *p++ = '-';
+    p = put2(p, dd);
+    *p++ = sep;
+    return p;
+}
+
 void plog_fmt_when(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
 {
     int64_t day, u;
     split_day(t, &day, &u);
-    char d[24] = "";
+    char d[48], *p = d;
     int y, mo, dd;
     if (r && r->day0_abs >= 0) {
         civil_from_days(r->day0_abs + day, &y, &mo, &dd);
-        snprintf(d, sizeof d, "%04d-%02d-%02d ", y, mo, dd);
+        p = put_date(p, 24, y, mo, dd, ' ');
     } else if (r && r->day0_doy >= 0) {
         month_day(r->day0_doy + day, &mo, &dd);
-        snprintf(d, sizeof d, "%.3s %2d ", month_names + 3 * mo, dd);
+        memcpy(p, month_names + 3 * mo, 3);
+        p[3] = ' ';
+        p[4] = dd < 10 ? ' ' : (char)('0' + dd / 10);
+        p[5] = (char)('0' + dd % 10);
+        p[6] = ' ';
+        p += 7;
     } else if (day) {
-        snprintf(d, sizeof d, "+%lldd ", (long long)day);
+        int k = snprintf(p, 24, "+%lldd ", (long long)day);
+        p += k < 0 ? 0 : k < 24 ? k : 23;
     }
-    snprintf(buf, cap, "%s%02d:%02d:%02d.%06d", d, (int)(u / 3600000000LL),
-             (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
+    p = put_clock(p, u);
+    copy_cut(buf, cap, d, (size_t)(p - d));
 }
 
 int plog_iso_time(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
@@ -91,8 +147,9 @@ int plog_iso_time(const struct plog_reader *r, char *buf, size_t cap, int64_t t)
     split_day(t, &day, &u);
     int y, mo, dd;
     civil_from_days(r->day0_abs + day, &y, &mo, &dd);
-    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06d", y, mo, dd, (int)(u / 3600000000LL),
-             (int)(u / 60000000LL % 60), (int)(u / 1000000LL % 60), (int)(u % 1000000LL));
+    char d[48], *p = put_date(d, 24, y, mo, dd, 'T');
+    p = put_clock(p, u);
+    copy_cut(buf, cap, d, (size_t)(p - d));
     return 1;
 }
 
@@ -324,29 +381,50 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-void plog_json_str(FILE *out, const char *str, size_t n)
+size_t plog_json_esc(char *dst, size_t cap, const char *str, size_t n, size_t *used)
 {
     const unsigned char *s = (const unsigned char *)str;
-    fputc('"', out);
-    for (size_t i = 0; i < n;) {
+    size_t i = 0, w = 0;
+    while (i < n && w + 6 <= cap) { /* 6: the longest a byte becomes, "\\u001f" */
         unsigned char c = s[i];
         if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc(c, out);
+            dst[w++] = '\\';
+            dst[w++] = (char)c;
             i++;
         } else if (c < 0x20) {
-            fprintf(out, "\\u%04x", c);
+            static const char hex[] = "0123456789abcdef";
+            memcpy(dst + w, "\\u00", 4);
+            dst[w + 4] = hex[c >> 4];
+            dst[w + 5] = hex[c & 15];
+            w += 6;
             i++;
         } else {
             size_t l = utf8_len(s + i, n - i);
             if (l == 0) {
-                fputs("\\ufffd", out);
+                memcpy(dst + w, "\\ufffd", 6);
+                w += 6;
                 i++;
             } else {
-                fwrite(s + i, 1, l, out);
+                memcpy(dst + w, s + i, l);
+                w += l;
                 i += l;
             }
         }
+    }
+    *used = i;
+    return w;
+}
+
+void plog_json_str(FILE *out, const char *str, size_t n)
+{
+    char buf[1024];
+    size_t i = 0;
+    fputc('"', out);
+    while (i < n) {
+        size_t used;
+        size_t w = plog_json_esc(buf, sizeof buf, str + i, n - i, &used);
+        fwrite(buf, 1, w, out);
+        i += used;
     }
     fputc('"', out);
 }

@@ -60,35 +60,28 @@ uint32_t plog_map_get(const struct plog_map *m, uint64_t key)
         return PLOG_NONE;
     uint64_t k = slot_key(key);
     for (size_t i = slot_of(k, m->cap);; i = (i + 1) & (m->cap - 1)) {
-        if (m->keys[i] == 0)
+        if (m->slots[i].key == 0)
             return PLOG_NONE;
-        if (m->keys[i] == k)
-            return m->vals[i];
+        if (m->slots[i].key == k)
+            return m->slots[i].val;
     }
 }
 
 static int rehash(struct plog_map *m, size_t ncap)
 {
-    uint64_t *keys = calloc(ncap, sizeof *keys);
-    uint32_t *vals = calloc(ncap, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
+    struct plog_slot *slots = calloc(ncap, sizeof *slots);
+    if (!slots)
         return -1;
-    }
     for (size_t i = 0; i < m->cap; i++) {
-        if (!m->keys[i])
+        if (!m->slots[i].key)
             continue;
-        size_t j = slot_of(m->keys[i], ncap);
-        while (keys[j])
+        size_t j = slot_of(m->slots[i].key, ncap);
+        while (slots[j].key)
             j = (j + 1) & (ncap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        slots[j] = m->slots[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->slots);
+    m->slots = slots;
     m->cap = ncap;
     return 0;
 }
@@ -99,18 +92,17 @@ int plog_map_put(struct plog_map *m, uint64_t key, uint32_t val)
         return -1;
     uint64_t k = slot_key(key);
     size_t i = slot_of(k, m->cap);
-    while (m->keys[i] && m->keys[i] != k)
+    while (m->slots[i].key && m->slots[i].key != k)
         i = (i + 1) & (m->cap - 1);
-    if (!m->keys[i])
+    if (!m->slots[i].key)
         m->n++;
-    m->keys[i] = k;
-    m->vals[i] = val;
+    m->slots[i].key = k;
+    m->slots[i].val = val;
     return 0;
 }
 
 void plog_map_free(struct plog_map *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }

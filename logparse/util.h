@@ -12,9 +12,12 @@
 #define PLOG_NONE UINT32_MAX
 
 /* Open-addressing map from a 64-bit key to a 32-bit index. */
+struct plog_slot {
+    uint64_t key;                       /* 0: empty */
+    uint32_t val;
+};
 struct plog_map {
-    uint64_t *keys;
-    uint32_t *vals;
+    struct plog_slot *slots;            /* key and value side by side: one cache miss a look-up */
     size_t cap, n;
 };
 uint32_t plog_map_get(const struct plog_map *m, uint64_t key);
