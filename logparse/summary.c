@@ -127,7 +127,7 @@ void plog_fmt_when(const struct plog_reader *r, char *buf, size_t cap, int64_t t
         month_day(r->day0_doy + day, &mo, &dd);
         memcpy(p, month_names + 3 * mo, 3);
         p[3] = ' ';
-        p[4] = dd < 10 ? ' ' : (char)('0' + dd / 10);
+        p[4] = (char)(dd < 10 ? ' ' : '0' + dd / 10);
         p[5] = (char)('0' + dd % 10);
         p[6] = ' ';
         p += 7;
