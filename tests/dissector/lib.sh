@@ -27,11 +27,13 @@ fi
 
 # A plugin built with -DPFS_SANITIZE=ON needs the sanitizer runtimes first in
 # the process; tshark itself is not built with them.
+# ldd's output is read once: `ldd | grep -q` under pipefail fails whenever
+# grep's early exit gives ldd a SIGPIPE, which left PRELOAD empty at random.
 PRELOAD=""
+deps=$(ldd "$PFS_PLUGIN" 2>/dev/null || true)
 for lib in libasan.so libubsan.so; do
-  if ldd "$PFS_PLUGIN" 2>/dev/null | grep -q "$lib"; then
-    PRELOAD="$PRELOAD $(ldd "$PFS_PLUGIN" | awk -v l="$lib" 'index($1, l) == 1 {print $3}')"
-  fi
+  path=$(awk -v l="$lib" 'index($1, l) == 1 {print $3}' <<<"$deps")
+  [ -n "$path" ] && PRELOAD="$PRELOAD $path"
 done
 
 # The preloaded runtimes reach every program tshark starts, and tshark -G
