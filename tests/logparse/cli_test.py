@@ -207,6 +207,31 @@ def width(a):
           len(out120.splitlines()) < len(out.splitlines()), "COLUMNS=120: wider lines, fewer of them")
 
 
+def width_long_addresses(a, tmp):
+    # The same 14 phones on a subnet whose addresses are 12 characters
+    # (127.0.160.1N, as a lab on its own range gives): the NOTES column gets
+    # narrower than its notes ("5 Ads, yielded; FULL") and breaks them.
+    import gzip
+    import re
+    d = os.path.join(tmp, "wide")
+    os.makedirs(d, exist_ok=True)
+    logs = ["samples/lab7/logs/B46000%02d.log" % i for i in range(2, 9)]
+    logs += ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    out_logs = []
+    for i, f in enumerate(logs):
+        opener = gzip.open if f.endswith(".gz") else open
+        with opener(os.path.join(a.src, f), "rb") as fh:
+            text = re.sub(rb"127\.0\.0\.([0-9])\b", rb"127.0.160.1\1", fh.read())
+        path = os.path.join(d, "%02d.log" % i)
+        with open(path, "wb") as fh:
+            fh.write(text)
+        out_logs.append(path)
+    rc, out, _ = run(a, out_logs, env={"COLUMNS": ""})
+    wide = [ln for ln in out.splitlines() if len(ln) > 80]
+    check(out and not wide and "127.0.160.17" in out,
+          f"12-character addresses: the report still fits 80 columns ({len(wide)} lines wider)")
+
+
 def dot_svg(a):
     # --dot through Graphviz: one valid SVG document, problems and rates in it.
     import xml.etree.ElementTree as ET
@@ -283,6 +308,7 @@ def main():
         doc_codes(a)
         filters(a)
         width(a)
+        width_long_addresses(a, tmp)
         dot_svg(a)
         dates(a, tmp)
         xid_story(a)
