@@ -61,6 +61,8 @@ struct run {
     struct plog_live view;      /* --listen's live view */
     struct held *held;          /* --timeline: lines waiting for their phone's XID */
     size_t nheld, cap_held;
+    uint64_t outside;           /* events --since/--until left out */
+    uint64_t written;           /* --timeline: lines written */
 };
 
 static void usage(FILE *out)
@@ -229,8 +231,10 @@ static int phone_named(const struct run *run, uint32_t ph)
 
 static void write_line(struct run *run, const struct plog_event *e, uint32_t ph, uint32_t hi)
 {
-    if (plog_event_selected(&run->model, &run->cfg->filter, e, ph, hi))
+    if (plog_event_selected(&run->model, &run->cfg->filter, e, ph, hi)) {
         plog_timeline_line(stdout, &run->reader, &run->model, e, ph, run->cfg->json);
+        run->written++;
+    }
 }
 
 static void flush_held(struct run *run)
@@ -265,8 +269,10 @@ static void on_event(void *ctx, const struct plog_event *e)
     struct run *run = ctx;
     /* --since/--until: the report is about that window alone */
     if (!plog_time_in(&run->reader, &run->cfg->since, e->t) ||
-        !plog_time_in(&run->reader, &run->cfg->until, e->t))
+        !plog_time_in(&run->reader, &run->cfg->until, e->t)) {
+        run->outside++;
         return;
+    }
     plog_model_apply(&run->model, e, &run->reader);
     if (run->cfg->out == OUT_TIMELINE && !run->live)
         timeline(run, e);
@@ -447,6 +453,13 @@ int main(int argc, char **argv)
         goto out;
     }
     flush_held(&run);
+    cfg.filter.window = cfg.since.set || cfg.until.set;
+    cfg.filter.outside = run.outside;
+    /* a timeline that a filter left empty says so, beside its (empty) output */
+    if (cfg.out == OUT_TIMELINE && run.written == 0 && run.reader.stats.lines > 0 &&
+        (cfg.filter.file || cfg.filter.model || cfg.filter.has_xid || cfg.filter.window))
+        fprintf(stderr, "pfslog: no line matches the filter (--file, --model, --xid, --since, "
+                        "--until) in the input\n");
     for (size_t i = 0; i < run.reader.ncuts; i++)
         plog_model_input_cut(&run.model, run.reader.cuts[i]);
     plog_model_finish(&run.model);

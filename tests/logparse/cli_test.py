@@ -177,6 +177,11 @@ def filters(a):
     rc, out, _ = run(a, ["--model", "CP-7941G", "samples/seed-root.log"])
     check(rc == 0 and out.startswith("no hierarchy matches the filter"),
           "a filter that matches nothing says so, not 'no PFS hierarchy found'")
+    rc, out, err = run(a, ["--timeline", "--model", "CP-7941G", "samples/seed-root.log"])
+    check(rc == 0 and not out and "no line matches the filter" in err,
+          "a --timeline filter that matches nothing says so on stderr")
+    rc, out, err = run(a, ["--timeline", "--model", "CP-7961G", "samples/lab7/logs/B4600005.log"])
+    check(out and not err, "a --timeline filter that matches: no such line")
     rc, out, _ = run(a, ["--model", "CP-7941G", "/dev/null"])
     check(out.startswith("no PFS hierarchy found"), "no hierarchy at all, filter or not, says that")
     rc, out, _ = run(a, ["--timeline", "samples/seed-root.log"])
@@ -276,7 +281,11 @@ def dates(a, tmp):
     rc, out, _ = run(a, ["--timeline", "--since", "2026-12-02 00:00:02", "--until", "2026-12-03", path])
     check(len(out.splitlines()) == 2, "--since and --until keep the window")
     rc, out, _ = run(a, ["--since", "2026-12-04", path])
-    check(out.startswith("no PFS hierarchy found"), "a window with nothing in it")
+    check(out.startswith("no hierarchy in the window (--since, --until)"),
+          "a window with nothing in it says so, not 'no PFS hierarchy found'")
+    rc, out, err = run(a, ["--timeline", "--since", "2026-12-04", path])
+    check(rc == 0 and not out and "no line matches the filter" in err,
+          "a --timeline window with nothing in it says so on stderr")
     rc, out, err = run(a, ["--since", "yesterday", path])
     check(rc == 2 and err.startswith("pfslog: --since yesterday: "), "a bad --since: exit 2")
     rc, out, _ = run(a, ["--timeline", "--since", "02:19:23", "samples/seed-root.log"])
