@@ -412,6 +412,9 @@ int main(int argc, char **argv)
     char err[512];
     struct run run;
     memset(&run, 0, sizeof run);
+    /* --listen's senders stay until the report has named them */
+    struct plog_listen l;
+    memset(&l, 0, sizeof l);
     run.cfg = &cfg;
     if (plog_reader_init(&run.reader, err, sizeof err) != 0) {
         fprintf(stderr, "pfslog: %s\n", err);
@@ -426,7 +429,6 @@ int main(int argc, char **argv)
         run.model.live_ctx = &run;
         run.view = (struct plog_live){stdout, !cfg.json && isatty(STDOUT_FILENO), cfg.json,
                                       utf8_locale(), &cfg.filter, &run.reader, &run.model, 0};
-        struct plog_listen l;
         memset(&l, 0, sizeof l);
         l.spec = cfg.listen;
         l.reader = &run.reader;
@@ -434,7 +436,6 @@ int main(int argc, char **argv)
         l.on_tick = on_tick;
         l.ctx = &run;
         int lrc = plog_listen_run(&l, err, sizeof err);
-        plog_listen_free(&l);
         if (lrc != 0) {
             fprintf(stderr, "pfslog: %s\n", err);
             rc = EXIT_USAGE;
@@ -478,6 +479,7 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
     }
 out:
+    plog_listen_free(&l);
     free(run.held);
     plog_model_free(&run.model);
     plog_reader_free(&run.reader);

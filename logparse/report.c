@@ -543,10 +543,17 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
     fputc('\n', out);
     put_wrapped(out, stats, 0, 2, width);
     const struct plog_loss *ls = &m->loss;
-    if (ls->listening)
-        fprintf(out, "%llu datagrams received, %llu lost (kernel %llu, queue %llu)\n",
-                (unsigned long long)ls->received, (unsigned long long)(ls->kernel + ls->queue),
-                (unsigned long long)ls->kernel, (unsigned long long)ls->queue);
+    if (ls->listening) {
+        char loss[1024];
+        size_t len = (size_t)snprintf(
+            loss, sizeof loss,
+            "%llu datagrams received, %llu lost (kernel %llu, queue %llu, %llu missing by sequence)",
+            (unsigned long long)ls->received, (unsigned long long)plog_loss_total(ls),
+            (unsigned long long)ls->kernel, (unsigned long long)ls->queue,
+            (unsigned long long)ls->missing);
+        plog_missing_senders(loss + len, sizeof loss - len, ls);
+        put_wrapped(out, loss, 0, 2, width);
+    }
     return 0;
 }
 

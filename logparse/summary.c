@@ -289,7 +289,7 @@ void plog_count(const struct plog_model *m, const struct plog_filter *f, struct 
         t->logs += p->source == PH_LOG;
     }
     free(in_tree);
-    t->lost = m->loss.kernel + m->loss.queue;
+    t->lost = plog_loss_total(&m->loss);
     for (size_t i = 0; i < m->ndiags; i++) {
         if (!plog_diag_selected(m, &m->diags[i], f))
             continue;
