@@ -84,6 +84,7 @@ static uint32_t new_phone(struct plog_model *m)
     struct plog_phone *p = &m->phones[m->nphones];
     memset(p, 0, sizeof *p);
     p->cur_node = PLOG_NONE;
+    p->last_h_hier = p->last_node = PLOG_NONE;
     p->src = PLOG_NONE;
     p->merged_into = PLOG_NONE;
     return (uint32_t)m->nphones++;
@@ -329,10 +330,43 @@ static void set_h(struct plog_model *m, uint32_t hi, uint32_t h)
         m->oom = 1;
 }
 
-/* The hierarchy called H; created nameless when no line named it yet. */
-static uint32_t hier_by_h(struct plog_model *m, uint32_t h, const char *model)
+/*
+ * by_h and by_node give an H and a (hierarchy, phone) their index once
+ * and never change it, so a phone keeps the last of each it was asked
+ * for: at a site of thousands of phones every map slot is a cache miss,
+ * while the phone's record is already loaded and its next lines are
+ * mostly about the same hierarchy.
+ */
+static uint32_t h_index(struct plog_model *m, uint32_t ph, uint32_t h)
 {
+    struct plog_phone *p = &m->phones[ph];
+    if (p->last_h_hier != PLOG_NONE && p->last_h == h)
+        return p->last_h_hier;
     uint32_t i = plog_map_get(&m->by_h, h);
+    if (i != PLOG_NONE) {
+        p->last_h = h;
+        p->last_h_hier = i;
+    }
+    return i;
+}
+
+static uint32_t node_index(struct plog_model *m, uint32_t hi, uint32_t ph)
+{
+    struct plog_phone *p = &m->phones[ph];
+    if (p->last_node != PLOG_NONE && p->last_node_hier == hi)
+        return p->last_node;
+    uint32_t i = plog_map_get(&m->by_node, ((uint64_t)hi << 32) | ph);
+    if (i != PLOG_NONE) {
+        p->last_node_hier = hi;
+        p->last_node = i;
+    }
+    return i;
+}
+
+/* The hierarchy called H (asked for phone ph); created nameless when no line named it yet. */
+static uint32_t hier_by_h(struct plog_model *m, uint32_t ph, uint32_t h, const char *model)
+{
+    uint32_t i = h_index(m, ph, h);
     if (i != PLOG_NONE)
         return i;
     i = new_hier(m, model, "");
@@ -341,9 +375,10 @@ static uint32_t hier_by_h(struct plog_model *m, uint32_t h, const char *model)
 }
 
 /* Names a hierarchy line: H with model and file. */
-static uint32_t hier_named(struct plog_model *m, uint32_t h, const char *model, const char *path)
+static uint32_t hier_named(struct plog_model *m, uint32_t ph, uint32_t h, const char *model,
+                           const char *path)
 {
-    uint32_t i = plog_map_get(&m->by_h, h);
+    uint32_t i = h_index(m, ph, h);
     if (i != PLOG_NONE && !m->hiers[i].file[0]) {
         /* known by H only so far: it gets its name now */
         struct plog_hier *hi = &m->hiers[i];
@@ -401,7 +436,7 @@ static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t
     if (hi == PLOG_NONE || ph == PLOG_NONE)
         return PLOG_NONE;
     uint64_t key = ((uint64_t)hi << 32) | ph;
-    uint32_t i = plog_map_get(&m->by_node, key);
+    uint32_t i = node_index(m, hi, ph);
     if (i != PLOG_NONE) {
         if (m->nodes[i].round != m->hiers[hi].round && node_reset(m, i, t) != 0)
             return PLOG_NONE;
@@ -418,6 +453,8 @@ static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t
         m->oom = 1;
         return PLOG_NONE;
     }
+    m->phones[ph].last_node_hier = hi;
+    m->phones[ph].last_node = i;
     const char *file = m->hiers[hi].file;
     uint64_t pf = phone_file_key(ph, file);
     if (file[0] && plog_map_get(&m->by_phone_file, pf) == PLOG_NONE &&
@@ -429,7 +466,7 @@ static uint32_t node_get(struct plog_model *m, uint32_t hi, uint32_t ph, int64_t
 /* The node of ph in hi when it takes part in the current round, else NULL. */
 static struct plog_node *node_find(struct plog_model *m, uint32_t hi, uint32_t ph)
 {
-    uint32_t i = plog_map_get(&m->by_node, ((uint64_t)hi << 32) | ph);
+    uint32_t i = node_index(m, hi, ph);
     if (i == PLOG_NONE || m->nodes[i].round != m->hiers[hi].round)
         return NULL;
     return &m->nodes[i];
@@ -1096,12 +1133,12 @@ static uint32_t event_hier(struct plog_model *m, uint32_t ph, const struct plog_
     case PFS_SC_NAMED:
         if (ev->model[0])
             copy_word(p->model, sizeof p->model, ev->model);
-        return hier_named(m, ev->h, p->model, ev->file);
+        return hier_named(m, ph, ev->h, p->model, ev->file);
     case PFS_SC_BY_H_FILE: {
-        uint32_t i = plog_map_get(&m->by_h, ev->h);
-        return i != PLOG_NONE ? i : hier_named(m, ev->h, p->model, ev->file);
+        uint32_t i = h_index(m, ph, ev->h);
+        return i != PLOG_NONE ? i : hier_named(m, ph, ev->h, p->model, ev->file);
     }
-    case PFS_SC_BY_H: return hier_by_h(m, ev->h, p->model);
+    case PFS_SC_BY_H: return hier_by_h(m, ph, ev->h, p->model);
     case PFS_SC_BY_FILE: {
         /* the file of the hierarchy the phone is in, most often; else the one
          * of that file it has a node in (several subnets share file names) */

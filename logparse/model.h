@@ -36,35 +36,39 @@ struct plog_elect {
  * child without a log. Children are derived from the parents at the end.
  */
 struct plog_node {
+    /* first, the fields most lines touch: one cache line at a site of
+     * thousands of phones, where every line is another phone's node */
     uint32_t phone, hier;
     uint32_t round;                     /* the hierarchy's round this state is for */
     uint32_t parent;                    /* phone index or PLOG_NONE */
+    int64_t t_first, t_last;
+    struct plog_ref last_ref;           /* the latest line about this node */
+    int entered, has_file, left, root_tftp;
+    uint32_t heard_root;                /* phone whose confirmed claim this one heard */
     int parent_auth;                    /* parent set by the child's own log */
+    struct plog_elect el;
+    int is_root, fallback, joined, tftp_fetch;
+    int root_yielded;                   /* confirmed root that later yielded */
+    int root_heard;                     /* root known only from its claim, heard by a peer */
+    enum plog_source source;
+    int in_xfr;                         /* a transfer started, not finished */
     struct plog_ref parent_ref;
     uint32_t children[PLOG_MAX_CHILDREN];
     uint32_t nchildren;                 /* may exceed PLOG_MAX_CHILDREN */
-    struct plog_elect el;
-    int is_root, root_tftp, fallback, joined, has_file, tftp_fetch, entered, left;
-    int root_yielded;                   /* confirmed root that later yielded */
-    int root_heard;                     /* root known only from its claim, heard by a peer */
-    uint32_t heard_root;                /* phone whose confirmed claim this one heard */
     struct plog_ref heard_ref;
     uint32_t yielded_to;                /* phone */
     struct plog_ref yield_ref;
-    struct plog_ref last_ref;           /* the latest line about this node */
-    enum plog_source source;
-    int64_t t_first, t_last, t_xfr, t_done;
+    int64_t t_xfr, t_done;
     double secs, rate;
     uint64_t bytes, total;
-    char reason[PFS_DL_WORD_SZ];        /* fallback reason from the log */
     struct plog_ref root_ref, root_tftp_ref, fallback_ref, done_ref, xfr_ref, tftp_ref;
-    int in_xfr;                         /* a transfer started, not finished */
     uint32_t refused, parent_lost, child_lost, hash_bad, tftp_fail, progress, tries;
     int got_after_fail;                 /* verified file after a failure */
     struct plog_ref refused_ref, lost_ref, hash_ref, tftp_fail_ref;
-    char lost_reason[PFS_DL_WORD_SZ], refused_reason[PFS_DL_WORD_SZ], fail_reason[PFS_DL_WORD_SZ];
     long state_parent, state_fd0, state_fd1, state_full;
     int has_state;
+    char reason[PFS_DL_WORD_SZ];        /* fallback reason from the log */
+    char lost_reason[PFS_DL_WORD_SZ], refused_reason[PFS_DL_WORD_SZ], fail_reason[PFS_DL_WORD_SZ];
 };
 
 struct plog_evrec {
@@ -76,41 +80,46 @@ struct plog_evrec {
 };
 
 struct plog_hier {
-    char model[PFS_DL_MODEL_SZ];
-    char file[PFS_DL_FILE_SZ];          /* base name */
-    uint32_t h;
-    int has_h;
-    uint32_t *nodes;                    /* node indexes of the current round */
-    size_t nnodes, cap_nodes;
+    /* what every line of the hierarchy touches first, its names last */
     uint32_t round;                     /* upgrades seen: 1, 2, ... */
+    uint32_t nevents;
     int64_t t_round;                    /* first event of the current round */
     struct plog_evrec *events;          /* grown as needed, up to PLOG_EVENTS_CAP */
     size_t cap_events;
-    uint32_t nevents;
-    uint64_t dropped_events;
     uint64_t ads, timeouts;
+    uint32_t *nodes;                    /* node indexes of the current round */
+    size_t nnodes, cap_nodes;
+    uint64_t dropped_events;
+    uint32_t h;
+    int has_h;
+    char model[PFS_DL_MODEL_SZ];
+    char file[PFS_DL_FILE_SZ];          /* base name */
 };
 
 enum plog_phone_src { PH_MENTIONED, PH_LOG };
 #define PLOG_PEND_EV 8
 
 struct plog_phone {
+    /* first, the fields most lines touch; texts and the pending events last */
     uint32_t xid;
     int has_xid;
-    char model[PFS_DL_MODEL_SZ];
-    uint32_t ip;
-    char load[PFS_DL_FILE_SZ];
+    uint32_t cur_node;                  /* node named by its latest lines */
+    /* the last H looked up for this phone and its hierarchy, the last
+     * hierarchy its node was looked up in and that node (model.c) */
+    uint32_t last_h, last_h_hier, last_node_hier, last_node;
+    int has_pending;                    /* model->pending[i] holds a claim not yet tied */
     enum plog_phone_src source;
     uint32_t src;                       /* first input with its lines */
-    char host[PLOG_HOST_SZ];
-    uint32_t cur_node;                  /* node named by its latest lines */
-    int has_pending;                    /* model->pending[i] holds a claim not yet tied */
-    struct plog_evrec pend_ev[PLOG_PEND_EV];
-    uint32_t npend_ev;
     uint32_t merged_into;               /* anonymous phone folded into this one */
+    uint32_t ip;
     uint64_t traces, drops, listens;
+    uint32_t npend_ev;
     int has_state;
     long state_parent, state_fd0, state_fd1, state_full;
+    char model[PFS_DL_MODEL_SZ];
+    char load[PFS_DL_FILE_SZ];
+    char host[PLOG_HOST_SZ];
+    struct plog_evrec pend_ev[PLOG_PEND_EV];
 };
 
 struct plog_diag {
