@@ -85,7 +85,10 @@ static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
         return;
     }
     log_hash(n, hn, PFS_DL_HASH_OK, d);
-    hier_file_ok(&hn->h, PFS_SRC_TFTP, now);
+    if (hn->h.index == 0)
+        hier_anchor_ok(&hn->h, now); /* the anchor: no hierarchy on the wire */
+    else
+        hier_file_ok(&hn->h, PFS_SRC_TFTP, now);
 }
 
 /* Called after every client step: finishes the fetch once the client has. */

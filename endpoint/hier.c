@@ -147,8 +147,9 @@ void hier_start(struct hier *h, int64_t now)
     state_line(h);
     h->st = HS_TENT;
     h->strength = elect_strength(h->env->rng);
-    if (h->index < h->env->nstrength)
-        h->strength = h->env->strength[h->index];
+    /* --strength lists the components: the .loads (index 0) has no election. */
+    if (h->index >= 1 && h->index - 1 < h->env->nstrength)
+        h->strength = h->env->strength[h->index - 1];
     h->map = elect_rand32(h->env->rng);
     h->ad_seq = 0;
     send_claim(h, "tent");
@@ -491,6 +492,26 @@ void hier_file_ok(struct hier *h, int source, int64_t now)
     emit(h, &ev);
     state_line(h);
     advertise(h, now);
+    h->env->ops->finished(h->env->ctx, h);
+}
+
+void hier_start_anchor(struct hier *h, int64_t now)
+{
+    h->t_start = now;
+    h->st = HS_FETCH;
+    h->deadline = 0;
+    if (h->env->ops->fetch(h->env->ctx, h) != 0)
+        hier_fetch_failed(h, now);
+}
+
+void hier_anchor_ok(struct hier *h, int64_t now)
+{
+    h->source = PFS_SRC_TFTP;
+    h->origin = h->env->xid;
+    h->got_from = 0;
+    h->st = HS_DONE;
+    h->deadline = 0;
+    h->t_done = now;
     h->env->ops->finished(h->env->ctx, h);
 }
 

@@ -73,7 +73,7 @@ struct hier_env {
 struct hier {
     const struct hier_env *env;
     void *user;                 /* the node's per-hierarchy data */
-    int index;                  /* 0 = the .loads file */
+    int index;                  /* 0 = the .loads file (fetched from the anchor) */
     char name[PFS_PATH_MAX + 1];   /* bare file name */
     char path[PFS_PATH_MAX + 1];   /* "/dnld/NAME" */
     uint32_t h;
@@ -148,6 +148,14 @@ void hier_file_bad(struct hier *h, int64_t now);
 
 /* The file is held and verified (source tftp or peer). */
 void hier_file_ok(struct hier *h, int source, int64_t now);
+
+/*
+ * The .loads (index 0) is not shared by peers: every node fetches it from
+ * the TFTP server, its trust anchor (docs/protocol.md section 8). No
+ * election, no broadcast: start the fetch, and settle it without an AD.
+ */
+void hier_start_anchor(struct hier *h, int64_t now);
+void hier_anchor_ok(struct hier *h, int64_t now);
 
 /* The TFTP fetch failed: the hierarchy is lost. */
 void hier_fetch_failed(struct hier *h, int64_t now);

@@ -54,9 +54,14 @@ void node_state_line(struct node *n, struct hnode *hn)
     node_log(n, &ev);
 }
 
+/*
+ * The hierarchies peers may talk to us about: the components. The .loads
+ * (index 0) comes only from the TFTP server, so no message from the
+ * network can reach it: a CLAIM, AD or JOIN for its H is not ours.
+ */
 struct hnode *node_find_hier(struct node *n, uint32_t h)
 {
-    for (int i = 0; i < n->nh; i++)
+    for (int i = 1; i < n->nh; i++)
         if (n->hn[i]->h.h == h)
             return n->hn[i];
     return NULL;
@@ -323,7 +328,7 @@ static void on_datagram(struct node *n, const uint8_t *buf, size_t len, uint32_t
         on_claim(n, &m, ip);
         break;
     case PFS_T_LEAVE:
-        for (int i = 0; i < n->nh; i++)
+        for (int i = 1; i < n->nh; i++)
             if (m.hier == 0 || n->hn[i]->h.h == m.hier)
                 hier_leave_heard(&n->hn[i]->h, m.xid);
         break;
@@ -421,6 +426,7 @@ static void fill_summary(struct node *n, struct sum *s)
         snprintf(f->name, sizeof f->name, "%s", h->name);
         f->h = h->h;
         f->verified = h->st == HS_DONE;
+        f->anchor = i == 0;
         f->size = h->size;
         memcpy(f->sha, h->sha, PFS_SHA256_LEN);
         f->source = h->source;
@@ -450,7 +456,7 @@ static void write_summary(struct node *n)
 
 static void finish(struct node *n, unsigned leave_reason)
 {
-    for (int i = 0; i < n->nh; i++)
+    for (int i = 1; i < n->nh; i++)
         if (n->hn[i]->h.st != HS_IDLE)
             send_leave(n, n->hn[i], leave_reason);
     write_summary(n);
@@ -626,7 +632,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
 
 int node_run(struct node *n)
 {
-    hier_start(&n->hn[0]->h, node_now());
+    hier_start_anchor(&n->hn[0]->h, node_now());
     while (!n->finished) {
         sync_timers(n);
         if (el_run_once(n->loop, -1) == EL_ERR) {
