@@ -115,6 +115,22 @@ static long jitter(struct hier *h, long span)
 
 /* ---- entering and the claim ---- */
 
+static void send_claim(struct hier *h, const char *word);
+
+/* ClaimRoot(tent): a fresh map, the strength for this file, Ad 1 next. */
+static void enter_tent(struct hier *h, int64_t now)
+{
+    h->st = HS_TENT;
+    h->strength = elect_strength(h->env->rng);
+    /* --strength lists the components: the .loads (index 0) has no election. */
+    if (h->index >= 1 && h->index - 1 < h->env->nstrength)
+        h->strength = h->env->strength[h->index - 1];
+    h->map = elect_rand32(h->env->rng);
+    h->ad_seq = 0;
+    send_claim(h, "tent");
+    h->deadline = now + h->env->ad_interval;
+}
+
 void hier_init(struct hier *h, const struct hier_env *env, int index, const char *name)
 {
     memset(h, 0, sizeof *h);
@@ -145,15 +161,28 @@ void hier_start(struct hier *h, int64_t now)
     struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_HIER);
     emit(h, &ev);
     state_line(h);
-    h->st = HS_TENT;
-    h->strength = elect_strength(h->env->rng);
-    /* --strength lists the components: the .loads (index 0) has no election. */
-    if (h->index >= 1 && h->index - 1 < h->env->nstrength)
-        h->strength = h->env->strength[h->index - 1];
-    h->map = elect_rand32(h->env->rng);
-    h->ad_seq = 0;
-    send_claim(h, "tent");
-    h->deadline = now + h->env->ad_interval;
+    enter_tent(h, now);
+}
+
+/*
+ * A yield that led nowhere: the claimant never confirmed and no member was
+ * heard (a stranger's one-shot claim, a claimant that died), or the node
+ * stopped listening to it. Claim again, at most HIER_RECLAIMS times, rather
+ * than fall back to TFTP with nobody to fetch for the others.
+ */
+static void reclaim(struct hier *h, int64_t now)
+{
+    h->reclaims++;
+    h->yield_ip = 0;
+    h->yield_tent = 0;
+    h->is_root = 0;
+    enter_tent(h, now);
+}
+
+void hier_distrust(struct hier *h, uint32_t ip, int64_t now)
+{
+    if (h->st == HS_SEEK && h->yield_ip == ip && h->reclaims < HIER_RECLAIMS)
+        reclaim(h, now);
 }
 
 static void timeout_line(struct hier *h, const char *word)
@@ -273,6 +302,10 @@ static void seek_choose(struct hier *h, int64_t now)
         return;
     }
     if (now - h->seek_since >= h->env->seek_timeout) {
+        if (!h->last_fail && h->yield_tent && h->reclaims < HIER_RECLAIMS) {
+            reclaim(h, now);
+            return;
+        }
         /* After a failure, that failure is why we are still without a parent. */
         fallback(h, h->last_fail ? h->last_fail : "no-parent", now);
         return;
@@ -367,6 +400,8 @@ static void yield(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int6
     ev.pip = src_ip;
     ev.strength = m->u.claim.strength;
     emit(h, &ev);
+    h->yield_ip = src_ip;
+    h->yield_tent = m->u.claim.state == PFS_HS_TENT;
     h->strength = 0;
     enter_seek(h, now);
 }

@@ -35,6 +35,8 @@ enum hier_state {
 struct hier;
 
 /* REFUSE(FULL) answers a joiner follows down the tree before TFTP. */
+#define HIER_RECLAIMS 3
+
 #define HIER_FULL_TRIES 16
 
 /* The node's side: every action the state machine asks for. */
@@ -93,6 +95,9 @@ struct hier {
     uint32_t root_xid;
     uint8_t depth;              /* PFS_DEPTH_NONE until attached */
     int64_t last_answer;        /* rate limit of answering ADs */
+    uint32_t yield_ip;          /* who we last yielded to, 0 if nobody */
+    int yield_tent;             /* ... and that was a tentative claim */
+    int reclaims;               /* claims made again after a yield (HIER_RECLAIMS) */
 
     /* joining */
     struct tree_cands cands;
@@ -128,6 +133,12 @@ void hier_timer(struct hier *h, int64_t now);
 
 /* A CLAIM or AD for h->h from xid (already checked: model, H, not self). */
 void hier_heard(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int64_t now);
+
+/*
+ * The node stopped listening to ip (guard.h). A hierarchy that yielded to
+ * it and has no parent yet claims again at once.
+ */
+void hier_distrust(struct hier *h, uint32_t ip, int64_t now);
 
 /* LEAVE heard from xid. */
 void hier_leave_heard(struct hier *h, uint32_t xid);

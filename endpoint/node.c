@@ -247,6 +247,16 @@ int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
     char err[256];
     if (h->have_expect &&
         (st->bytes != h->exp_size || memcmp(digest, h->exp_sha, PFS_SHA256_LEN) != 0)) {
+        /* Not what the .loads from the TFTP server lists: never installed. */
+        struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_REJECT);
+        int from_tftp = st == &hn->st;
+        ev.peer = from_tftp || !hn->parent ? 0 : hn->parent->xid;
+        ev.pip = from_tftp || !hn->parent ? n->cfg->tftp_ip : hn->parent->ip;
+        snprintf(ev.reason, sizeof ev.reason, "%s",
+                 st->bytes != h->exp_size ? "size-not-in-loads" : "sha256-not-in-loads");
+        ev.bytes = st->bytes;
+        ev.total = h->exp_size;
+        node_log(n, &ev);
         snprintf(why, whycap, "loads-hash");
         return -1;
     }
@@ -289,6 +299,44 @@ static void drop(struct node *n, uint32_t ip, const char *why)
     log_drops(n, node_now());
 }
 
+/*
+ * A storm is logged once, when it is over (a second without a banned
+ * datagram) or at the end: how many were dropped, over how long, the
+ * first banned sender and why it was banned.
+ */
+static void log_storm(struct node *n, int64_t now, int force)
+{
+    if (!n->storm_n || (!force && now - n->storm_last < 1000))
+        return;
+    struct pfs_dlog_ev ev = node_ev(n, PFS_DL_STORM);
+    ev.n = (long)n->storm_n;
+    ev.pip = n->storm_ip;
+    ev.secs = (double)(n->storm_last - n->storm_since) / 1000.0;
+    snprintf(ev.reason, sizeof ev.reason, "%s", n->storm_why);
+    node_log(n, &ev);
+    n->storm_n = 0;
+}
+
+/* Charges the datagram to its sender; 0 when it may be read. */
+static int guarded(struct node *n, uint32_t ip, uint32_t xid)
+{
+    int64_t now = node_now();
+    enum guard_verdict v = guard_check(&n->guard, ip, xid, now);
+    if (v == GUARD_OK)
+        return 0;
+    if (!n->storm_n) {
+        n->storm_since = now;
+        n->storm_ip = ip;
+        snprintf(n->storm_why, sizeof n->storm_why, "%s", guard_word(v));
+    }
+    n->storm_n++;
+    n->storm_last = now;
+    if (v != GUARD_BANNED) /* banned just now: undo what its claims did */
+        for (int i = 1; i < n->nh; i++)
+            hier_distrust(&n->hn[i]->h, ip, now);
+    return -1;
+}
+
 static int str_eq(const struct pfs_str *s, const char *c)
 {
     size_t l = strlen(c);
@@ -320,7 +368,7 @@ static void on_datagram(struct node *n, const uint8_t *buf, size_t len, uint32_t
         drop(n, ip, pfs_errword(rc));
         return;
     }
-    if (m.xid == n->cfg->xid)
+    if (m.xid == n->cfg->xid || guarded(n, ip, m.xid) != 0)
         return;
     switch (m.type) {
     case PFS_T_CLAIM:
@@ -406,6 +454,7 @@ static long on_tick(struct el_loop *loop, long long id, void *ud)
     int64_t now = node_now();
     conn_housekeeping(n, now);
     log_drops(n, now);
+    log_storm(n, now, 0);
     node_check_done(n);
     return tick_ms(n->cfg);
 }
@@ -456,6 +505,7 @@ static void write_summary(struct node *n)
 
 static void finish(struct node *n, unsigned leave_reason)
 {
+    log_storm(n, node_now(), 1);
     for (int i = 1; i < n->nh; i++)
         if (n->hn[i]->h.st != HS_IDLE)
             send_leave(n, n->hn[i], leave_reason);
@@ -599,6 +649,8 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
     n->ufd_any = n->ufd_own = n->lfd = n->sigfd = -1;
     n->log.sfd = -1;
     n->rng = cfg->seed;
+    /* A burst of 32 Ad intervals' worth, then 16 datagrams per interval. */
+    guard_init(&n->guard, 128, 16 * 1000 / (cfg->ad_interval > 0 ? cfg->ad_interval : 250));
     n->env = (struct hier_env){
         .ops = &node_ops, .ctx = n, .xid = cfg->xid, .addr = cfg->addr, .port = cfg->port,
         .model = cfg->model, .ad_interval = cfg->ad_interval, .ad_count = cfg->ad_count,

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "eventloop.h"
+#include "guard.h"
 #include "hier.h"
 #include "loads.h"
 #include "log.h"
@@ -98,6 +99,12 @@ struct node {
     int64_t drop_logged_at;
     uint32_t drop_ip;
     char drop_why[PFS_DL_WORD_SZ];
+    /* datagrams from senders the guard banned: one STORM line per storm */
+    struct guard guard;
+    unsigned long storm_n;
+    int64_t storm_since, storm_last;
+    uint32_t storm_ip;
+    char storm_why[PFS_DL_WORD_SZ];
     long long tick;           /* housekeeping timer */
     int lingering;            /* every file settled: linger timer running */
     int64_t linger_until;

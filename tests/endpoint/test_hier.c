@@ -347,9 +347,54 @@ static void test_seek_timeout(void **state)
     fire(h); /* settle */
     assert_int_equal(h->st, HS_SEEK);
     assert_int_equal(h->deadline, 100 + 3000);
+    /* The tentative claimant never confirmed and nobody else is heard: a
+     * one-shot stranger or a claimant that died. Claim again, a bounded
+     * number of times, then fall back. */
+    for (int k = 1; k <= HIER_RECLAIMS; k++) {
+        fire(h);
+        assert_int_equal(h->st, HS_TENT);
+        assert_int_equal(h->reclaims, k);
+        hier_heard(h, &strong, 0x7F000001, h->deadline - 1);
+        assert_int_equal(h->st, HS_SEEK);
+        fire(h); /* settle */
+    }
     fire(h);
     assert_int_equal(h->st, HS_FETCH);
     assert_string_equal(h->fallback, "no-parent");
+}
+
+/* A yield to a confirmed root that then vanishes falls back: no reclaim. */
+static void test_seek_timeout_conf(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    hier_start(h, 0);
+    struct pfs_msg root = claim(h, PFS_T_CLAIM, 0x0A000001, PFS_HS_CONF, 0xFFFFFFFFu, 0, 0);
+    hier_heard(h, &root, 0x7F000001, 100);
+    assert_int_equal(h->st, HS_SEEK);
+    fire(h); /* settle: the root is full, no candidate */
+    fire(h);
+    assert_int_equal(h->st, HS_FETCH);
+    assert_string_equal(h->fallback, "no-parent");
+    assert_int_equal(h->reclaims, 0);
+}
+
+/* The node stops listening to the sender it yielded to: it claims at once. */
+static void test_distrust_reclaims(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    hier_start(h, 0);
+    struct pfs_msg strong = claim(h, PFS_T_CLAIM, 0x0A000001, PFS_HS_TENT, 0xFFFFFFF0u,
+                                  PFS_DEPTH_NONE, 2);
+    hier_heard(h, &strong, 0x7F000009, 100);
+    assert_int_equal(h->st, HS_SEEK);
+    hier_distrust(h, 0x7F000008, 150); /* someone else: nothing changes */
+    assert_int_equal(h->st, HS_SEEK);
+    hier_distrust(h, 0x7F000009, 200);
+    assert_int_equal(h->st, HS_TENT);
+    assert_int_equal(h->reclaims, 1);
+    assert_int_equal(h->deadline, 200 + f->env.ad_interval);
 }
 
 static void test_parent_lost_and_stall(void **state)
@@ -476,6 +521,8 @@ int main(void)
         cmocka_unit_test_setup(test_full_refusals_bounded, setup),
         cmocka_unit_test_setup(test_join_tries_fallback, setup),
         cmocka_unit_test_setup(test_seek_timeout, setup),
+        cmocka_unit_test_setup(test_seek_timeout_conf, setup),
+        cmocka_unit_test_setup(test_distrust_reclaims, setup),
         cmocka_unit_test_setup(test_parent_lost_and_stall, setup),
         cmocka_unit_test_setup(test_answers_rate_limited, setup),
         cmocka_unit_test_setup(test_two_roots, setup),
