@@ -7,6 +7,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,6 +601,36 @@ static int check_dir(const char *dir, char *err, size_t errcap)
     return 0;
 }
 
+/*
+ * The summary is written at exit through a temporary file in its folder
+ * and rename(): check now that this can work, not after the upgrade.
+ */
+static int check_summary(const char *path, char *err, size_t errcap)
+{
+    if (!path[0])
+        return 0;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        snprintf(err, errcap, "--summary %s: folder %s: %s", path, dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errcap, "--summary %s: folder %s is not writable", path, dir);
+        return -1;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        snprintf(err, errcap, "--summary %s: not a regular file", path);
+        return -1;
+    }
+    return 0;
+}
+
 static int open_sockets(struct node *n, char *err, size_t errcap)
 {
     const struct pfsd_config *c = n->cfg;
@@ -658,7 +689,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
         .join_tries = cfg->join_tries, .seek_timeout = cfg->seek_timeout, .rng = &n->rng,
         .strength = cfg->strength, .nstrength = cfg->nstrength, .verbose = cfg->verbose,
     };
-    if (check_dir(cfg->dir, err, errcap) != 0)
+    if (check_dir(cfg->dir, err, errcap) != 0 || check_summary(cfg->summary, err, errcap) != 0)
         return -1;
     if (plog_open(&n->log, cfg->log_path[0] ? cfg->log_path : NULL, cfg->addr, cfg->logsrv_ip,
                   cfg->logsrv_port, err, errcap) != 0)
