@@ -3,7 +3,9 @@
 #
 #   check_lab.py OUT [--relaxed] [--killed XID] [--expect-rrqs]
 #
-# Strict (default): for every file exactly one root; the root is the only
+# The .loads is the trust anchor: every endpoint fetched it itself (source
+# "anchor"), so it has no tree. Strict (default): for every component exactly
+# one root; the root is the only
 # TFTP fetch; at most 2 children per node; every parent chain reaches the
 # root without a cycle; parent and children lists agree both ways; every
 # endpoint verified every file; the files on disk match the .loads; no stray
@@ -119,7 +121,19 @@ class Checker:
                     nodes[x] = f
         return nodes
 
+    def check_anchor(self, name, sums):
+        """The .loads is the trust anchor: every endpoint fetched it from the
+        TFTP server itself (source "anchor"), from no parent, for no child."""
+        for x, f in self.nodes_of(name, sums).items():
+            self.expect(f.get("source") == "anchor" and not f.get("parent") and
+                        not f.get("children") and f.get("fallback") is None,
+                        f"{name}: XID{x} source {f.get('source')!r}, parent {f.get('parent')}, "
+                        f"children {f.get('children')}: want the anchor's own fetch")
+
     def check_tree(self, name, size, sha, sums):
+        if name.endswith(".loads"):
+            self.check_anchor(name, sums)
+            return
         nodes = self.nodes_of(name, sums)
         roots = [x for x, f in nodes.items() if not f.get("parent")]
         tftp = [x for x, f in nodes.items() if f.get("source") == "tftp"]
@@ -216,9 +230,12 @@ class Checker:
     def check_rrqs(self, lab, load):
         if not self.expect(lab["lab"].get("pcap"), "no capture was made (--pcap)"):
             return
+        alive = len([e for e in lab["endpoints"] if e["xid"] not in self.killed])
         for f in lab["files"]:
-            self.expect(f.get("rrqs") == 1, f"{f['name']}: {f.get('rrqs')} RRQs in the capture, "
-                        "want 1")
+            # The .loads: one RRQ per endpoint (the anchor); a component: one.
+            want = alive if f["name"].endswith(".loads") else 1
+            self.expect(f.get("rrqs") == want, f"{f['name']}: {f.get('rrqs')} RRQs in the "
+                        f"capture, want {want}")
         self.expect({f["name"] for f in lab["files"]} == set(load), "summary.json files differ "
                     "from the .loads")
 

@@ -347,6 +347,104 @@ def scenario_garbage(a):
             raise
 
 
+def lab_files(out):
+    """The served load's file names, the .loads first, once pfslab wrote them."""
+    loads = glob.glob(os.path.join(out, "tftpboot", "*.loads"))
+    if not loads:
+        return None
+    with open(loads[0], encoding="ascii") as f:
+        comps = [ln.split()[1] for ln in f if ln.startswith("FILE ")]
+    return [os.path.basename(loads[0])] + comps if comps else None
+
+
+def run_stranger(s, argv):
+    """Starts pfsinject in the background; its one summary line comes at the end."""
+    return s.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def stranger_said(q):
+    out = q.communicate(timeout=SAFETY)[0].decode(errors="replace").strip()
+    print(out)
+    expect(q.returncode == 0, f"pfsinject exited 0 (got {q.returncode})")
+    return out
+
+
+def scenario_forge(a):
+    """A stranger that claims to be the root of the load's hierarchy and of
+    evil.sbn, ACCEPTs every join and serves a forged .loads naming evil.sbn
+    (with its true size and SHA-256) and evil.sbn itself. The TFTP server is
+    the trust anchor: no endpoint takes the forged load, the site upgrades as
+    if the stranger were not there (--strict), nothing forged is installed.
+    With --component the stranger also roots the load's first real component
+    and serves junk under its name: the endpoints that join it reject the
+    file (the log names the mismatch), rejoin or fall back, and every one
+    still installs the real files."""
+    with Scenario("forge") as s:
+        phones = 7
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "2"] + ([] if a.component else ["--strict"])
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, extra))
+        try:
+            files = wait_for(lambda: lab_files(out), "the lab's firmware", proc=p)
+            forged = [files[0], "evil.sbn"] + ([files[1]] if a.component else [])
+            argv = [env_bin("PFSINJECT"), "forge", "--to", f"127.255.255.255:{a.port}",
+                    "--from", a.stranger, "--size", "65536", "--timeout", "20000"]
+            for f in forged:
+                argv += ["--file", f]
+            q = run_stranger(s, argv)
+            rc = p.wait(timeout=SAFETY)
+            said = stranger_said(q)
+            expect(rc == 0, f"pfslab {' '.join(extra)} exits 0 with the stranger there (got {rc})")
+            run_checks(out, relaxed=a.component, expect_rrqs=os.geteuid() == 0 and not a.component)
+            evil = glob.glob(os.path.join(out, "phones", "*", "evil.sbn"))
+            expect(not evil, f"no endpoint holds evil.sbn ({evil})")
+            expect(" 0 VERDICT OK" in said, "no endpoint answered the forged transfers OK")
+            if a.component:
+                rej = grep_logs(out, rf"DLoad: XID[0-9A-F]{{8}} Reject /dnld/{re.escape(files[1])} "
+                                     rf"from XID00000001 {re.escape(a.stranger)}: \S+-not-in-loads")
+                expect(rej and " 0 joins" not in said,
+                       f"the endpoints that joined the stranger logged the mismatch "
+                       f"({len(rej)} logs)")
+            else:
+                expect(" 0 joins" in said, "no endpoint joined the stranger's hierarchies")
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def scenario_flood(a):
+    """200,000 ClaimRoot(tent) from random XIDs at one address, for the site's
+    hierarchies and for hierarchies nobody runs, while the site upgrades: the
+    sender is banned, the elections happen anyway (--strict: one root per
+    file, no fallback) and every endpoint logs the storm once, with counts."""
+    with Scenario("flood") as s:
+        phones = 7
+        out = os.path.join(s.tmp, "lab")
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, ["--size-mb", "2",
+                                                                     "--strict"]))
+        try:
+            files = wait_for(lambda: lab_files(out), "the lab's firmware", proc=p)
+            wait_for(lambda: len(grep_logs(out, r"DLoad: \+\+\+ XID")) == phones,
+                     "every endpoint started", proc=p)
+            argv = [env_bin("PFSINJECT"), "flood", "--to", f"127.255.255.255:{a.port}",
+                    "--from", a.stranger, "--count", "200000", "--gap-us", "5", "--seed", "5"]
+            for f in files[1:]:
+                argv += ["--file", f]
+            q = run_stranger(s, argv)
+            stranger_said(q)
+            rc = p.wait(timeout=SAFETY)
+            expect(rc == 0, f"pfslab --strict exits 0 through the flood (got {rc})")
+            run_checks(out, expect_rrqs=os.geteuid() == 0)
+            storms = grep_logs(out, rf"DLoad: XID[0-9A-F]{{8}} Storm of \d+ datagrams dropped in "
+                                    rf"\S+s, first from {re.escape(a.stranger)}: ")
+            expect(len(storms) == phones and all(len(v) <= 3 for v in storms.values()),
+                   f"every endpoint logged the storm, once or a few times "
+                   f"({ {os.path.basename(k): len(v) for k, v in storms.items()} })")
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
 RFC3164 = re.compile(rb"^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                      rb"[ \d]\d \d\d:\d\d:\d\d (\S+) pfsd\[\d+\]: "
                      rb"((?:DBG|NOT|INF|WRN|ERR) \d\d:\d\d:\d\d\.\d{6} DLoad: .*)$", re.S)
@@ -493,7 +591,7 @@ def check_syslog(out, got):
 
 SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
              "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage,
-             "stop": scenario_stop}
+             "stop": scenario_stop, "forge": scenario_forge, "flood": scenario_flood}
 
 
 def main():
@@ -502,6 +600,9 @@ def main():
     ap.add_argument("--phones", type=int, default=7)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--tftp-addr", default="127.0.0.1")
+    ap.add_argument("--stranger", default="127.0.0.250", help="the hostile peer's address")
+    ap.add_argument("--component", action="store_true",
+                    help="forge: also root the first component and serve junk as it")
     a = ap.parse_args()
     try:
         SCENARIOS[a.scenario](a)
