@@ -136,32 +136,23 @@ void conn_send_abort(struct conn *c, unsigned reason)
         (void)send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+static void child_gone(struct conn *c, const char *why);
+
 /* Fills wbuf from the file transfer while there is room for one more DATA. */
 static void conn_fill(struct conn *c, int64_t now)
 {
     if (c->role != CR_CHILD || c->tx.fd < 0 || c->tx_wake)
         return;
-    for (;;) {
-        if (c->woff > 0 && c->woff == c->wlen)
-            c->woff = c->wlen = 0;
-        if (CONN_WBUF - c->wlen < PFS_DATA_MAX + 64) {
-            if (c->woff == 0)
-                return;
-            memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
-            c->wlen -= c->woff;
-            c->woff = 0;
-        }
-        int64_t wake = 0;
-        long len = xfr_tx_next(&c->tx, c->wbuf + c->wlen, CONN_WBUF - c->wlen, now, &wake);
-        if (len < 0) {
-            c->tx.phase = TX_DONE; /* the file vanished: the child's stall check ends it */
-            return;
-        }
-        if (len == 0) {
-            c->tx_wake = wake;
-            return;
-        }
-        c->wlen += (size_t)len;
+    struct xfr_wbuf w = {.buf = c->wbuf, .cap = CONN_WBUF, .off = c->woff, .len = c->wlen};
+    int64_t wake = 0;
+    enum xfr_fill rc = xfr_tx_fill(&c->tx, &w, now, &wake);
+    c->woff = w.off;
+    c->wlen = w.len;
+    c->tx_wake = wake;
+    if (rc == XFR_FILL_IO) {
+        /* The file cannot be read any more: say so instead of going quiet. */
+        conn_send_abort(c, PFS_R_IO);
+        child_gone(c, "io");
     }
 }
 

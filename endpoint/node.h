@@ -24,7 +24,7 @@
 
 #define NODE_HIER_MAX (1 + LOADS_MAX_FILES)
 #define CONN_RBUF (PFS_MSG_MAX + 1)
-#define CONN_WBUF (4 * (PFS_DATA_MAX + 64))
+#define CONN_WBUF XFR_WBUF_SIZE
 
 /* Exit codes of pfsd (named, like the CLI documents them). */
 enum pfsd_exit {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # labtest.py - the end-to-end scenarios behind the e2e_* ctest cases.
 #
-#   labtest.py lab --phones N --port P [--tftp-addr A]   a clean upgrade, pfslab --strict
+#   labtest.py lab --phones N --port P [--tftp-addr A] [--size-mb M]
+#                                                        a clean upgrade, pfslab --strict
 #                                                        and strict checks
 #   labtest.py kill-parent --port P                      a parent dies mid-transfer
 #   labtest.py no-tftp --port P                          the TFTP server is absent
@@ -161,8 +162,8 @@ def loads_name():
 def scenario_lab(a):
     with Scenario(f"lab{a.phones}") as s:
         out = os.path.join(s.tmp, "lab")
-        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr, ["--size-mb", "2",
-                                                                     "--strict"]))
+        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr,
+                                ["--size-mb", f"{a.size_mb:g}", "--strict"]))
         rc = p.wait(timeout=SAFETY)
         try:
             expect(rc == 0, f"pfslab --phones {a.phones} --strict exits 0 (got {rc})")
@@ -502,6 +503,7 @@ def main():
     ap.add_argument("--phones", type=int, default=7)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--tftp-addr", default="127.0.0.1")
+    ap.add_argument("--size-mb", type=float, default=2.0, help="load size (lab scenario)")
     a = ap.parse_args()
     try:
         SCENARIOS[a.scenario](a)
