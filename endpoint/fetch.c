@@ -72,14 +72,14 @@ static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
     struct pfs_dlog_ev ev = tftp_ev(hn, PFS_DL_TFTP_DONE);
     ev.bytes = st->bytes;
     ev.secs = st->seconds;
-    ev.rate = st->seconds > 0 ? (double)st->bytes / 1024.0 / st->seconds : 0.0;
+    ev.rate = why_rate_kbs(st->bytes, st->seconds);
     node_log(n, &ev);
     uint8_t d[PFS_SHA256_LEN];
-    char why[32];
     store_digest(&hn->st, d);
-    if (node_accept_file(n, hn, &hn->st, d, why, sizeof why) != 0) {
+    enum why bad = node_accept_file(n, hn, &hn->st, d);
+    if (bad != WHY_NONE) {
         log_hash(n, hn, PFS_DL_HASH_BAD, d);
-        log_fail(n, hn, why);
+        log_fail(n, hn, why_word(bad));
         store_discard(&hn->st);
         hier_fetch_failed(&hn->h, now);
         return;

@@ -191,7 +191,7 @@ static void abort_children(struct node *n, struct hnode *hn)
         ev.index = i;
         ev.peer = c->xid;
         ev.pip = c->ip;
-        snprintf(ev.reason, sizeof ev.reason, "no-file");
+        snprintf(ev.reason, sizeof ev.reason, "%s", why_word(WHY_NO_FILE));
         node_log(n, &ev);
         conn_send_abort(c, PFS_R_IO);
         conn_drop(c);
@@ -235,30 +235,22 @@ static const struct hier_ops node_ops = {
 
 /* ---- a received file: the checks before it gets its real name ---- */
 
-int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
-                     const uint8_t digest[PFS_SHA256_LEN], char *why, size_t whycap)
+enum why node_accept_file(struct node *n, struct hnode *hn, struct store *st,
+                          const uint8_t digest[PFS_SHA256_LEN])
 {
     struct hier *h = &hn->h;
     char err[256];
     if (h->have_expect &&
-        (st->bytes != h->exp_size || memcmp(digest, h->exp_sha, PFS_SHA256_LEN) != 0)) {
-        snprintf(why, whycap, "loads-hash");
-        return -1;
-    }
-    if (h->index == 0) {
-        /* A .loads that does not parse is as useless as a corrupt file. */
-        if (loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0) {
-            snprintf(why, whycap, "bad-loads");
-            return -1;
-        }
-    }
-    if (store_commit(st, err, sizeof err) != 0) {
-        snprintf(why, whycap, "io");
-        return -1;
-    }
+        (st->bytes != h->exp_size || memcmp(digest, h->exp_sha, PFS_SHA256_LEN) != 0))
+        return WHY_LOADS_HASH;
+    /* A .loads that does not parse is as useless as a corrupt file. */
+    if (h->index == 0 && loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0)
+        return WHY_BAD_LOADS;
+    if (store_commit(st, err, sizeof err) != 0)
+        return WHY_IO;
     h->size = (uint32_t)st->bytes;
     memcpy(h->sha, digest, PFS_SHA256_LEN);
-    return 0;
+    return WHY_NONE;
 }
 
 /* ---- datagrams ---- */
@@ -430,7 +422,7 @@ static void fill_summary(struct node *n, struct sum *s)
                 f->children[f->nchildren++] = h->slots.xid[k];
         f->seconds = h->t_done > h->t_start ? (double)(h->t_done - h->t_start) / 1000.0 : 0.0;
         f->tries = h->tries;
-        f->fallback = h->fallback;
+        f->fallback = h->fallback != WHY_NONE ? why_word(h->fallback) : NULL;
     }
 }
 

@@ -56,6 +56,7 @@ struct conn {
     struct hnode *hn;
     int slot;                 /* CR_CHILD: child index */
     int64_t t_open, t_idle;   /* ms: opened, start of the current silence check */
+    int64_t t_heard;          /* ms: the last whole message received */
     uint8_t *rbuf;
     size_t rlen;
     uint8_t *wbuf;
@@ -79,6 +80,7 @@ struct hnode {
     struct tftp_xfer *tftp;
     long long tftp_timer;
     struct store st;          /* TFTP download in progress */
+    int64_t keepalive_at;     /* ms: the last keepalive ACCEPT sent to waiting children */
 };
 
 struct node {
@@ -122,6 +124,7 @@ struct conn *conn_join(struct node *n, struct hnode *hn);   /* NULL: failed at o
 void conn_drop(struct conn *c);                              /* close now, no callbacks */
 void conn_send_abort(struct conn *c, unsigned reason);      /* best effort, then drop */
 void conn_start_tx(struct conn *c);                          /* hn holds the file now */
+void conn_keepalive(struct hnode *hn, int64_t now);         /* ACCEPT again to waiting children */
 void conn_housekeeping(struct node *n, int64_t now);
 void conn_sweep(struct node *n);
 int conn_busy(const struct node *n);                         /* transfers in flight */
@@ -130,8 +133,8 @@ int conn_busy(const struct node *n);                         /* transfers in fli
 int fetch_start(struct node *n, struct hnode *hn);
 void fetch_cancel(struct hnode *hn);
 
-/* verify.c-like helpers in node.c: checks a received file before commit */
-int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
-                     const uint8_t digest[PFS_SHA256_LEN], char *why, size_t whycap);
+/* node.c: the checks a received file passes before it gets its name; WHY_NONE when kept. */
+enum why node_accept_file(struct node *n, struct hnode *hn, struct store *st,
+                          const uint8_t digest[PFS_SHA256_LEN]);
 
 #endif

@@ -304,7 +304,7 @@ static void test_full_refusals_bounded(void **state)
     hier_refused(h, &last, 400);
     assert_int_equal(h->st, HS_FETCH);
     assert_int_equal(f->r.fetches, 1);
-    assert_string_equal(h->fallback, "refused");
+    assert_string_equal(why_word(h->fallback), "refused");
 }
 
 static void test_join_tries_fallback(void **state)
@@ -321,7 +321,7 @@ static void test_join_tries_fallback(void **state)
     fire(h);       /* the 4th failure: TFTP */
     assert_int_equal(h->st, HS_FETCH);
     assert_int_equal(f->r.fetches, 1);
-    assert_string_equal(h->fallback, "join-timeout");
+    assert_string_equal(why_word(h->fallback), "join-timeout");
     const struct pfs_dlog_ev *fb = last_kind(&f->r, PFS_DL_FALLBACK);
     assert_non_null(fb);
     assert_string_equal(fb->reason, "join-timeout");
@@ -349,7 +349,7 @@ static void test_seek_timeout(void **state)
     assert_int_equal(h->deadline, 100 + 3000);
     fire(h);
     assert_int_equal(h->st, HS_FETCH);
-    assert_string_equal(h->fallback, "no-parent");
+    assert_string_equal(why_word(h->fallback), "no-parent");
 }
 
 static void test_parent_lost_and_stall(void **state)
@@ -360,12 +360,12 @@ static void test_parent_lost_and_stall(void **state)
     struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
     hier_accepted(h, &a, 300);
     uint32_t first = h->parent_xid;
-    hier_parent_lost(h, "closed", 400);
+    hier_parent_lost(h, WHY_CLOSED, NULL, 400);
     assert_int_equal(count_kind(&f->r, PFS_DL_PARENT_LOST), 1);
     assert_int_equal(h->st, HS_JOINING);           /* rejoins the other member */
     assert_int_not_equal(h->parent_xid, first);
     hier_accepted(h, &a, 500);
-    hier_parent_lost(h, "stall", 600);             /* no one left: seek again */
+    hier_parent_lost(h, WHY_STALL, NULL, 600);             /* no one left: seek again */
     assert_int_equal(h->st, HS_SEEK);
     assert_int_equal(h->fails, 2);
     /* Two more failures end in TFTP with the last reason. */
@@ -378,7 +378,7 @@ static void test_parent_lost_and_stall(void **state)
     hier_accepted(h, &a, 800);
     hier_file_bad(h, 900);
     assert_int_equal(h->st, HS_FETCH);
-    assert_string_equal(h->fallback, "hash");
+    assert_string_equal(why_word(h->fallback), "hash");
 }
 
 static void test_answers_rate_limited(void **state)
@@ -464,7 +464,7 @@ static void test_join_fails_at_once(void **state)
     /* Every connect fails at once: four tries, then TFTP. */
     assert_int_equal(f->r.joins, 4);
     assert_int_equal(h->st, HS_FETCH);
-    assert_string_equal(h->fallback, "join-timeout");
+    assert_string_equal(why_word(h->fallback), "join-timeout");
 }
 
 int main(void)
