@@ -8,6 +8,7 @@
 #   labtest.py no-tftp --port P                          the TFTP server is absent
 #   labtest.py push --port P                             a stranger pushes a file
 #   labtest.py garbage --port P                          malformed datagram burst
+#   labtest.py fakeroot --port P                         a silent fake root claims everything
 #   labtest.py stop --port P                             SIGTERM mid-transfer, silent TCP
 #                                                        peer, log copy over syslog
 #
@@ -348,6 +349,54 @@ def scenario_garbage(a):
             raise
 
 
+def scenario_fakeroot(a):
+    """A stranger claims every hierarchy as a confirmed root (XID 00000001,
+    strength FFFFFFFF), ACCEPTs every JOIN and then says nothing. Every
+    endpoint must leave it after a bounded wait, say why, never ask it
+    again, and finish from the real tree or TFTP."""
+    import json
+    with Scenario("fakeroot") as s:
+        phones = 7
+        out = os.path.join(s.tmp, "lab")
+        inject = env_bin("PFSINJECT")
+        q = s.start([inject, "fakeroot", "--to", f"127.255.255.255:{a.port}",
+                     "--from", "127.0.0.250", "--timeout", "600000"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+        expect(q.poll() is None, "the fake root runs")
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, ["--size-mb", "1"]))
+        try:
+            rc = p.wait(timeout=SAFETY)
+            expect(rc == 0, f"every endpoint verified every file despite the fake root "
+                            f"(pfslab exit {rc})")
+            run_checks(out, relaxed=True)
+            left = grep_logs(out, r"DLoad: XID[0-9A-F]{8} Parent XID00000001 \S+ lost "
+                                  r"H=[0-9A-F]{8}: silent")
+            logs = glob.glob(os.path.join(out, "logs", "*.log"))
+            expect(len(left) == len(logs) == phones,
+                   f"every endpoint left the silent stranger and logged why "
+                   f"({len(left)} of {len(logs)} logs)")
+            for path, lines in left.items():
+                hs = [re.search(r"H=([0-9A-F]{8})", ln).group(1) for ln in lines]
+                expect(len(hs) == len(set(hs)),
+                       f"{os.path.basename(path)} never went back to the stranger in one "
+                       f"hierarchy")
+            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                lab = json.load(f)
+            for ep in lab["endpoints"]:
+                with open(ep["summary"], encoding="utf-8") as f:
+                    sm = json.load(f)
+                expect(all(fl["verified"] and fl["parent"] != "00000001" for fl in sm["files"]),
+                       f"XID{ep['xid']} holds every file, none from the stranger")
+        except Failure:
+            show_failure_context(out)
+            raise
+        finally:
+            if q.poll() is None:
+                os.kill(q.pid, signal.SIGTERM)
+            print(q.communicate(timeout=60)[0].decode(errors="replace").strip()[-2000:])
+
+
 RFC3164 = re.compile(rb"^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                      rb"[ \d]\d \d\d:\d\d:\d\d (\S+) pfsd\[\d+\]: "
                      rb"((?:DBG|NOT|INF|WRN|ERR) \d\d:\d\d:\d\d\.\d{6} DLoad: .*)$", re.S)
@@ -494,7 +543,7 @@ def check_syslog(out, got):
 
 SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
              "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage,
-             "stop": scenario_stop}
+             "stop": scenario_stop, "fakeroot": scenario_fakeroot}
 
 
 def main():
