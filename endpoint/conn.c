@@ -326,14 +326,6 @@ static void send_verdict(struct conn *c, unsigned verdict, uint32_t bytes)
     }
 }
 
-static void log_hash(struct conn *c, enum pfs_dlog_kind kind, const uint8_t d[PFS_SHA256_LEN])
-{
-    struct pfs_dlog_ev ev = hier_ev(&c->hn->h, kind);
-    char hex[PFS_SHA256_HEX];
-    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
-    node_log(c->n, &ev);
-}
-
 static void on_xfrend(struct conn *c, const struct pfs_msg *m)
 {
     struct hnode *hn = c->hn;
@@ -359,7 +351,7 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
     if (bad != WHY_NONE)
         v = bad == WHY_IO ? PFS_V_IO : PFS_V_HASH;
     if (v == PFS_V_OK) {
-        log_hash(c, PFS_DL_HASH_OK, d);
+        node_log_hash(c->n, c->hn, PFS_DL_HASH_OK, d);
         hn->h.origin = c->rx.origin;
         send_verdict(c, PFS_V_OK, got);
         hier_file_ok(&hn->h, PFS_SRC_PEER, now);
@@ -367,7 +359,7 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
     }
     store_discard(&c->rx.st);
     if (v == PFS_V_HASH)
-        log_hash(c, PFS_DL_HASH_BAD, d);
+        node_log_hash(c->n, c->hn, PFS_DL_HASH_BAD, d);
     send_verdict(c, (unsigned)v, got);
     if (v == PFS_V_HASH)
         hier_file_bad(&hn->h, now);

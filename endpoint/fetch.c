@@ -42,15 +42,6 @@ static void log_fail(struct node *n, struct hnode *hn, const char *why)
     node_log(n, &ev);
 }
 
-static void log_hash(struct node *n, struct hnode *hn, enum pfs_dlog_kind kind,
-                     const uint8_t d[PFS_SHA256_LEN])
-{
-    struct pfs_dlog_ev ev = hier_ev(&hn->h, kind);
-    char hex[PFS_SHA256_HEX];
-    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
-    node_log(n, &ev);
-}
-
 /* Stops watching the transfer and frees it; the store stays for the caller. */
 static void fetch_release(struct hnode *hn)
 {
@@ -78,13 +69,13 @@ static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
     store_digest(&hn->st, d);
     enum why bad = node_accept_file(n, hn, &hn->st, d);
     if (bad != WHY_NONE) {
-        log_hash(n, hn, PFS_DL_HASH_BAD, d);
+        node_log_hash(n, hn, PFS_DL_HASH_BAD, d);
         log_fail(n, hn, why_word(bad));
         store_discard(&hn->st);
         hier_fetch_failed(&hn->h, now);
         return;
     }
-    log_hash(n, hn, PFS_DL_HASH_OK, d);
+    node_log_hash(n, hn, PFS_DL_HASH_OK, d);
     hier_file_ok(&hn->h, PFS_SRC_TFTP, now);
 }
 

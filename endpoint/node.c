@@ -39,6 +39,15 @@ void node_log(struct node *n, const struct pfs_dlog_ev *ev)
     plog_ev(&n->log, ev);
 }
 
+void node_log_hash(struct node *n, struct hnode *hn, enum pfs_dlog_kind kind,
+                   const uint8_t d[PFS_SHA256_LEN])
+{
+    struct pfs_dlog_ev ev = hier_ev(&hn->h, kind);
+    char hex[PFS_SHA256_HEX];
+    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
+    node_log(n, &ev);
+}
+
 static int conn_fd(const struct conn *c)
 {
     return c && !c->dead ? c->fd : -1;

@@ -113,6 +113,9 @@ int node_run(struct node *n);       /* returns the exit code */
 void node_free(struct node *n);
 void node_log(struct node *n, const struct pfs_dlog_ev *ev);
 void node_state_line(struct node *n, struct hnode *hn);
+/* HASH_OK / HASH_BAD for hn's file with digest d (TFTP and peer alike). */
+void node_log_hash(struct node *n, struct hnode *hn, enum pfs_dlog_kind kind,
+                   const uint8_t d[PFS_SHA256_LEN]);
 struct hnode *node_find_hier(struct node *n, uint32_t h);
 void node_check_done(struct node *n);
 struct pfs_dlog_ev node_ev(struct node *n, enum pfs_dlog_kind kind);
