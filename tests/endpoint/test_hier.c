@@ -381,6 +381,72 @@ static void test_parent_lost_and_stall(void **state)
     assert_string_equal(why_word(h->fallback), "hash");
 }
 
+/*
+ * A node with children never joins its own subtree: keepalives keep its
+ * depth current, a rejoin asks no one deeper than its old place, an
+ * ACCEPT that turns out deeper (a stale AD) or names it as root fails the
+ * try as "loop", and a loop's keepalives counting up to 254 end it.
+ */
+static void test_no_own_subtree(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 2); /* root 0A000001 (depth 0), member 0A000011 (depth 1) */
+    assert_int_equal(h->parent_xid, 0x0A000001);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    assert_int_equal(hier_accepted(h, &a, 300), 0);
+    assert_int_equal(h->depth, 1);
+    int reason = 0;
+    assert_int_equal(hier_child_join(h, 0x0A000099, 0x7F000099, 4051, &reason), 0);
+    /* The parent's keepalive says it sits one level deeper now: so do we. */
+    int nbc = f->r.nbc;
+    a.depth = 1;
+    assert_int_equal(hier_refresh(h, &a, 400), 1);
+    assert_int_equal(h->depth, 2);
+    assert_true(f->r.nbc > nbc); /* the new depth is advertised */
+    /* Our child advertises depth 3; a stale AD puts a descendant at depth 2. */
+    struct pfs_msg kid = claim(h, PFS_T_AD, 0x0A000099, PFS_HS_MEMBER, PFS_STRENGTH_ROOT, 3, 2);
+    hier_heard(h, &kid, kid.u.claim.addr, 450);
+    hier_parent_lost(h, WHY_CLOSED, NULL, 500);
+    assert_int_equal(h->st, HS_JOINING);
+    assert_int_equal(h->parent_xid, 0x0A000011); /* depth 1: not below our place */
+    /* Its ACCEPT shows it is deeper than our old place by now: our subtree. */
+    struct pfs_accept deep = {.index = 0, .depth = 4, .root_xid = 0x0A000001};
+    assert_int_equal(hier_accepted(h, &deep, 600), -1);
+    const struct pfs_dlog_ev *ev = last_kind(&f->r, PFS_DL_REFUSED);
+    assert_non_null(ev);
+    assert_string_equal(ev->reason, "loop");
+    assert_int_equal(h->last_fail, WHY_LOOP);
+    assert_int_equal(h->st, HS_SEEK); /* the child (depth 3) is never asked */
+    /* An ACCEPT naming us as the root is our own tree, whatever its depth. */
+    struct pfs_msg m2 = claim(h, PFS_T_AD, 0x0A000040, PFS_HS_MEMBER, PFS_STRENGTH_ROOT, 1, 2);
+    hier_heard(h, &m2, m2.u.claim.addr, 700);
+    fire(h);
+    assert_int_equal(h->st, HS_JOINING);
+    struct pfs_accept mine = {.index = 0, .depth = 0, .root_xid = h->env->xid};
+    assert_int_equal(hier_accepted(h, &mine, 800), -1);
+    assert_int_equal(h->last_fail, WHY_LOOP);
+}
+
+/* Keepalives going round a loop count the depth up until it breaks. */
+static void test_loop_counts_out(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 1);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    assert_int_equal(hier_accepted(h, &a, 300), 0);
+    for (unsigned d = 1; d < PFS_DEPTH_NONE - 1; d++) {
+        a.depth = (uint8_t)d;
+        assert_int_equal(hier_refresh(h, &a, 300 + d), 1);
+        assert_int_equal(h->depth, d + 1);
+    }
+    a.depth = PFS_DEPTH_NONE - 1;
+    assert_int_equal(hier_refresh(h, &a, 600), 0);
+    assert_int_equal(h->last_fail, WHY_LOOP); /* logged as PARENT_LOST loop */
+    assert_int_not_equal(h->st, HS_MEMBER);
+}
+
 static void test_answers_rate_limited(void **state)
 {
     struct fix *f = *state;
@@ -477,6 +543,8 @@ int main(void)
         cmocka_unit_test_setup(test_join_tries_fallback, setup),
         cmocka_unit_test_setup(test_seek_timeout, setup),
         cmocka_unit_test_setup(test_parent_lost_and_stall, setup),
+        cmocka_unit_test_setup(test_no_own_subtree, setup),
+        cmocka_unit_test_setup(test_loop_counts_out, setup),
         cmocka_unit_test_setup(test_answers_rate_limited, setup),
         cmocka_unit_test_setup(test_two_roots, setup),
         cmocka_unit_test_setup(test_children, setup),
