@@ -384,8 +384,7 @@ def scenario_fakeroot(a):
             with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
                 lab = json.load(f)
             for ep in lab["endpoints"]:
-                with open(ep["summary"], encoding="utf-8") as f:
-                    sm = json.load(f)
+                sm = ep["summary"]
                 expect(all(fl["verified"] and fl["parent"] != "00000001" for fl in sm["files"]),
                        f"XID{ep['xid']} holds every file, none from the stranger")
         except Failure:
