@@ -10,6 +10,8 @@
 #include "node.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -716,6 +718,87 @@ static void conn_on_event(struct el_loop *loop, int fd, void *ud, int mask)
     conn_read(c);
 }
 
+/* ---- the listener ---- */
+
+/* The word for an accept failure in the nofd line. */
+static void accept_err_word(int e, char *out, size_t cap)
+{
+    const char *w = e == EMFILE ? "EMFILE" : e == ENFILE ? "ENFILE" : e == ENOBUFS ? "ENOBUFS"
+                  : e == ENOMEM ? "ENOMEM" : NULL;
+    if (w)
+        snprintf(out, cap, "%s", w);
+    else
+        snprintf(out, cap, "errno-%d", e);
+}
+
+/*
+ * Out of descriptors: close the spare, so that the waiting connections
+ * can be accepted and closed at once (their peers see a clean close and
+ * try elsewhere instead of hanging in the queue), then take it back.
+ */
+static void shed_waiting(struct node *n, int lfd)
+{
+    if (n->spare_fd >= 0) {
+        close(n->spare_fd);
+        n->spare_fd = -1;
+    }
+    for (int i = 0; i < ACCEPT_BURST; i++) {
+        int cfd = accept(lfd, NULL, NULL);
+        if (cfd < 0)
+            break;
+        close(cfd);
+        n->shed++;
+    }
+    /* When this fails the next failure sheds nothing; the pause still holds. */
+    n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static long on_accept_rested(struct el_loop *loop, long long id, void *ud)
+{
+    (void)id;
+    struct node *n = ud;
+    n->accept_timer = 0;
+    if (el_add_fd(loop, n->lfd, EL_READABLE, conn_on_listen, n) != EL_OK)
+        fprintf(stderr, "pfsd: event loop: cannot watch the listener again\n");
+    return EL_NOMORE;
+}
+
+/*
+ * The listener stays readable while a connection waits that cannot be
+ * accepted: stop polling it for a while instead of spinning. The pause
+ * doubles while accept keeps failing; a good accept resets it.
+ */
+static void rest_listener(struct node *n)
+{
+    if (n->accept_timer)
+        return;
+    long long id = el_add_timer(n->loop, n->accept_pause, on_accept_rested, n);
+    if (id == EL_ERR)
+        return; /* out of memory: keep polling, the failure repeats */
+    el_del_fd(n->loop, n->lfd, EL_READABLE);
+    n->accept_timer = id;
+    n->accept_pause = n->accept_pause * 2 > CONN_ACCEPT_PAUSE_MAX ? CONN_ACCEPT_PAUSE_MAX
+                                                                  : n->accept_pause * 2;
+}
+
+static void accept_failed(struct node *n, int lfd, int e)
+{
+    int64_t now = node_now();
+    if (e == EMFILE || e == ENFILE)
+        shed_waiting(n, lfd);
+    /* Once, then at most once a minute with the count since. */
+    if (!n->nofd_logged_at || now - n->nofd_logged_at >= CONN_NOFD_LOG_EVERY) {
+        struct pfs_dlog_ev ev = node_ev(n, PFS_DL_NOFD);
+        ev.port = n->cfg->port;
+        ev.n = (long)(n->shed - n->shed_logged);
+        accept_err_word(e, ev.reason, sizeof ev.reason);
+        node_log(n, &ev);
+        n->shed_logged = n->shed;
+        n->nofd_logged_at = now;
+    }
+    rest_listener(n);
+}
+
 void conn_on_listen(struct el_loop *loop, int fd, void *ud, int mask)
 {
     (void)loop, (void)mask;
@@ -725,8 +808,13 @@ void conn_on_listen(struct el_loop *loop, int fd, void *ud, int mask)
         uint32_t ip;
         uint16_t port;
         int cfd = net_tcp_accept(err, fd, &ip, &port);
-        if (cfd < 0)
+        if (cfd == NET_AGAIN)
             return;
+        if (cfd < 0) {
+            accept_failed(n, fd, errno);
+            return;
+        }
+        n->accept_pause = CONN_ACCEPT_PAUSE_MIN;
         (void)conn_new(n, cfd, CR_PENDING, ip, port);
     }
 }

@@ -7,6 +7,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -591,7 +592,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
 {
     memset(n, 0, sizeof *n);
     n->cfg = cfg;
-    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = -1;
+    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = n->spare_fd = -1;
     n->log.sfd = -1;
     n->rng = cfg->seed;
     n->env = (struct hier_env){
@@ -614,6 +615,14 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
     log_start(n);
     if (open_signals(n, err, errcap) != 0 || open_sockets(n, err, errcap) != 0)
         return -1;
+    /* Held in reserve: when accept runs out of descriptors, closing it
+     * makes room to accept and close the waiting connections. */
+    n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (n->spare_fd < 0) {
+        snprintf(err, errcap, "/dev/null: %s", strerror(errno));
+        return -1;
+    }
+    n->accept_pause = CONN_ACCEPT_PAUSE_MIN;
     n->hn[0] = hnode_new(n, 0, cfg->load);
     if (!n->hn[0]) {
         snprintf(err, errcap, "out of memory");
@@ -649,7 +658,7 @@ void node_free(struct node *n)
         fetch_cancel(n->hn[i]);
         free(n->hn[i]);
     }
-    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd};
+    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd, n->spare_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);

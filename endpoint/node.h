@@ -25,6 +25,10 @@
 #define NODE_HIER_MAX (1 + LOADS_MAX_FILES)
 #define CONN_RBUF (PFS_MSG_MAX + 1)
 #define CONN_WBUF XFR_WBUF_SIZE
+/* ms the listener rests after accept ran out of descriptors: doubling. */
+#define CONN_ACCEPT_PAUSE_MIN 100
+#define CONN_ACCEPT_PAUSE_MAX 1600
+#define CONN_NOFD_LOG_EVERY 60000
 
 /* Exit codes of pfsd (named, like the CLI documents them). */
 enum pfsd_exit {
@@ -100,6 +104,13 @@ struct node {
     int64_t drop_logged_at;
     uint32_t drop_ip;
     char drop_why[PFS_DL_WORD_SZ];
+    /* Out of descriptors on accept: a spare to shed connections with, and
+     * the listener paused (not polled) until accept_timer fires. */
+    int spare_fd;
+    long long accept_timer;   /* 0 while the listener is polled */
+    long accept_pause;        /* ms: the next pause, doubling while it lasts */
+    unsigned long shed, shed_logged;  /* connections shed; as of the last nofd line */
+    int64_t nofd_logged_at;   /* ms, 0: never */
     long long tick;           /* housekeeping timer */
     int lingering;            /* every file settled: linger timer running */
     int64_t linger_until;
