@@ -279,16 +279,16 @@ static void on_xfrcmd(struct conn *c, const struct pfs_msg *m)
     }
     /* The rule that failed is named with libpfs's words: another file is a
      * path fault, a size over what the .loads allows a size fault. */
-    if (x->file.len != strlen(hn->h.path) || memcmp(x->file.p, hn->h.path, x->file.len) != 0) {
-        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, pfs_errword(PFS_E_PATH));
+    uint32_t max = hn->h.have_expect ? hn->h.exp_size : PFS_FILE_MAX;
+    int rule = xfr_cmd_rule(x, hn->h.path, max);
+    if (rule != 0) {
+        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, pfs_errword(rule));
         return;
     }
     char err[256];
-    uint32_t max = hn->h.have_expect ? hn->h.exp_size : PFS_FILE_MAX;
     int rc = xfr_rx_begin(&c->rx, x, n->cfg->dir, hn->h.name, max, node_now(), err, sizeof err);
     if (rc != 0) {
-        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? WHY_IO : WHY_PROTOCOL,
-                     rc == PFS_R_IO ? NULL : pfs_errword(PFS_E_SIZE));
+        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? WHY_IO : WHY_PROTOCOL, NULL);
         return;
     }
     struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_XFR_RX);

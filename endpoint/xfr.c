@@ -165,6 +165,15 @@ void xfr_rx_init(struct xfr_rx *rx)
     store_init(&rx->st);
 }
 
+int xfr_cmd_rule(const struct pfs_xfrcmd *x, const char *path, uint32_t max_size)
+{
+    if (x->file.len != strlen(path) || memcmp(x->file.p, path, x->file.len) != 0)
+        return PFS_E_PATH;
+    if (x->size > PFS_FILE_MAX || x->size > max_size)
+        return PFS_E_SIZE;
+    return 0;
+}
+
 int xfr_rx_begin(struct xfr_rx *rx, const struct pfs_xfrcmd *x, const char *dir,
                  const char *name, uint32_t max_size, int64_t now, char *err, size_t errcap)
 {

@@ -111,6 +111,14 @@ struct xfr_rx {
 void xfr_rx_init(struct xfr_rx *rx);
 
 /*
+ * xfr_cmd_rule - the rule of libpfs an XFRCMD from our parent breaks, or
+ * 0: PFS_E_PATH when it names another file than path (the hierarchy's,
+ * "/dnld/NAME"), PFS_E_SIZE when it declares more than max_size (the
+ * .loads size, or PFS_FILE_MAX). pfs_errword() names it in the log.
+ */
+int xfr_cmd_rule(const struct pfs_xfrcmd *x, const char *path, uint32_t max_size);
+
+/*
  * xfr_rx_begin - accept an XFRCMD for the file name (bare) in dir.
  * max_size is the largest size allowed (PFS_FILE_MAX, or the .loads size).
  * Returns 0, or a pfs_reason (PFS_R_PROTOCOL: size, PFS_R_IO: temp file)

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "hier.h"
+#include "xfr.h"
 
 #define OWN 0x0A000005u
 #define MAXREC 256
@@ -533,6 +534,55 @@ static void test_join_fails_at_once(void **state)
     assert_string_equal(why_word(h->fallback), "join-timeout");
 }
 
+/*
+ * A bad XFRCMD from the parent is logged with the rule of libpfs it broke:
+ * another file is "bad-path", a size over what the .loads allows
+ * "too-big" (the PARENT_LOST line, as printed), and the node rejoins.
+ */
+static void test_bad_xfrcmd_names_rule(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 3);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    hier_accepted(h, &a, 300);
+    assert_int_equal(h->st, HS_MEMBER);
+    const char *other = "/dnld/evil.sbn";
+    struct pfs_xfrcmd x = {.file = {other, (uint8_t)strlen(other)}, .size = 1000};
+    struct pfs_xfrcmd ok = {.file = {h->path, (uint8_t)strlen(h->path)}, .size = 1000};
+    assert_int_equal(xfr_cmd_rule(&ok, h->path, 1000), 0);
+    assert_int_equal(xfr_cmd_rule(&ok, h->path, PFS_FILE_MAX), 0);
+    struct {
+        struct pfs_xfrcmd cmd;
+        uint32_t max;
+        int rule;
+        const char *word;
+    } cases[] = {
+        {x, PFS_FILE_MAX, PFS_E_PATH, "bad-path"},
+        {{.file = ok.file, .size = 1001}, 1000, PFS_E_SIZE, "too-big"},
+        {{.file = ok.file, .size = PFS_FILE_MAX + 1u}, PFS_FILE_MAX, PFS_E_SIZE, "too-big"},
+    };
+    int64_t t = 400;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (h->st != HS_MEMBER) {
+            assert_int_equal(h->st, HS_JOINING); /* rejoined another member */
+            hier_accepted(h, &a, t++);
+        }
+        int rule = xfr_cmd_rule(&cases[i].cmd, h->path, cases[i].max);
+        assert_int_equal(rule, cases[i].rule);
+        int before = count_kind(&f->r, PFS_DL_PARENT_LOST);
+        hier_parent_lost(h, WHY_PROTOCOL, pfs_errword(rule), t++);
+        assert_int_equal(count_kind(&f->r, PFS_DL_PARENT_LOST), before + 1);
+        const struct pfs_dlog_ev *ev = last_kind(&f->r, PFS_DL_PARENT_LOST);
+        assert_string_equal(ev->reason, cases[i].word);
+        char line[512], want[64];
+        assert_true(pfs_dlog_line(line, sizeof line, 0, ev) > 0);
+        snprintf(want, sizeof want, "H=%08X: %s", h->h, cases[i].word);
+        assert_non_null(strstr(line, want));
+        assert_true(strncmp(line, "WRN ", 4) == 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -550,6 +600,7 @@ int main(void)
         cmocka_unit_test_setup(test_children, setup),
         cmocka_unit_test_setup(test_fetch_start_fails, setup),
         cmocka_unit_test_setup(test_join_fails_at_once, setup),
+        cmocka_unit_test_setup(test_bad_xfrcmd_names_rule, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
