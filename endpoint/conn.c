@@ -7,7 +7,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "node.h"
+#include "conn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -349,7 +349,7 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
         ev.rate = why_rate_kbs(got, secs);
         node_log(n, &ev);
     }
-    enum why bad = v == PFS_V_OK ? node_accept_file(n, hn, &c->rx.st, d) : WHY_NONE;
+    enum why bad = v == PFS_V_OK ? n->hooks->accept_file(n, hn, &c->rx.st, d) : WHY_NONE;
     if (bad != WHY_NONE)
         v = bad == WHY_IO ? PFS_V_IO : PFS_V_HASH;
     if (v == PFS_V_OK) {
@@ -527,7 +527,7 @@ static void child_gone(struct conn *c, const char *why)
     conn_drop(c);
     if (!served)
         hier_child_release(&hn->h, slot, node_now());
-    node_check_done(c->n);
+    c->n->hooks->check_done(c->n);
 }
 
 static void on_verdict(struct conn *c, const struct pfs_msg *m)
@@ -550,7 +550,7 @@ static void on_verdict(struct conn *c, const struct pfs_msg *m)
     snprintf(ev.reason, sizeof ev.reason, "%s", pfs_verdict_name(m->u.verdict.verdict));
     node_log(c->n, &ev);
     xfr_tx_close(&c->tx);
-    node_check_done(c->n);
+    c->n->hooks->check_done(c->n);
 }
 
 static void from_child(struct conn *c, const struct pfs_msg *m)

@@ -1,11 +1,11 @@
 /*
  * fetch.c - the TFTP fetch of one file: the root's, or a fallback's.
  * Bytes stream into a store (temp file + SHA-256); the file gets its
- * real name only after the checks of node_accept_file().
+ * real name only after node.c's checks (the accept_file hook, site.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "node.h"
+#include "fetch.h"
 
 #include <errno.h>
 #include <string.h>
@@ -67,7 +67,7 @@ static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
     node_log(n, &ev);
     uint8_t d[PFS_SHA256_LEN];
     store_digest(&hn->st, d);
-    enum why bad = node_accept_file(n, hn, &hn->st, d);
+    enum why bad = n->hooks->accept_file(n, hn, &hn->st, d);
     if (bad != WHY_NONE) {
         node_log_hash(n, hn, PFS_DL_HASH_BAD, d);
         log_fail(n, hn, why_word(bad));

@@ -15,46 +15,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "fetch.h"
 #include "net.h"
 #include "sha256.h"
 
 #define EL_SETSIZE 1024
 #define UDP_BURST 64   /* datagrams read per wakeup: the TCP side gets its turn */
 
-int64_t node_now(void)
-{
-    return el_now_ms();
-}
-
-struct pfs_dlog_ev node_ev(struct node *n, enum pfs_dlog_kind kind)
-{
-    struct pfs_dlog_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    ev.xid = n->cfg->xid;
-    return ev;
-}
-
-void node_log(struct node *n, const struct pfs_dlog_ev *ev)
-{
-    plog_ev(&n->log, ev);
-}
-
-void node_log_hash(struct node *n, struct hnode *hn, enum pfs_dlog_kind kind,
-                   const uint8_t d[PFS_SHA256_LEN])
-{
-    struct pfs_dlog_ev ev = hier_ev(&hn->h, kind);
-    char hex[PFS_SHA256_HEX];
-    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
-    node_log(n, &ev);
-}
-
 static int conn_fd(const struct conn *c)
 {
     return c && !c->dead ? c->fd : -1;
 }
 
-void node_state_line(struct node *n, struct hnode *hn)
+static void node_check_done(struct node *n);
+
+static void node_state_line(struct node *n, struct hnode *hn)
 {
     struct pfs_dlog_ev ev = node_ev(n, PFS_DL_STATE);
     ev.parent = conn_fd(hn->parent);
@@ -62,14 +38,6 @@ void node_state_line(struct node *n, struct hnode *hn)
     ev.fd1 = conn_fd(hn->child[1]);
     ev.full = tree_slots_free(&hn->h.slots) == 0;
     node_log(n, &ev);
-}
-
-struct hnode *node_find_hier(struct node *n, uint32_t h)
-{
-    for (int i = 0; i < n->nh; i++)
-        if (n->hn[i]->h.h == h)
-            return n->hn[i];
-    return NULL;
 }
 
 /* ---- broadcasts ---- */
@@ -245,8 +213,8 @@ static const struct hier_ops node_ops = {
 
 /* ---- a received file: the checks before it gets its real name ---- */
 
-enum why node_accept_file(struct node *n, struct hnode *hn, struct store *st,
-                          const uint8_t digest[PFS_SHA256_LEN])
+static enum why node_accept_file(struct node *n, struct hnode *hn, struct store *st,
+                                 const uint8_t digest[PFS_SHA256_LEN])
 {
     struct hier *h = &hn->h;
     char err[256];
@@ -469,7 +437,7 @@ static int all_settled(const struct node *n)
     return !conn_busy(n);
 }
 
-void node_check_done(struct node *n)
+static void node_check_done(struct node *n)
 {
     if (n->finished || !all_settled(n))
         return;
@@ -482,6 +450,11 @@ void node_check_done(struct node *n)
     if (now >= n->linger_until)
         finish(n, PFS_R_DONE);
 }
+
+static const struct node_hooks hooks = {
+    .check_done = node_check_done,
+    .accept_file = node_accept_file,
+};
 
 /* SIGINT/SIGTERM: tell every peer, remove partial files, leave. */
 static void shutdown_now(struct node *n)
@@ -592,6 +565,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
 {
     memset(n, 0, sizeof *n);
     n->cfg = cfg;
+    n->hooks = &hooks;
     n->ufd_any = n->ufd_own = n->lfd = n->sigfd = n->spare_fd = -1;
     n->log.sfd = -1;
     n->rng = cfg->seed;

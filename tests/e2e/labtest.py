@@ -9,6 +9,7 @@
 #   labtest.py push --port P                             a stranger pushes a file
 #   labtest.py garbage --port P                          malformed datagram burst
 #   labtest.py fakeroot --port P                         a silent fake root claims everything
+#   labtest.py kill-tftp --port P                        15 phones, in.tftpd killed mid-run
 #   labtest.py stop --port P                             SIGTERM mid-transfer, silent TCP
 #                                                        peer, log copy over syslog
 #
@@ -396,6 +397,45 @@ def scenario_fakeroot(a):
             print(q.communicate(timeout=60)[0].decode(errors="replace").strip()[-2000:])
 
 
+def scenario_kill_tftp(a):
+    """15 endpoints; in.tftpd (with the transfers it forked) is killed with
+    SIGKILL mid-run, transfers to children slowed so that some files are
+    held and others not yet. What one endpoint holds every endpoint must
+    get from its peers; an endpoint that cannot finish exits 1 with the
+    reason in its log; none hangs (every one exits by itself, well before
+    the safety net); no tree has a parent loop."""
+    import json
+    with Scenario("killtftp") as s:
+        phones = 15
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "4", "--tx-rate", "400", "--kill-tftp-after", "5", "--keep-going"]
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, extra))
+        rc = p.wait(timeout=SAFETY)
+        try:
+            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                lab = json.load(f)
+            expect(lab["lab"]["tftp_killed_after"] == 5, "pfslab killed in.tftpd after 5 s")
+            expect("timeout after" not in (lab["failure"] or ""),
+                   "no endpoint hung: every one exited by itself before the safety net")
+            expect(rc in (0, 1), f"pfslab exits 0 or 1 (got {rc})")
+            done = [e for e in lab["endpoints"] if e["exit"] == 0]
+            failed = [e for e in lab["endpoints"] if e["exit"] != 0]
+            print(f"labtest: {len(done)} endpoints finished, {len(failed)} could not")
+            for ep in failed:
+                expect(ep["exit"] == 1, f"XID{ep['xid']} exits 1 (got {ep['exit']})")
+                held = {f["name"] for f in ep["summary"]["files"] if f["verified"]}
+                with open(ep["log"], encoding="utf-8", errors="replace") as f:
+                    errs = [ln for ln in f.read().splitlines() if ln.startswith("ERR ")]
+                why = [ln for ln in errs if re.search(r" TFTP failed (\S+): ", ln) and
+                       re.search(r" TFTP failed (\S+): ", ln).group(1) not in held]
+                expect(why, f"XID{ep['xid']} logs why it could not finish: "
+                            f"{why[0] if why else errs}")
+            run_checks(out, partial=True)
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
 RFC3164 = re.compile(rb"^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                      rb"[ \d]\d \d\d:\d\d:\d\d (\S+) pfsd\[\d+\]: "
                      rb"((?:DBG|NOT|INF|WRN|ERR) \d\d:\d\d:\d\d\.\d{6} DLoad: .*)$", re.S)
@@ -542,7 +582,8 @@ def check_syslog(out, got):
 
 SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
              "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage,
-             "stop": scenario_stop, "fakeroot": scenario_fakeroot}
+             "stop": scenario_stop, "fakeroot": scenario_fakeroot,
+             "kill-tftp": scenario_kill_tftp}
 
 
 def main():
