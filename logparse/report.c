@@ -73,11 +73,17 @@ static void node_note(const struct plog_model *m, const struct plog_node *n, cha
 /*
  * Breaks the notes "a; b; c" into lines of at most w columns at their
  * "; " (a note longer than w stays whole): the NOTES cell becomes several
- * rows and the table keeps to the report's width.
+ * rows and the table keeps to the report's width. Returns the widest row.
  */
-static void wrap_notes(char *b, size_t w)
+/* The NOTES column: the width its rows wrap to, and the widest row made. */
+struct notes_fit {
+    size_t width;
+    size_t widest;
+};
+
+static size_t wrap_notes(char *b, size_t w)
 {
-    size_t line = 0;
+    size_t line = 0, widest = 0;
     for (char *p = b; *p;) {
         char *sep = strstr(p, "; ");
         size_t n = sep ? (size_t)(sep - p) + 1 : strlen(p);
@@ -86,15 +92,36 @@ static void wrap_notes(char *b, size_t w)
             line = 0;
         }
         line += (line ? 1 : 0) + n;
+        widest = line > widest ? line : widest;
         if (!sep)
             break;
         p = sep + 2;
+    }
+    return widest;
+}
+
+/*
+ * The table writes cells as they are (its newlines break NOTES): no
+ * control byte from a log, and no byte that is not UTF-8, on which
+ * libsmartcols' wrapping never ends.
+ */
+static void cell_text(char *s)
+{
+    unsigned char *c = (unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t l = c[i] < 0x20 || c[i] == 0x7f ? 0 : plog_utf8_len(c + i, n - i);
+        if (l == 0) {
+            c[i] = '?';
+            l = 1;
+        }
+        i += l;
     }
 }
 
 static struct libscols_line *add_node_line(struct libscols_table *tb, struct libscols_line *parent,
                                            const struct plog_model *m, const struct plog_node *n,
-                                           int color, size_t notes_w)
+                                           int color, struct notes_fit *fit)
 {
     struct libscols_line *ln = scols_table_new_line(tb, parent);
     if (!ln)
@@ -113,14 +140,10 @@ static struct libscols_line *add_node_line(struct libscols_table *tb, struct lib
     else
         snprintf(rate, sizeof rate, "-");
     node_note(m, n, note, sizeof note);
-    /* the table writes cells as they are (its newlines break NOTES): no control bytes from a log */
-    for (char *c = note; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-    for (char *c = name; *c; c++)
-        if ((unsigned char)*c < 0x20 || *c == 0x7f)
-            *c = '?';
-    wrap_notes(note, notes_w);
+    cell_text(note);
+    cell_text(name);
+    size_t widest = wrap_notes(note, fit->width);
+    fit->widest = widest > fit->widest ? widest : fit->widest;
     enum plog_role role = plog_node_role(m, n);
     scols_line_set_data(ln, 0, name);
     scols_line_set_data(ln, 1, plog_role_name(role));
@@ -147,18 +170,18 @@ static uint32_t node_of(const struct plog_model *m, const struct plog_hier *h, u
 
 static void add_subtree(struct libscols_table *tb, struct libscols_line *parent,
                         const struct plog_model *m, const struct plog_hier *h, size_t idx,
-                        unsigned char *done, int color, int depth, size_t notes_w)
+                        unsigned char *done, int color, int depth, struct notes_fit *fit)
 {
     if (done[idx] || depth > 64)
         return;
     done[idx] = 1;
     const struct plog_node *n = &m->nodes[h->nodes[idx]];
-    struct libscols_line *ln = add_node_line(tb, parent, m, n, color, notes_w);
+    struct libscols_line *ln = add_node_line(tb, parent, m, n, color, fit);
     if (!ln)
         return;
     for (size_t j = 0; j < h->nnodes; j++)
         if (!done[j] && m->nodes[h->nodes[j]].parent == n->phone)
-            add_subtree(tb, ln, m, h, j, done, color, depth + 1, notes_w);
+            add_subtree(tb, ln, m, h, j, done, color, depth + 1, fit);
 }
 
 /* How deep node i of h sits under its tree's top (a parent chain in h). */
@@ -175,10 +198,10 @@ static size_t node_depth(const struct plog_model *m, const struct plog_hier *h, 
 }
 
 /*
- * The columns left for NOTES: the width less the NODE column (the tree
+ * The columns the table takes besides NOTES: the NODE column (the tree
  * drawn two columns a level) and the others (ROLE to KB/S, with blanks).
  */
-static size_t notes_width(const struct plog_model *m, const struct plog_hier *h, size_t width)
+static size_t other_columns(const struct plog_model *m, const struct plog_hier *h)
 {
     size_t node_w = 4, role_w = 4, src_w = 6, secs_w = 7, rate_w = 4;
     for (size_t i = 0; i < h->nnodes; i++) {
@@ -195,8 +218,7 @@ static size_t notes_width(const struct plog_model *m, const struct plog_hier *h,
         w = n->rate > 0 ? (size_t)snprintf(num, sizeof num, "%.1f", n->rate) : 1;
         rate_w = w > rate_w ? w : rate_w;
     }
-    size_t rest = node_w + role_w + src_w + secs_w + rate_w + 5; /* a blank after each */
-    return width > rest + 20 ? width - rest : 20;
+    return node_w + role_w + src_w + secs_w + rate_w + 5; /* a blank after each */
 }
 
 /* Top of the tree: roots first, then nodes whose parent is not in h. */
@@ -218,12 +240,11 @@ static void print_tree(FILE *out, const struct plog_model *m, const struct plog_
     scols_symbols_set_right(sy, o->utf8 ? "\u2514\u2500" : "`-");
     scols_table_set_symbols(tb, sy);
     scols_table_set_stream(tb, out);
-    /* the terminal's width, or 80 columns: NOTES wraps within its cell */
-    scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
-    scols_table_set_termwidth(tb, (size_t)(o->width > 0 ? o->width : 80));
     scols_table_enable_colors(tb, o->color);
     scols_table_enable_noencoding(tb, 1);
-    size_t notes_w = notes_width(m, h, (size_t)(o->width > 0 ? o->width : 80));
+    /* the terminal's width, or 80 columns: NOTES wraps within its cell */
+    size_t width = (size_t)(o->width > 0 ? o->width : 80), rest = other_columns(m, h);
+    struct notes_fit fit = {width > rest + 20 ? width - rest : 20, 0};
     static const char *cols[] = {"NODE", "ROLE", "SOURCE", "SECONDS", "KB/S", "NOTES"};
     for (int i = 0; i < 6; i++) {
         struct libscols_column *cl = scols_table_new_column(
@@ -240,8 +261,17 @@ static void print_tree(FILE *out, const struct plog_model *m, const struct plog_
             const struct plog_node *n = &m->nodes[h->nodes[i]];
             int top = pass == 0 ? n->is_root && is_top(m, h, n) : pass == 1 ? is_top(m, h, n) : 1;
             if (top)
-                add_subtree(tb, NULL, m, h, i, done, o->color, 0, notes_w);
+                add_subtree(tb, NULL, m, h, i, done, o->color, 0, &fit);
         }
+    /*
+     * A tree too deep or a note too long for the width widens the table:
+     * libsmartcols cannot shrink a wrapped column below its widest row
+     * and would try for ever.
+     */
+    if (rest + fit.widest > width)
+        width = rest + fit.widest;
+    scols_table_set_termforce(tb, SCOLS_TERMFORCE_ALWAYS);
+    scols_table_set_termwidth(tb, width);
     scols_print_table(tb);
 out:
     free(done);

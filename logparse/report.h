@@ -69,6 +69,8 @@ void plog_verdict(const struct plog_model *m, const struct plog_filter *f, char 
 double plog_node_seconds(const struct plog_node *n);
 
 void plog_json_str(FILE *out, const char *s, size_t n);
+/* Bytes of the valid UTF-8 character at s, or 0 when it is not one. */
+size_t plog_utf8_len(const unsigned char *s, size_t n);
 /*
  * s[0..n) escaped as in a JSON string (no quotes) into dst, as much as
  * fits in cap bytes without cutting a character: the bytes written, and

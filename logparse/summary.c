@@ -355,7 +355,7 @@ double plog_node_seconds(const struct plog_node *n)
     return end > n->t_first ? (double)(end - n->t_first) / 1e6 : 0.0;
 }
 
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t plog_utf8_len(const unsigned char *s, size_t n)
 {
     size_t len;
     uint32_t min, cp;
@@ -399,7 +399,7 @@ size_t plog_json_esc(char *dst, size_t cap, const char *str, size_t n, size_t *u
             w += 6;
             i++;
         } else {
-            size_t l = utf8_len(s + i, n - i);
+            size_t l = plog_utf8_len(s + i, n - i);
             if (l == 0) {
                 memcpy(dst + w, "\\ufffd", 6);
                 w += 6;
