@@ -188,6 +188,14 @@ static int set_strength(struct pfsd_config *c, const char *v, char *err, size_t 
     }
 }
 
+/* A phone whose Peer Firmware Sharing is disabled (CUCM): no election, plain TFTP. */
+static int set_no_pfs(struct pfsd_config *c, const char *v, char *err, size_t cap)
+{
+    (void)v, (void)err, (void)cap;
+    c->no_pfs = 1;
+    return 0;
+}
+
 static int set_verbose(struct pfsd_config *c, const char *v, char *err, size_t cap)
 {
     (void)v, (void)err, (void)cap;
@@ -225,6 +233,7 @@ static const struct opt opts[] = {
     LONG_OPT("tftp-retries", tftp_retries, 0, 100),
     LONG_OPT("blksize", blksize, 8, 65464),
     LONG_OPT("tx-rate", tx_rate, 0, 100000000),
+    {"no-pfs", 0, 0, 0, 0, set_no_pfs},
     {"v", 0, 0, 0, 0, set_verbose},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -392,6 +401,8 @@ void config_usage(FILE *out)
           "  --tftp-retries N     TFTP retransmissions (5)\n"
           "  --blksize N          TFTP block size, RFC 2348 (1428)\n"
           "  --tx-rate KBPS       throttle sending to each child, 0 = unlimited (0)\n"
+          "  --no-pfs             Peer Firmware Sharing disabled (as in CUCM): no election,\n"
+          "                       no PFS socket, every file straight from the TFTP server\n"
           "  -v                   also log every claim and Ad heard\n"
           "  --help, --version\n\n"
           "exit: 0 every file verified, 1 a file could not be obtained, 2 usage,\n"

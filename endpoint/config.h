@@ -39,6 +39,7 @@ struct pfsd_config {
     long seek_timeout, stall_timeout, idle_timeout, linger;
     long tftp_timeout, tftp_retries, blksize, tx_rate;
     int verbose;
+    int no_pfs;                    /* --no-pfs: PFS disabled, every file over TFTP */
 };
 
 enum cfg_result {

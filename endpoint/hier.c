@@ -101,7 +101,7 @@ static void next_ad_seq(struct hier *h)
 
 static void advertise(struct hier *h, int64_t now)
 {
-    if (!hier_attached(h))
+    if (!hier_attached(h) || h->env->no_pfs)
         return;
     next_ad_seq(h);
     send_ad(h);

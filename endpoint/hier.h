@@ -69,6 +69,7 @@ struct hier_env {
     const uint32_t *strength;   /* fixed strengths by hierarchy index (--strength) */
     int nstrength;
     int verbose;                /* log every claim heard, not only the first */
+    int no_pfs;                 /* PFS disabled: files come over TFTP, nothing is advertised */
 };
 
 struct hier {

@@ -22,6 +22,12 @@
 
 #define EL_SETSIZE 1024
 #define UDP_BURST 64   /* datagrams read per wakeup: the TCP side gets its turn */
+/*
+ * Joins of a bulk reset arrive together: a whole site's children may knock
+ * at one parent within a few milliseconds, and a short queue overflows
+ * (ListenOverflows) into join timeouts. The kernel caps it at somaxconn.
+ */
+#define LISTEN_BACKLOG 1024
 
 static int conn_fd(const struct conn *c)
 {
@@ -44,6 +50,8 @@ static void node_state_line(struct node *n, struct hnode *hn)
 
 static void send_bcast(struct node *n, struct pfs_msg *m)
 {
+    if (n->ufd_own < 0)
+        return; /* --no-pfs: no PFS socket */
     uint8_t buf[PFS_UDP_MAX];
     long len = pfs_encode(m, buf, sizeof buf);
     if (len < 0)
@@ -142,6 +150,24 @@ static struct hnode *hnode_new(struct node *n, int index, const char *name)
     return hn;
 }
 
+/*
+ * Enters a file. With --no-pfs the node is a phone whose Peer Firmware
+ * Sharing is disabled: no claim, no tree, the file straight from the TFTP
+ * server (the same fetch a root or a fallback makes).
+ */
+static void start_file(struct node *n, struct hnode *hn, int64_t now)
+{
+    if (!n->cfg->no_pfs) {
+        hier_start(&hn->h, now);
+        return;
+    }
+    hn->h.t_start = now;
+    hn->h.st = HS_FETCH;
+    hn->h.fetched = 1;
+    if (fetch_start(n, hn) != 0)
+        hier_fetch_failed(&hn->h, now);
+}
+
 /* The .loads is held: one hierarchy per component, in order. */
 static void add_components(struct node *n)
 {
@@ -197,7 +223,7 @@ static void op_finished(void *ctx, struct hier *h)
     }
     /* The next file's hierarchy starts as soon as this one is settled. */
     if (h->index + 1 < n->nh && n->hn[h->index + 1]->h.st == HS_IDLE)
-        hier_start(&n->hn[h->index + 1]->h, now);
+        start_file(n, n->hn[h->index + 1], now);
     node_check_done(n);
 }
 
@@ -385,6 +411,7 @@ static void fill_summary(struct node *n, struct sum *s)
     snprintf(s->model, sizeof s->model, "%s", n->cfg->model);
     snprintf(s->load, sizeof s->load, "%s", n->cfg->load);
     s->exit_code = n->exit_code;
+    s->no_pfs = n->cfg->no_pfs;
     for (int i = 0; i < n->nh && i < SUM_FILES_MAX; i++) {
         const struct hier *h = &n->hn[i]->h;
         struct sum_file *f = &s->files[s->nfiles++];
@@ -420,7 +447,7 @@ static void write_summary(struct node *n)
 
 static void finish(struct node *n, unsigned leave_reason)
 {
-    for (int i = 0; i < n->nh; i++)
+    for (int i = 0; i < n->nh && !n->cfg->no_pfs; i++)
         if (n->hn[i]->h.st != HS_IDLE)
             send_leave(n, n->hn[i], leave_reason);
     write_summary(n);
@@ -523,7 +550,18 @@ static int open_sockets(struct node *n, char *err, size_t errcap)
 {
     const struct pfsd_config *c = n->cfg;
     char nerr[NET_ERR_LEN];
-    n->lfd = net_tcp_listen(nerr, c->addr, c->port, 16);
+    if (c->no_pfs) {
+        /* PFS disabled: the port is not opened at all, only the signals are read. */
+        struct pfs_dlog_ev ev = node_ev(n, PFS_DL_TRACE);
+        snprintf(ev.trace, sizeof ev.trace, "idl_child.c-pfsDisabled");
+        node_log(n, &ev);
+        if (el_add_fd(n->loop, n->sigfd, EL_READABLE, on_signal, n) != EL_OK) {
+            snprintf(err, errcap, "event loop: fd out of range");
+            return -1;
+        }
+        return 0;
+    }
+    n->lfd = net_tcp_listen(nerr, c->addr, c->port, LISTEN_BACKLOG);
     if (n->lfd < 0) {
         snprintf(err, errcap, "%s", nerr);
         return -1;
@@ -575,6 +613,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
         .root_wait = cfg->root_wait, .join_timeout = cfg->join_timeout,
         .join_tries = cfg->join_tries, .seek_timeout = cfg->seek_timeout, .rng = &n->rng,
         .strength = cfg->strength, .nstrength = cfg->nstrength, .verbose = cfg->verbose,
+        .no_pfs = cfg->no_pfs,
     };
     if (check_dir(cfg->dir, err, errcap) != 0)
         return -1;
@@ -610,7 +649,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
 
 int node_run(struct node *n)
 {
-    hier_start(&n->hn[0]->h, node_now());
+    start_file(n, n->hn[0], node_now());
     while (!n->finished) {
         sync_timers(n);
         if (el_run_once(n->loop, -1) == EL_ERR) {

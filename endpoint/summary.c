@@ -80,7 +80,8 @@ size_t summary_json(const struct sum *s, char *out, size_t cap)
     jstr(&b, s->model);
     pfs_out_f(&b, ",\"load\":");
     jstr(&b, s->load);
-    pfs_out_f(&b, ",\"exit\":%d,\"files\":[", s->exit_code);
+    pfs_out_f(&b, ",\"exit\":%d,\"pfs\":%s,\"files\":[", s->exit_code,
+              s->no_pfs ? "false" : "true");
     for (int i = 0; i < s->nfiles && i < SUM_FILES_MAX; i++) {
         if (i)
             pfs_out_c(&b, ',');

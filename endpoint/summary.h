@@ -2,7 +2,7 @@
  * summary.h - the JSON summary pfsd writes at exit (--summary FILE).
  *
  *   {"xid":"0A000002","ip":"127.0.0.2","model":"CP-7961G","load":"X.loads",
- *    "exit":0,"files":[{"name":"X.loads","h":"36685558","size":N,
+ *    "exit":0,"pfs":true,"files":[{"name":"X.loads","h":"36685558","size":N,
  *    "sha256":"hex","source":"tftp","parent":null,"children":["0A000003"],
  *    "verified":true,"seconds":1.234,"tries":0,"fallback":null}]}
  *
@@ -39,6 +39,7 @@ struct sum {
     char model[PFS_MODEL_MAX + 1];
     char load[PFS_PATH_MAX + 1];
     int exit_code;
+    int no_pfs;              /* --no-pfs: "pfs":false */
     struct sum_file files[SUM_FILES_MAX];
     int nfiles;
 };

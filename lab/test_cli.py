@@ -51,8 +51,14 @@ def test_cli(tmp):
            f"--version ({out.strip()})")
     rc, out, _ = pfslab(["--help"])
     expect(rc == 0 and "--phones" in out and "--kill-parent" in out, "--help lists the options")
-    bad = ([], ["--phones", "0", "--out", tmp], ["--phones", "300", "--out", tmp],
+    bad = ([], ["--phones", "0", "--out", tmp], ["--phones", "1001", "--out", tmp],
            ["--phones", "3", "--out", tmp, "--tftp-addr", "10.1.1.1"],
+           ["--phones", "3", "--out", tmp, "--tftp-addr", "127.0.0.3"],
+           ["--phones", "3", "--models", "CP-7961G:2", "--out", tmp],
+           ["--models", "CP-7961G:2,CP-7961G:1", "--out", tmp],
+           ["--models", "CP-7961G", "--out", tmp],
+           ["--models", "CP-7961G:600,CP-7941G:401", "--out", tmp],
+           ["--phones", "3", "--out", tmp, "--wan-rate", "2mbit"],
            ["--phones", "3", "--out", tmp, "--load", "bad name"],
            ["--phones", "3", "--out", tmp, "--fast", "--phone-timers"],
            ["--phones", "x", "--out", tmp])

@@ -15,6 +15,7 @@ PKGS=(
   libgraphviz-dev chromium  # pfslog --html lays trees out with libgvc; its test loads the page headless
   tcpdump               # bench/pfsdump_bench.sh: pfsdump against tcpdump -r
   wireshark xvfb xauth xdotool imagemagick fonts-dejavu-core time  # pfs plugin: screenshot, bench
+  python3-matplotlib    # bench/site_bench.py: the plot of PFS against plain TFTP
 )
 
 missing=()

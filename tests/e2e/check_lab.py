@@ -16,9 +16,17 @@
 # names an endpoint killed on purpose: it is left out of the checks.
 # --partial (a lab that lost its TFTP server, implies --relaxed): an
 # endpoint may exit 1, but only when every file it lacks is verified by no
-# endpoint at all (what one peer holds, every peer must get); the files it
-# holds are checked as above, and the trees are those of the verified nodes.
-# --expect-rrqs also wants the capture to hold exactly one RRQ per file.
+# endpoint of its model at all (what one peer holds, every peer must get);
+# the files it holds are checked as above, and the trees are those of the
+# verified nodes.
+# --expect-rrqs also wants the capture to hold exactly one RRQ per file and
+# model.
+#
+# A site of several models (pfslab --models) is checked per file and model:
+# each model's endpoints form their own tree with their own root, and the
+# hierarchy ids (H) of one file differ between models. A site without PFS
+# (pfslab --no-pfs) is checked for what such phones do: every endpoint
+# fetched every file over TFTP itself, with no parent, no child and no root.
 #
 # Exit 0 when every check holds, 1 otherwise (each failure on its own line).
 #
@@ -55,6 +63,14 @@ def read_load(out):
     return files
 
 
+def hier_id(model, name):
+    """pfs_hier_id(): FNV-1a 32 over model, a zero byte and /dnld/NAME."""
+    h = 0x811C9DC5
+    for b in model.encode() + b"\0" + ("/dnld/" + name).encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08X}"
+
+
 def read_summaries(out):
     sums = {}
     for path in sorted(glob.glob(os.path.join(out, "summaries", "*.json"))):
@@ -83,9 +99,18 @@ class Checker:
         with open(os.path.join(self.out, "summary.json"), encoding="utf-8") as f:
             lab = json.load(f)
         sums = read_summaries(self.out)
+        self.models = [m["model"] for m in lab["lab"].get("models") or
+                       [{"model": lab["lab"]["model"]}]]
+        self.no_pfs = bool(lab["lab"].get("no_pfs"))
         self.check_endpoints(lab, sums, load)
-        for name, (size, sha) in load.items():
-            self.check_tree(name, size, sha, sums)
+        for name in load:
+            hs = {hier_id(m, name) for m in self.models}
+            self.expect(len(hs) == len(self.models), f"{name}: models share a hierarchy id")
+            for model in self.models:
+                if self.no_pfs:
+                    self.check_direct(name, model, sums, lab)
+                else:
+                    self.check_tree(name, model, sums)
         self.check_disk(lab, load)
         self.check_report(lab, sums)
         if self.expect_rrqs:
@@ -107,11 +132,16 @@ class Checker:
                 continue
             self.expect(s.get("exit") == ep["exit"], f"XID{x}: summary says exit {s.get('exit')}")
             self.expect(s.get("ip") == ep["ip"], f"XID{x}: summary ip {s.get('ip')} != {ep['ip']}")
+            want = ep.get("model", lab["lab"]["model"])
+            self.expect(s.get("model") == want, f"XID{x}: summary model {s.get('model')} != "
+                        f"{want}")
+            self.expect(s.get("pfs", True) is not self.no_pfs, f"XID{x}: summary pfs "
+                        f"{s.get('pfs')}, the lab ran with no_pfs {self.no_pfs}")
             got = {f["name"]: f for f in s.get("files", [])}
             for name, (size, sha) in load.items():
                 f = got.get(name)
                 if self.partial and (f is None or f.get("verified") is not True):
-                    held = sorted(self.nodes_of(name, sums))
+                    held = sorted(self.nodes_of(name, sums, want))
                     self.expect(not held, f"XID{x}: lacks {name}, which {len(held)} peers hold "
                                 f"({' '.join(held[:4])}...): it could have finished from them")
                     continue
@@ -121,20 +151,38 @@ class Checker:
                 self.expect(f.get("size") == size, f"XID{x}: {name} size {f.get('size')} != {size}")
                 self.expect(str(f.get("sha256", "")).lower() == sha,
                             f"XID{x}: {name} sha256 differs from the .loads")
+                self.expect(f.get("h") == hier_id(want, name), f"XID{x}: {name} H {f.get('h')}"
+                            f" is not the {want} hierarchy's {hier_id(want, name)}")
 
-    def nodes_of(self, name, sums, every=False):
-        """{xid: file entry} of the endpoints holding name (partial: verified
-        only, unless every)."""
+    def nodes_of(self, name, sums, model, every=False):
+        """{xid: file entry} of the model's endpoints holding name (partial:
+        verified only, unless every)."""
         nodes = {}
         for x, s in sums.items():
+            if s.get("model") != model:
+                continue
             for f in s.get("files", []):
                 if f.get("name") == name and (every or not self.partial or
                                               f.get("verified") is True):
                     nodes[x] = f
         return nodes
 
-    def check_tree(self, name, size, sha, sums):
-        nodes = self.nodes_of(name, sums)
+    def check_direct(self, name, model, sums, lab):
+        """--no-pfs: every endpoint of the model fetched the file itself."""
+        nodes = self.nodes_of(name, sums, model)
+        want = sum(1 for e in lab["endpoints"] if e.get("model", model) == model and
+                   e["xid"] not in self.killed)
+        tftp = [x for x, f in nodes.items() if f.get("source") == "tftp"]
+        self.expect(len(tftp) == want, f"{name} ({model}): {len(tftp)} TFTP fetches, want one "
+                    f"per endpoint ({want})")
+        for x, f in nodes.items():
+            self.expect(not f.get("parent") and not f.get("children") and not f.get("fallback"),
+                        f"{name}: XID{x} without PFS has parent {f.get('parent')}, children "
+                        f"{f.get('children')}, fallback {f.get('fallback')}")
+
+    def check_tree(self, name, model, sums):
+        nodes = self.nodes_of(name, sums, model)
+        name = f"{name} ({model})" if len(self.models) > 1 else name
         roots = [x for x, f in nodes.items() if not f.get("parent")]
         tftp = [x for x, f in nodes.items() if f.get("source") == "tftp"]
         if not self.relaxed:
@@ -195,10 +243,10 @@ class Checker:
             held = {f.get("name") for f in (ep.get("summary") or {}).get("files", [])
                     if f.get("verified") is True}
             for name, (size, sha) in load.items():
-                if self.partial and name not in held:
-                    self.expect(name not in present, f"{d}: {name} on disk but not verified")
-                    continue
                 path = os.path.join(d, name)
+                if self.partial and name not in held:
+                    self.expect(name not in present, f"{path}: on disk but not verified")
+                    continue
                 if self.expect(name in present, f"{path}: missing"):
                     self.expect(os.path.getsize(path) == size and sha256_file(path) == sha,
                                 f"{path}: content differs from the .loads")
@@ -208,10 +256,17 @@ class Checker:
     def check_report(self, lab, sums):
         """pfslab's per-file facts agree with the endpoints' own summaries;
         strict: its verdict has nothing to report and the capture lost nothing."""
+        self.expect(sorted((f["name"], f.get("model", self.models[0])) for f in lab["files"]) ==
+                    sorted((n, m) for n in {f["name"] for f in lab["files"]}
+                           for m in self.models), "summary.json: one entry per file and model")
         for f in lab["files"]:
-            nodes = self.nodes_of(f["name"], sums, every=True)
+            model = f.get("model", self.models[0])
+            nodes = self.nodes_of(f["name"], sums, model, every=True)
             roots = sorted(x for x, n in nodes.items() if n.get("source") == "tftp" and
-                           not n.get("parent") and not n.get("fallback"))
+                           not n.get("parent") and not n.get("fallback")) \
+                if not self.no_pfs else []
+            self.expect(f.get("h") == hier_id(model, f["name"]), f"{f['name']} ({model}): "
+                        f"summary.json H {f.get('h')}")
             fetchers = sorted(x for x, n in nodes.items() if n.get("source") == "tftp")
             falls = [{"xid": x, "reason": nodes[x]["fallback"]} for x in sorted(nodes)
                      if nodes[x].get("fallback")]
@@ -235,9 +290,12 @@ class Checker:
     def check_rrqs(self, lab, load):
         if not self.expect(lab["lab"].get("pcap"), "no capture was made (--pcap)"):
             return
+        # RRQs name the file, not the model: one per model, or one per
+        # endpoint without PFS.
+        want = len(lab["endpoints"]) if self.no_pfs else len(self.models)
         for f in lab["files"]:
-            self.expect(f.get("rrqs") == 1, f"{f['name']}: {f.get('rrqs')} RRQs in the capture, "
-                        "want 1")
+            self.expect(f.get("rrqs") == want, f"{f['name']}: {f.get('rrqs')} RRQs in the "
+                        f"capture, want {want}")
         self.expect({f["name"] for f in lab["files"]} == set(load), "summary.json files differ "
                     "from the .loads")
 

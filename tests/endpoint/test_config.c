@@ -59,6 +59,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.xid >> 16, 0x0002); /* from the address */
     assert_string_equal(cfg.log_path, "");
     assert_int_equal(cfg.logsrv_ip, 0);
+    assert_int_equal(cfg.no_pfs, 0);
 }
 
 static void test_values(void **state)
@@ -81,6 +82,8 @@ static void test_values(void **state)
     assert_int_equal(cfg.tx_rate, 64);
     assert_string_equal(cfg.log_path, "/tmp/x.log");
     assert_string_equal(cfg.summary, "/tmp/s.json");
+    assert_int_equal(parse("--no-pfs", NULL), CFG_RUN);
+    assert_int_equal(cfg.no_pfs, 1);
 }
 
 static void test_default_bcast(void **state)
@@ -127,6 +130,7 @@ static void test_errors(void **state)
     assert_int_equal(parse("stray", NULL), CFG_ERROR);
     assert_non_null(strstr(err, "stray"));
     assert_int_equal(parse("-v=1", NULL), CFG_ERROR);
+    assert_int_equal(parse("--no-pfs=1", NULL), CFG_ERROR);
 }
 
 static void test_missing(void **state)

@@ -51,7 +51,7 @@ static void test_json_text(void **state)
     assert_int_equal(n, strlen(buf));
     const char *want =
         "{\"xid\":\"0A000002\",\"ip\":\"127.0.0.2\",\"model\":\"CP-7961G\",\"load\":\"X.loads\","
-        "\"exit\":0,\"files\":[{\"name\":\"X.loads\",\"h\":\"36685558\",\"size\":3,"
+        "\"exit\":0,\"pfs\":true,\"files\":[{\"name\":\"X.loads\",\"h\":\"36685558\",\"size\":3,"
         "\"sha256\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\","
         "\"source\":\"tftp\",\"parent\":null,\"children\":[\"0A000003\",\"0A000004\"],"
         "\"verified\":true,\"seconds\":1.234,\"tries\":0,\"fallback\":null},"
@@ -82,7 +82,7 @@ static void test_write_atomic(void **state)
     size_t n = fread(buf, 1, sizeof buf - 1, fp);
     buf[n] = '\0';
     fclose(fp);
-    assert_non_null(strstr(buf, "\"exit\":4,"));
+    assert_non_null(strstr(buf, "\"exit\":4,\"pfs\":true,"));
     /* Nothing else left in the folder: the temp file was renamed. */
     char cmd[300];
     snprintf(cmd, sizeof cmd, "test $(ls -A %s | wc -l) -eq 1", dir);
