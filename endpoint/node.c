@@ -7,6 +7,7 @@
 #include "node.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "fetch.h"
 #include "net.h"
 #include "sha256.h"
 
@@ -27,31 +30,14 @@
  */
 #define LISTEN_BACKLOG 1024
 
-int64_t node_now(void)
-{
-    return el_now_ms();
-}
-
-struct pfs_dlog_ev node_ev(struct node *n, enum pfs_dlog_kind kind)
-{
-    struct pfs_dlog_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    ev.xid = n->cfg->xid;
-    return ev;
-}
-
-void node_log(struct node *n, const struct pfs_dlog_ev *ev)
-{
-    plog_ev(&n->log, ev);
-}
-
 static int conn_fd(const struct conn *c)
 {
     return c && !c->dead ? c->fd : -1;
 }
 
-void node_state_line(struct node *n, struct hnode *hn)
+static void node_check_done(struct node *n);
+
+static void node_state_line(struct node *n, struct hnode *hn)
 {
     struct pfs_dlog_ev ev = node_ev(n, PFS_DL_STATE);
     ev.parent = conn_fd(hn->parent);
@@ -59,19 +45,6 @@ void node_state_line(struct node *n, struct hnode *hn)
     ev.fd1 = conn_fd(hn->child[1]);
     ev.full = tree_slots_free(&hn->h.slots) == 0;
     node_log(n, &ev);
-}
-
-/*
- * The hierarchies peers may talk to us about: the components. The .loads
- * (index 0) comes only from the TFTP server, so no message from the
- * network can reach it: a CLAIM, AD or JOIN for its H is not ours.
- */
-struct hnode *node_find_hier(struct node *n, uint32_t h)
-{
-    for (int i = 1; i < n->nh; i++)
-        if (n->hn[i]->h.h == h)
-            return n->hn[i];
-    return NULL;
 }
 
 /* ---- broadcasts ---- */
@@ -227,7 +200,7 @@ static void abort_children(struct node *n, struct hnode *hn)
         ev.index = i;
         ev.peer = c->xid;
         ev.pip = c->ip;
-        snprintf(ev.reason, sizeof ev.reason, "no-file");
+        snprintf(ev.reason, sizeof ev.reason, "%s", why_word(WHY_NO_FILE));
         node_log(n, &ev);
         conn_send_abort(c, PFS_R_IO);
         conn_drop(c);
@@ -271,8 +244,8 @@ static const struct hier_ops node_ops = {
 
 /* ---- a received file: the checks before it gets its real name ---- */
 
-int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
-                     const uint8_t digest[PFS_SHA256_LEN], char *why, size_t whycap)
+static enum why node_accept_file(struct node *n, struct hnode *hn, struct store *st,
+                                 const uint8_t digest[PFS_SHA256_LEN])
 {
     struct hier *h = &hn->h;
     char err[256];
@@ -288,23 +261,16 @@ int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
         ev.bytes = st->bytes;
         ev.total = h->exp_size;
         node_log(n, &ev);
-        snprintf(why, whycap, "loads-hash");
-        return -1;
+        return WHY_LOADS_HASH;
     }
-    if (h->index == 0) {
-        /* A .loads that does not parse is as useless as a corrupt file. */
-        if (loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0) {
-            snprintf(why, whycap, "bad-loads");
-            return -1;
-        }
-    }
-    if (store_commit(st, err, sizeof err) != 0) {
-        snprintf(why, whycap, "io");
-        return -1;
-    }
+    /* A .loads that does not parse is as useless as a corrupt file. */
+    if (h->index == 0 && loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0)
+        return WHY_BAD_LOADS;
+    if (store_commit(st, err, sizeof err) != 0)
+        return WHY_IO;
     h->size = (uint32_t)st->bytes;
     memcpy(h->sha, digest, PFS_SHA256_LEN);
-    return 0;
+    return WHY_NONE;
 }
 
 /* ---- datagrams ---- */
@@ -517,7 +483,7 @@ static void fill_summary(struct node *n, struct sum *s)
                 f->children[f->nchildren++] = h->slots.xid[k];
         f->seconds = h->t_done > h->t_start ? (double)(h->t_done - h->t_start) / 1000.0 : 0.0;
         f->tries = h->tries;
-        f->fallback = h->fallback;
+        f->fallback = h->fallback != WHY_NONE ? why_word(h->fallback) : NULL;
     }
 }
 
@@ -555,7 +521,7 @@ static int all_settled(const struct node *n)
     return !conn_busy(n);
 }
 
-void node_check_done(struct node *n)
+static void node_check_done(struct node *n)
 {
     if (n->finished || !all_settled(n))
         return;
@@ -568,6 +534,11 @@ void node_check_done(struct node *n)
     if (now >= n->linger_until)
         finish(n, PFS_R_DONE);
 }
+
+static const struct node_hooks hooks = {
+    .check_done = node_check_done,
+    .accept_file = node_accept_file,
+};
 
 /* SIGINT/SIGTERM: tell every peer, remove partial files, leave. */
 static void shutdown_now(struct node *n)
@@ -719,7 +690,8 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
 {
     memset(n, 0, sizeof *n);
     n->cfg = cfg;
-    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = -1;
+    n->hooks = &hooks;
+    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = n->spare_fd = -1;
     n->log.sfd = -1;
     n->rng = cfg->seed;
     /* A burst of 32 Ad intervals' worth, then 16 datagrams per interval. */
@@ -745,6 +717,14 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
     log_start(n);
     if (open_signals(n, err, errcap) != 0 || open_sockets(n, err, errcap) != 0)
         return -1;
+    /* Held in reserve: when accept runs out of descriptors, closing it
+     * makes room to accept and close the waiting connections. */
+    n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (n->spare_fd < 0) {
+        snprintf(err, errcap, "/dev/null: %s", strerror(errno));
+        return -1;
+    }
+    n->accept_pause = CONN_ACCEPT_PAUSE_MIN;
     n->hn[0] = hnode_new(n, 0, cfg->load);
     if (!n->hn[0]) {
         snprintf(err, errcap, "out of memory");
@@ -780,7 +760,7 @@ void node_free(struct node *n)
         fetch_cancel(n->hn[i]);
         free(n->hn[i]);
     }
-    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd};
+    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd, n->spare_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);

@@ -427,6 +427,44 @@ static void check_rogues(struct plog_model *m)
     }
 }
 
+static int by_missing(const void *a, const void *b)
+{
+    const struct plog_sender *x = *(const struct plog_sender *const *)a;
+    const struct plog_sender *y = *(const struct plog_sender *const *)b;
+    if (x->missing != y->missing)
+        return x->missing < y->missing ? 1 : -1;
+    return strcmp(x->addr, y->addr);
+}
+
+void plog_missing_senders(char *buf, size_t cap, const struct plog_loss *ls)
+{
+    if (!cap)
+        return;
+    buf[0] = '\0';
+    size_t n = 0, len = 0, numbered = 0;
+    for (size_t i = 0; i < ls->nsenders; i++) {
+        n += ls->senders[i].missing > 0;
+        numbered += ls->senders[i].sequenced > 0;
+    }
+    if (!n)
+        return;
+    const struct plog_sender **v = malloc(n * sizeof *v);
+    if (!v)
+        return;
+    for (size_t i = 0, k = 0; i < ls->nsenders; i++)
+        if (ls->senders[i].missing)
+            v[k++] = &ls->senders[i];
+    qsort(v, n, sizeof *v, by_missing);
+    len = (size_t)snprintf(buf, cap, "; missing by sender:");
+    for (size_t i = 0; i < n && i < 8 && len < cap; i++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s %s %llu", i ? "," : "", v[i]->addr,
+                                (unsigned long long)v[i]->missing);
+    if (len < cap)
+        snprintf(buf + len, cap - len, "%s (%zu of %zu senders that number their datagrams)",
+                 n > 8 ? ", ..." : "", n, numbered);
+    free(v);
+}
+
 void plog_check_phones(struct plog_model *m)
 {
     for (size_t i = 0; i < m->ncuts; i++)
@@ -443,6 +481,15 @@ void plog_check_phones(struct plog_model *m)
              (unsigned long long)(ls->kernel + ls->queue),
              (unsigned long long)(ls->received + ls->kernel + ls->queue),
              (unsigned long long)ls->kernel, (unsigned long long)ls->queue);
+    if (ls->missing) {
+        char who[600];
+        plog_missing_senders(who, sizeof who, ls);
+        diag(m, PLOG_ERROR, "datagrams-missing", (struct plog_ref){PLOG_NONE, 0}, PLOG_NONE,
+             PLOG_NONE,
+             "%llu datagrams never came: numbers skipped in the senders' own sequence "
+             "(RFC 5424 sequenceId), lost on the way or by the kernel%s",
+             (unsigned long long)ls->missing, who);
+    }
     check_streams(m);
     check_rogues(m);
     for (uint32_t ph = 0; ph < m->nphones; ph++) {

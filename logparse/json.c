@@ -428,11 +428,26 @@ int plog_report_json(FILE *out, const struct plog_model *m, const struct plog_re
             (unsigned long long)s->wrapped, (unsigned long long)s->headless,
             (unsigned long long)s->out_of_order, (unsigned long long)s->midnight,
             (unsigned long long)s->long_lines, (unsigned long long)m->diags_dropped);
-    if (m->loss.listening)
+    if (m->loss.listening) {
+        const struct plog_loss *ls = &m->loss;
         fprintf(out, ",\"datagrams\":%llu,\"datagrams_lost_kernel\":%llu,"
-                     "\"datagrams_lost_queue\":%llu",
-                (unsigned long long)m->loss.received, (unsigned long long)m->loss.kernel,
-                (unsigned long long)m->loss.queue);
+                     "\"datagrams_lost_queue\":%llu,\"datagrams_missing\":%llu,"
+                     "\"datagrams_lost\":%llu,\"senders\":[",
+                (unsigned long long)ls->received, (unsigned long long)ls->kernel,
+                (unsigned long long)ls->queue, (unsigned long long)ls->missing,
+                (unsigned long long)plog_loss_total(ls));
+        for (size_t i = 0; i < ls->nsenders; i++) {
+            const struct plog_sender *sd = &ls->senders[i];
+            fprintf(out, "%s{\"addr\":", i ? "," : "");
+            jstr(out, sd->addr);
+            fprintf(out, ",\"datagrams\":%llu,\"lines\":%llu,\"sequenced\":%llu,"
+                         "\"missing\":%llu,\"late\":%llu}",
+                    (unsigned long long)sd->datagrams, (unsigned long long)sd->lines,
+                    (unsigned long long)sd->sequenced, (unsigned long long)sd->missing,
+                    (unsigned long long)sd->late);
+        }
+        fputc(']', out);
+    }
     fputs("}\n}\n", out);
     return 0;
 }

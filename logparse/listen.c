@@ -206,6 +206,63 @@ static struct plog_sender *sender(struct plog_listen *l, const char *addr)
     return s;
 }
 
+/* Mixes text into a running FNV-1a hash, and a separator after it. */
+static uint64_t hash_more(uint64_t h, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+    return (h ^ 0xff) * 1099511628211ULL;
+}
+
+/*
+ * A datagram's RFC 5424 sequenceId, if its header has one: numbers the
+ * originator skipped are datagrams it sent that never came (lost on the
+ * way, or dropped by the kernel), attributed to this sender. The
+ * originator is the header's host, APP-NAME and PROCID behind the
+ * address (a relay forwards several phones' own sequences); a 64-bit
+ * hash of them keys its stream, a collision as unlikely as the map's.
+ */
+static void sequence(struct plog_listen *l, struct plog_sender *snd, const char *addr,
+                     const char *buf, size_t n)
+{
+    const char *nl = memchr(buf, '\n', n);
+    struct plog_syslog sl;
+    if (!plog_syslog_split(buf, nl ? (size_t)(nl - buf) : n, &sl) || sl.seq < 1)
+        return;
+    uint64_t key = hash_more(1469598103934665603ULL, addr, strlen(addr));
+    key = hash_more(key, sl.host ? sl.host : "", sl.host_len);
+    key = hash_more(key, sl.tag ? sl.tag : "", sl.tag_len);
+    key = hash_more(key, sl.procid ? sl.procid : "", sl.procid_len);
+    uint32_t seq = (uint32_t)sl.seq, i = plog_map_get(&l->seq_map, key);
+    snd->sequenced++;
+    if (i == PLOG_NONE) {
+        if (plog_grow(&l->seqs, &l->cap_seqs, l->nseqs, sizeof *l->seqs) != 0 ||
+            plog_map_put(&l->seq_map, key, (uint32_t)l->nseqs) != 0)
+            return;
+        l->seqs[l->nseqs++] = (struct plog_seq_stream){(uint32_t)(snd - l->senders), seq};
+        return;
+    }
+    struct plog_seq_stream *st = &l->seqs[i];
+    /* after 2147483647 comes 1 (RFC 5424 7.3.1) */
+    uint32_t next = st->last == 2147483647u ? 1 : st->last + 1;
+    uint32_t ahead = seq >= next ? seq - next : seq + (2147483647u - next) + 1;
+    if (ahead == 0) {
+        st->last = seq;
+    } else if (ahead < (1u << 30)) { /* a gap: the numbers between never came */
+        snd->missing += ahead;
+        l->missing += ahead;
+        st->last = seq;
+    } else if (seq == 1) { /* the sender started again */
+        st->last = seq;
+    } else { /* an older number: it came late, after a higher one */
+        snd->late++;
+        if (snd->missing) {
+            snd->missing--;
+            l->missing--;
+        }
+    }
+}
+
 /* One datagram: one or more lines, the sender names the phone if no header does. */
 static void datagram(void *ctx, const char *buf, size_t n, const struct sockaddr_storage *from)
 {
@@ -213,8 +270,10 @@ static void datagram(void *ctx, const char *buf, size_t n, const struct sockaddr
     char host[INET6_ADDRSTRLEN];
     addr_str(from, host, sizeof host);
     struct plog_sender *snd = sender(l, host);
-    if (snd)
+    if (snd) {
         snd->datagrams++;
+        sequence(l, snd, host, buf, n);
+    }
     const char *p = buf, *end = buf + n;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -372,6 +431,10 @@ void plog_listen_free(struct plog_listen *l)
 {
     free(l->senders);
     plog_map_free(&l->sender_map);
+    free(l->seqs);
+    plog_map_free(&l->seq_map);
+    l->seqs = NULL;
+    l->nseqs = l->cap_seqs = 0;
     l->senders = NULL;
     l->nsenders = l->cap_senders = 0;
 }

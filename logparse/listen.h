@@ -10,14 +10,18 @@
 #include <sys/socket.h>
 
 #include "input.h"
+#include "model.h"
 #include "recvq.h"
 
 #define PLOG_SENDERS_SHOWN 8
 
-/* One sender's datagrams, by its address. */
-struct plog_sender {
-    char addr[48];
-    uint64_t datagrams, lines;
+/*
+ * A stream of numbered messages: one originator behind a sender address
+ * (its header's host, APP-NAME and PROCID), the last number it sent.
+ */
+struct plog_seq_stream {
+    uint32_t sender;                /* index in senders */
+    uint32_t last;                  /* the newest sequenceId seen */
 };
 
 struct plog_listen;
@@ -38,6 +42,10 @@ struct plog_listen {
     struct plog_sender *senders;    /* in order of first datagram */
     size_t nsenders, cap_senders;
     struct plog_map sender_map;
+    struct plog_seq_stream *seqs;   /* by hash of address, host, app, procid */
+    size_t nseqs, cap_seqs;
+    struct plog_map seq_map;
+    uint64_t missing;               /* datagrams missing from the senders' sequences */
 };
 
 /* The address a spec names; 0, or -1 with "SPEC: reason" in err. */

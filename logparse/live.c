@@ -55,6 +55,9 @@ static int by_lines(const void *a, const void *b)
 {
     const struct plog_sender *x = *(const struct plog_sender *const *)a;
     const struct plog_sender *y = *(const struct plog_sender *const *)b;
+    /* the senders with gaps in their numbers first: the ones to look at */
+    if (x->missing != y->missing)
+        return x->missing < y->missing ? 1 : -1;
     return x->lines < y->lines ? 1 : x->lines > y->lines ? -1 : strcmp(x->addr, y->addr);
 }
 
@@ -71,8 +74,13 @@ static void senders_line(char *buf, size_t cap, const struct plog_listen *l)
     qsort(v, n, sizeof *v, by_lines);
     len = (size_t)snprintf(buf, cap, "lines by sender:");
     for (size_t i = 0; i < n && i < PLOG_SENDERS_SHOWN && len < cap; i++)
+    {
         len += (size_t)snprintf(buf + len, cap - len, "%s %s %llu", i ? "," : "", v[i]->addr,
                                 (unsigned long long)v[i]->lines);
+        if (v[i]->missing && len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, " (%llu missing)",
+                                    (unsigned long long)v[i]->missing);
+    }
     if (n > PLOG_SENDERS_SHOWN && len < cap)
         snprintf(buf + len, cap - len, ", ... (%zu senders)", n);
     free(v);
@@ -124,11 +132,13 @@ static void draw(struct plog_live *lv, const struct plog_listen *l)
     const struct plog_recvq_counts *c = &l->counts;
     char head[256], snd[512];
     snprintf(head, sizeof head,
-             "pfslog %s: %llu datagrams, %zu %s, %llu lost (kernel %llu, queue %llu)",
+             "pfslog %s: %llu datagrams, %zu %s, %llu lost (kernel %llu, queue %llu, "
+             "%llu missing by sequence)",
              l->name, (unsigned long long)c->received, l->nsenders,
              plog_plural(l->nsenders, "sender", "senders"),
-             (unsigned long long)(c->kernel_dropped + c->queue_dropped),
-             (unsigned long long)c->kernel_dropped, (unsigned long long)c->queue_dropped);
+             (unsigned long long)plog_loss_total(&lv->model->loss),
+             (unsigned long long)c->kernel_dropped, (unsigned long long)c->queue_dropped,
+             (unsigned long long)l->missing);
     senders_line(snd, sizeof snd, l);
     char news[NEWEST_SHOWN][400];
     int nnews = newest_problems(lv->model, lv->filter, news, NEWEST_SHOWN);
@@ -157,7 +167,10 @@ void plog_live_tick(void *ctx, const struct plog_listen *l, int last)
     ls->received = l->counts.received;
     ls->kernel = l->counts.kernel_dropped;
     ls->queue = l->counts.queue_dropped;
-    uint64_t lost = ls->kernel + ls->queue;
+    ls->missing = l->missing;
+    ls->senders = l->senders;
+    ls->nsenders = l->nsenders;
+    uint64_t lost = plog_loss_total(ls);
     if (lv->screen) {
         if (last)
             fputs("\033[H\033[J", lv->out); /* the final report takes the screen */
@@ -169,13 +182,20 @@ void plog_live_tick(void *ctx, const struct plog_listen *l, int last)
         return;
     if (lv->json)
         fprintf(lv->out, "{\"kind\":\"datagrams_lost\",\"lost\":%llu,\"kernel\":%llu,\"queue\":%llu,"
-                         "\"received\":%llu}\n",
+                         "\"missing\":%llu,\"received\":%llu}\n",
                 (unsigned long long)lost, (unsigned long long)ls->kernel,
-                (unsigned long long)ls->queue, (unsigned long long)ls->received);
-    else
-        fprintf(lv->out, "pfslog: %llu datagrams lost so far (kernel %llu, queue %llu) of %llu\n",
+                (unsigned long long)ls->queue, (unsigned long long)ls->missing,
+                (unsigned long long)ls->received);
+    else {
+        char snd[512] = "";
+        if (ls->missing)
+            senders_line(snd, sizeof snd, l);
+        fprintf(lv->out, "pfslog: %llu datagrams lost so far (kernel %llu, queue %llu, %llu missing "
+                         "by sequence) of %llu%s%s\n",
                 (unsigned long long)lost, (unsigned long long)ls->kernel,
-                (unsigned long long)ls->queue, (unsigned long long)(ls->received + lost));
+                (unsigned long long)ls->queue, (unsigned long long)ls->missing,
+                (unsigned long long)(ls->received + lost), snd[0] ? "; " : "", snd);
+    }
     fflush(lv->out);
     lv->lost_said = lost;
 }

@@ -61,6 +61,8 @@ struct run {
     struct plog_live view;      /* --listen's live view */
     struct held *held;          /* --timeline: lines waiting for their phone's XID */
     size_t nheld, cap_held;
+    uint64_t outside;           /* events --since/--until left out */
+    uint64_t written;           /* --timeline: lines written */
 };
 
 static void usage(FILE *out)
@@ -229,8 +231,10 @@ static int phone_named(const struct run *run, uint32_t ph)
 
 static void write_line(struct run *run, const struct plog_event *e, uint32_t ph, uint32_t hi)
 {
-    if (plog_event_selected(&run->model, &run->cfg->filter, e, ph, hi))
+    if (plog_event_selected(&run->model, &run->cfg->filter, e, ph, hi)) {
         plog_timeline_line(stdout, &run->reader, &run->model, e, ph, run->cfg->json);
+        run->written++;
+    }
 }
 
 static void flush_held(struct run *run)
@@ -265,8 +269,10 @@ static void on_event(void *ctx, const struct plog_event *e)
     struct run *run = ctx;
     /* --since/--until: the report is about that window alone */
     if (!plog_time_in(&run->reader, &run->cfg->since, e->t) ||
-        !plog_time_in(&run->reader, &run->cfg->until, e->t))
+        !plog_time_in(&run->reader, &run->cfg->until, e->t)) {
+        run->outside++;
         return;
+    }
     plog_model_apply(&run->model, e, &run->reader);
     if (run->cfg->out == OUT_TIMELINE && !run->live)
         timeline(run, e);
@@ -406,6 +412,9 @@ int main(int argc, char **argv)
     char err[512];
     struct run run;
     memset(&run, 0, sizeof run);
+    /* --listen's senders stay until the report has named them */
+    struct plog_listen l;
+    memset(&l, 0, sizeof l);
     run.cfg = &cfg;
     if (plog_reader_init(&run.reader, err, sizeof err) != 0) {
         fprintf(stderr, "pfslog: %s\n", err);
@@ -420,7 +429,6 @@ int main(int argc, char **argv)
         run.model.live_ctx = &run;
         run.view = (struct plog_live){stdout, !cfg.json && isatty(STDOUT_FILENO), cfg.json,
                                       utf8_locale(), &cfg.filter, &run.reader, &run.model, 0};
-        struct plog_listen l;
         memset(&l, 0, sizeof l);
         l.spec = cfg.listen;
         l.reader = &run.reader;
@@ -428,7 +436,6 @@ int main(int argc, char **argv)
         l.on_tick = on_tick;
         l.ctx = &run;
         int lrc = plog_listen_run(&l, err, sizeof err);
-        plog_listen_free(&l);
         if (lrc != 0) {
             fprintf(stderr, "pfslog: %s\n", err);
             rc = EXIT_USAGE;
@@ -447,6 +454,13 @@ int main(int argc, char **argv)
         goto out;
     }
     flush_held(&run);
+    cfg.filter.window = cfg.since.set || cfg.until.set;
+    cfg.filter.outside = run.outside;
+    /* a timeline that a filter left empty says so, beside its (empty) output */
+    if (cfg.out == OUT_TIMELINE && run.written == 0 && run.reader.stats.lines > 0 &&
+        (cfg.filter.file || cfg.filter.model || cfg.filter.has_xid || cfg.filter.window))
+        fprintf(stderr, "pfslog: no line matches the filter (--file, --model, --xid, --since, "
+                        "--until) in the input\n");
     for (size_t i = 0; i < run.reader.ncuts; i++)
         plog_model_input_cut(&run.model, run.reader.cuts[i]);
     plog_model_finish(&run.model);
@@ -465,6 +479,7 @@ int main(int argc, char **argv)
         rc = EXIT_USAGE;
     }
 out:
+    plog_listen_free(&l);
     free(run.held);
     plog_model_free(&run.model);
     plog_reader_free(&run.reader);

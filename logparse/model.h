@@ -153,6 +153,19 @@ struct plog_rogue {
 /* Called as the model learns something worth showing live (--listen). */
 typedef void (*plog_live_fn)(void *ctx, const struct plog_event *e, uint32_t hier, uint32_t phone);
 
+/*
+ * One sender of --listen's datagrams, by its address. The kernel's drops
+ * (SO_RXQ_OVFL) are the socket's, no sender's; a sender that numbers its
+ * messages (RFC 5424 [meta sequenceId]) shows its own gaps.
+ */
+struct plog_sender {
+    char addr[48];
+    uint64_t datagrams, lines;
+    uint64_t sequenced;                 /* datagrams carrying a sequenceId */
+    uint64_t missing;                   /* numbers skipped: datagrams it sent that never came */
+    uint64_t late;                      /* numbers that came after a higher one */
+};
+
 struct plog_model {
     struct plog_phone *phones;
     size_t nphones, cap_phones;
@@ -172,6 +185,9 @@ struct plog_model {
     struct plog_loss {                  /* --listen: datagrams received and lost */
         int listening;
         uint64_t received, kernel, queue;
+        uint64_t missing;               /* gaps in the senders' own sequence numbers */
+        const struct plog_sender *senders; /* the listener's, in order of first datagram */
+        size_t nsenders;
     } loss;
     struct plog_node *pending;          /* per phone: election not tied yet */
     size_t cap_pending;
@@ -184,6 +200,17 @@ struct plog_model {
     void *live_ctx;
     int oom;
 };
+
+/*
+ * --listen: datagrams lost, as far as can be told: the socket's drops,
+ * or the gaps in the senders' own numbers when those are more (they also
+ * see what the network lost; a dropped numbered datagram is in both).
+ */
+static inline uint64_t plog_loss_total(const struct plog_loss *ls)
+{
+    uint64_t sock = ls->kernel + ls->queue;
+    return ls->missing > sock ? ls->missing : sock;
+}
 
 void plog_model_init(struct plog_model *m);
 void plog_model_free(struct plog_model *m);
@@ -203,6 +230,11 @@ void plog_derive_children(struct plog_model *m, uint32_t hi);
 void plog_check_hier(struct plog_model *m, uint32_t hi);
 /* The diagnostics about phones rather than hierarchies, then all in order (diag.c). */
 void plog_check_phones(struct plog_model *m);
+/*
+ * Appends "; missing by sender: ADDR N, ..." (the senders with gaps in
+ * their numbers, the most first, up to 8) to buf when any sender has gaps.
+ */
+void plog_missing_senders(char *buf, size_t cap, const struct plog_loss *ls);
 
 const char *plog_role_name(enum plog_role r);
 /* 1 when n is a phone's own fetch of its load (the .loads) from the TFTP

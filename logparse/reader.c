@@ -642,7 +642,7 @@ static void scan_line(const char *line, size_t len, struct scan *sc)
                    line[len - 1] == '"' || line[len - 1] == '\0'))
         len--;
     sc->len = len;
-    sc->sl = (struct plog_syslog){NULL, 0, NULL, 0, NULL, 0, -1, -1, 0, -1, 0};
+    sc->sl = (struct plog_syslog){NULL, 0, NULL, 0, NULL, 0, -1, -1, 0, -1, -1, 0};
     sc->had_header = 0;
     sc->anon = 0;
     sc->body = line;
@@ -882,7 +882,7 @@ static int read_pre(struct plog_reader *r, uint32_t src, uint64_t lineno, const 
     drop_pending(r, s);
     r->stats.dload_lines++;
     struct plog_syslog sl = {hname, w.hlen, NULL, 0, NULL, 0,
-                             pre->sl_usec, pre->sl_day, pre->sl_year, pre->sl_doy, 0};
+                             pre->sl_usec, pre->sl_day, pre->sl_year, pre->sl_doy, -1, 0};
     struct rec rc = {NULL, NULL, pre->usec, {0}};
     memcpy(rc.level, pre->level, 4);
     char level[4];

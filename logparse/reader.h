@@ -194,6 +194,7 @@ struct plog_syslog {
     int64_t day;  /* day number of its date (RFC 3164: day of the year), -1 none */
     int year;     /* the date names its year (RFC 5424) */
     int64_t doy;  /* day of the year of its date (a common year), -1 none */
+    int64_t seq;  /* RFC 5424's [meta sequenceId="N"]: the sender's own count, -1 none */
     size_t body;  /* offset of the text after the header */
 };
 int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s);

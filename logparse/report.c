@@ -72,14 +72,34 @@ static void node_note(const struct plog_model *m, const struct plog_node *n, cha
 
 /*
  * Breaks the notes "a; b; c" into lines of at most w columns at their
- * "; " (a note longer than w stays whole): the NOTES cell becomes several
- * rows and the table keeps to the report's width. Returns the widest row.
+ * "; ", and a note wider than w on its own at its blanks (a word longer
+ * than w stays whole): the NOTES cell becomes several rows and the table
+ * keeps to the report's width. Returns the widest row.
  */
 /* The NOTES column: the width its rows wrap to, and the widest row made. */
 struct notes_fit {
     size_t width;
     size_t widest;
 };
+
+/* Word-wraps the note p[0..n) to w columns; returns its last row's width. */
+static size_t wrap_words(char *p, size_t n, size_t w, size_t *widest)
+{
+    size_t line = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && p[j] != ' ')
+            j++;
+        if (line && line + 1 + (j - i) > w) {
+            p[i - 1] = '\n'; /* the blank before this word */
+            line = 0;
+        }
+        line += (line ? 1 : 0) + (j - i);
+        *widest = line > *widest ? line : *widest;
+        i = j < n ? j + 1 : j;
+    }
+    return line;
+}
 
 static size_t wrap_notes(char *b, size_t w)
 {
@@ -91,7 +111,10 @@ static size_t wrap_notes(char *b, size_t w)
             p[-1] = '\n'; /* the blank before this note */
             line = 0;
         }
-        line += (line ? 1 : 0) + n;
+        if (line == 0 && n > w)
+            line = wrap_words(p, n, w, &widest);
+        else
+            line += (line ? 1 : 0) + n;
         widest = line > widest ? line : widest;
         if (!sep)
             break;
@@ -244,7 +267,8 @@ static void print_tree(FILE *out, const struct plog_model *m, const struct plog_
     scols_table_enable_noencoding(tb, 1);
     /* the terminal's width, or 80 columns: NOTES wraps within its cell */
     size_t width = (size_t)(o->width > 0 ? o->width : 80), rest = other_columns(m, h);
-    struct notes_fit fit = {width > rest + 20 ? width - rest : 20, 0};
+    /* as narrow as the width needs: a word wider than that widens the table */
+    struct notes_fit fit = {width > rest + 8 ? width - rest : 8, 0};
     static const char *cols[] = {"NODE", "ROLE", "SOURCE", "SECONDS", "KB/S", "NOTES"};
     for (int i = 0; i < 6; i++) {
         struct libscols_column *cl = scols_table_new_column(
@@ -519,10 +543,17 @@ int plog_report_text(FILE *out, const struct plog_model *m, const struct plog_re
     fputc('\n', out);
     put_wrapped(out, stats, 0, 2, width);
     const struct plog_loss *ls = &m->loss;
-    if (ls->listening)
-        fprintf(out, "%llu datagrams received, %llu lost (kernel %llu, queue %llu)\n",
-                (unsigned long long)ls->received, (unsigned long long)(ls->kernel + ls->queue),
-                (unsigned long long)ls->kernel, (unsigned long long)ls->queue);
+    if (ls->listening) {
+        char loss[1024];
+        size_t len = (size_t)snprintf(
+            loss, sizeof loss,
+            "%llu datagrams received, %llu lost (kernel %llu, queue %llu, %llu missing by sequence)",
+            (unsigned long long)ls->received, (unsigned long long)plog_loss_total(ls),
+            (unsigned long long)ls->kernel, (unsigned long long)ls->queue,
+            (unsigned long long)ls->missing);
+        plog_missing_senders(loss + len, sizeof loss - len, ls);
+        put_wrapped(out, loss, 0, 2, width);
+    }
     return 0;
 }
 

@@ -15,6 +15,8 @@ struct plog_filter {
     const char *file, *model;
     uint32_t xid;
     int has_xid;
+    int window;                         /* --since or --until given */
+    uint64_t outside;                   /* the events the window left out */
 };
 
 struct plog_out_opts {
@@ -61,6 +63,7 @@ struct plog_tally {
     size_t phones, logs;
     uint64_t lost;                      /* --listen: datagrams lost */
     int filtered;                       /* a filter left out hierarchies the input has */
+    int windowed;                       /* --since/--until left events out */
 };
 void plog_count(const struct plog_model *m, const struct plog_filter *f, struct plog_tally *t);
 const char *plog_plural(size_t n, const char *one, const char *many);

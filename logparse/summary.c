@@ -261,6 +261,7 @@ void plog_count(const struct plog_model *m, const struct plog_filter *f, struct 
 {
     memset(t, 0, sizeof *t);
     t->filtered = (f->file || f->model || f->has_xid) && m->nhiers > 0;
+    t->windowed = f->window && f->outside > 0;
     for (uint32_t hi = 0; hi < m->nhiers; hi++) {
         if (!plog_hier_selected(m, hi, f))
             continue;
@@ -289,7 +290,7 @@ void plog_count(const struct plog_model *m, const struct plog_filter *f, struct 
         t->logs += p->source == PH_LOG;
     }
     free(in_tree);
-    t->lost = m->loss.kernel + m->loss.queue;
+    t->lost = plog_loss_total(&m->loss);
     for (size_t i = 0; i < m->ndiags; i++) {
         if (!plog_diag_selected(m, &m->diags[i], f))
             continue;
@@ -314,6 +315,8 @@ static void verdict(char *buf, size_t cap, const struct plog_tally *t)
     const char *head;
     if (t->hiers == 0 && t->filtered)
         head = "no hierarchy matches the filter (--file, --model, --xid) in the input";
+    else if (t->hiers == 0 && t->windowed)
+        head = "no hierarchy in the window (--since, --until) of the input";
     else if (t->hiers == 0)
         head = "no PFS hierarchy found in the input";
     else if (t->errors)

@@ -144,6 +144,32 @@ static size_t take_tag(const char *line, size_t len, size_t i, struct plog_syslo
     return e < len && line[e] == ' ' ? e + 1 : e;
 }
 
+/*
+ * RFC 5424's sequenceId="N" (section 7.3.1: 1 to 2147483647, the sender
+ * counting what it sent) among the params of a meta element, p after
+ * "[meta "; -1 when it has none.
+ */
+static int64_t meta_sequence(const char *p, size_t n)
+{
+    static const char key[] = "sequenceId=\"";
+    const size_t kl = sizeof key - 1;
+    for (size_t i = 0; i + kl < n && p[i] != ']'; i++) {
+        if (p[i] == '"') { /* skip a param's value: it may hold anything */
+            for (i++; i < n && p[i] != '"'; i++)
+                i += p[i] == '\\';
+            continue;
+        }
+        if (memcmp(p + i, key, kl) != 0)
+            continue;
+        int64_t v = 0;
+        size_t j = i + kl, d = 0;
+        for (; j < n && is_digit(p[j]) && d < 10; j++, d++)
+            v = v * 10 + (p[j] - '0');
+        return d && j < n && p[j] == '"' && v >= 1 && v <= 2147483647 ? v : -1;
+    }
+    return -1;
+}
+
 /* RFC 5424 after "1 ": TIMESTAMP HOST APP PROCID MSGID SD [MSG] */
 static int split5424(const char *line, size_t len, size_t i, struct plog_syslog *s)
 {
@@ -172,6 +198,8 @@ static int split5424(const char *line, size_t len, size_t i, struct plog_syslog 
     } else {
         while (i < len && line[i] == '[') { /* structured data, with \] escapes */
             i++;
+            if (len - i > 5 && memcmp(line + i, "meta ", 5) == 0)
+                s->seq = meta_sequence(line + i + 5, len - i - 5);
             while (i < len && line[i] != ']')
                 i += line[i] == '\\' && i + 1 < len ? 2 : 1;
             /* An element never closed would swallow the message: not a
@@ -199,6 +227,7 @@ int plog_syslog_split(const char *line, size_t len, struct plog_syslog *s)
     s->usec = -1;
     s->day = s->doy = -1;
     s->year = 0;
+    s->seq = -1;
     s->body = 0;
     if (len && line[0] == '<') {
         i = 1;

@@ -180,6 +180,7 @@ struct rp_session {
     int64_t since_ns;        /* when the current step became current */
     uint8_t key_last[32];    /* election: the last matched key */
     int have_key_last;
+    int accepted;            /* CHILD: the target's ACCEPT matched (later ones are keepalives) */
     uint32_t data_seen;      /* bytes of the current transfer received */
     uint32_t step_used;      /* bytes of the current DATA step already matched */
     uint8_t *rbuf;           /* TCP framing */

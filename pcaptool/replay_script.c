@@ -275,6 +275,15 @@ static void mark_optional(struct rp_session *x, const struct rp_capture *c)
     }
 }
 
+/* 1 when x already expects an ACCEPT from the target. */
+static int has_accept_of(const struct rp_session *x, const struct rp_capture *c)
+{
+    for (size_t i = 0; i < x->nsteps; i++)
+        if (x->steps[i].kind == RP_EXPECT && c->rec[x->steps[i].rec].m.type == PFS_T_ACCEPT)
+            return 1;
+    return 0;
+}
+
 static int add_rec(struct rp_script *s, const struct rp_capture *c, size_t i, uint8_t *lastkey,
                    size_t *lastlen)
 {
@@ -296,6 +305,12 @@ static int add_rec(struct rp_script *s, const struct rp_capture *c, size_t i, ui
             return 0;
         memcpy(lastkey + k * 32, key, n);
         lastlen[k] = n;
+    }
+    if (r->tcp && mine && r->m.type == PFS_T_ACCEPT && has_accept_of(x, c)) {
+        /* The target's keepalive ACCEPTs before XFRCMD follow its timers,
+         * not the peer's: not expected (docs/protocol.md §7). */
+        s->ignored++;
+        return 0;
     }
     if (r->tcp && x->kind == RP_S_CHILD && x->nsteps == 0) {
         const struct rp_conn *k = rp_conn_find(c, r->conn);

@@ -35,6 +35,14 @@
  *       random bytes. Runs for --timeout ms and prints how many joins it
  *       took and what it served; exit 0.
  *
+ *   pfsinject fakeroot --to BCAST:PORT --from A.B.C.D [--model M] [--xid HEX]
+ *                      [--timeout MS]
+ *       A silent fake root: for every hierarchy of model M it hears a claim
+ *       or AD for, it answers with a confirmed root claim (XID 00000001 by
+ *       default, strength FFFFFFFF, depth 0, two free slots) and repeats it
+ *       every 250 ms; it ACCEPTs every JOIN on its TCP port (from:PORT) and
+ *       then says nothing. Runs for --timeout ms, then prints what it did.
+ *
  * Exit codes: 0 done / refused, 1 accepted, 2 usage, 3 socket failure.
  * Only loopback addresses are accepted as targets.
  *
@@ -60,7 +68,7 @@
 
 enum exit_code { EXIT_DONE = 0, EXIT_ACCEPTED = 1, EXIT_USAGE = 2, EXIT_SOCKET = 3 };
 
-enum mode { MODE_NONE, MODE_GARBAGE, MODE_PUSH, MODE_FLOOD, MODE_FORGE };
+enum mode { MODE_NONE, MODE_GARBAGE, MODE_PUSH, MODE_FLOOD, MODE_FORGE, MODE_FAKEROOT };
 
 #define FILES_MAX 8
 
@@ -123,6 +131,8 @@ static void usage(FILE *out)
             "       pfsinject flood --to A.B.C.D:PORT --count N [--from A] [--file F]...\n"
             "       pfsinject forge --to A.B.C.D:PORT --from A --file NAME.loads [--file F]...\n"
             "                      [--xid HEX] [--size N] [--seed S] [--join] [--timeout MS]\n"
+            "       pfsinject fakeroot --to BCAST:PORT --from A.B.C.D [--model M] [--xid HEX]\n"
+            "                          [--timeout MS]\n"
             "       pfsinject --help | --version\n"
             "Targets must be loopback addresses (127.0.0.0/8).\n");
 }
@@ -253,7 +263,7 @@ static int parse_args(int argc, char **argv, struct config *c)
         return 1;
     }
     if (argc < 2)
-        return fail_usage("a mode is needed: garbage, push, flood or forge");
+        return fail_usage("a mode is needed: garbage, push, flood, forge or fakeroot");
     if (!strcmp(argv[1], "garbage"))
         c->mode = MODE_GARBAGE;
     else if (!strcmp(argv[1], "push"))
@@ -262,6 +272,10 @@ static int parse_args(int argc, char **argv, struct config *c)
         c->mode = MODE_FLOOD;
     else if (!strcmp(argv[1], "forge"))
         c->mode = MODE_FORGE;
+    else if (!strcmp(argv[1], "fakeroot")) {
+        c->mode = MODE_FAKEROOT;
+        c->xid = 0x00000001u;
+    }
     else
         return fail_usage("unknown mode %s", argv[1]);
     for (int i = 2; i < argc; i++) {
@@ -281,6 +295,8 @@ static int parse_args(int argc, char **argv, struct config *c)
         return fail_usage("forge needs --from A.B.C.D and --file NAME.loads");
     if (c->mode == MODE_FLOOD && !c->nfiles)
         c->files[c->nfiles++] = c->file;
+    if (c->mode == MODE_FAKEROOT && !c->have_from)
+        return fail_usage("fakeroot needs --from A.B.C.D (its own address)");
     if (!c->have_hier)
         c->hier = pfs_hier_id(c->model, c->file);
     return 0;
@@ -1056,6 +1072,189 @@ out:
     return rc;
 }
 
+
+/* ---- fakeroot ---- */
+
+#define FAKE_HIERS 64
+#define FAKE_CONNS 256
+
+struct fake_hier {
+    uint32_t h;
+    char model[PFS_MODEL_MAX + 1];
+    char file[PFS_PATH_MAX + 1];
+    int64_t last_claim;
+};
+
+struct fake {
+    const struct config *c;
+    int ufd_any, ufd_own, lfd;
+    struct fake_hier hier[FAKE_HIERS];
+    int nh;
+    int conns[FAKE_CONNS];
+    int nconn;
+    unsigned long joins, claims_sent;
+};
+
+static int bind_reuse(int type, uint32_t addr, uint16_t port, char *err)
+{
+    int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, ERRLEN, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = port, .sin_addr.s_addr = addr};
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (type == SOCK_DGRAM && (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+                                setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)) ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        (type == SOCK_STREAM && listen(fd, 64) < 0)) {
+        snprintf(err, ERRLEN, "bind %s:%u: %s", inet_ntoa(sa.sin_addr), ntohs(port),
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A confirmed root claim for one hierarchy, to the broadcast address. */
+static void fake_claim(struct fake *f, struct fake_hier *fh, int64_t now)
+{
+    struct pfs_msg m;
+    header(&m, f->c, PFS_T_CLAIM);
+    m.hier = fh->h;
+    m.flags = PFS_F_BCAST;
+    struct pfs_claim *cl = &m.u.claim;
+    cl->state = PFS_HS_CONF;
+    cl->depth = 0;
+    cl->free_slots = 2;
+    cl->map = 0x00000001u;
+    cl->strength = PFS_STRENGTH_ROOT;
+    cl->root_xid = f->c->xid;
+    cl->addr = ntohl(f->c->from.sin_addr.s_addr);
+    cl->port = ntohs(f->c->to.sin_port);
+    cl->model = pfs_str_of(fh->model);
+    cl->file = pfs_str_of(fh->file);
+    uint8_t buf[PFS_UDP_MAX];
+    long n = pfs_encode(&m, buf, sizeof buf);
+    if (n > 0 && sendto(f->ufd_own, buf, (size_t)n, 0, (const struct sockaddr *)&f->c->to,
+                        sizeof f->c->to) == n)
+        f->claims_sent++;
+    fh->last_claim = now;
+}
+
+/* Every claim or AD heard names a hierarchy to claim. */
+static void fake_heard(struct fake *f, const uint8_t *buf, size_t len, int64_t now)
+{
+    struct pfs_msg m;
+    if (pfs_decode(buf, len, &m) != PFS_OK || m.xid == f->c->xid ||
+        (m.type != PFS_T_CLAIM && m.type != PFS_T_AD))
+        return;
+    const struct pfs_claim *cl = &m.u.claim;
+    if (cl->model.len != strlen(f->c->model) || memcmp(cl->model.p, f->c->model, cl->model.len))
+        return;
+    struct fake_hier *fh = NULL;
+    for (int i = 0; i < f->nh; i++)
+        if (f->hier[i].h == m.hier)
+            fh = &f->hier[i];
+    if (!fh) {
+        if (f->nh >= FAKE_HIERS)
+            return;
+        fh = &f->hier[f->nh++];
+        memset(fh, 0, sizeof *fh);
+        fh->h = m.hier;
+        memcpy(fh->model, cl->model.p, cl->model.len);
+        memcpy(fh->file, cl->file.p, cl->file.len);
+        printf("fakeroot: claiming H=%08X %s\n", fh->h, fh->file);
+        fflush(stdout);
+    }
+    /* Answer a claimant at once (at most every 50 ms): it must yield. */
+    if (now - fh->last_claim >= 50)
+        fake_claim(f, fh, now);
+}
+
+/* A JOIN gets ACCEPT; nothing ever follows. */
+static void fake_read(struct fake *f, int i)
+{
+    uint8_t buf[MSG_CAP];
+    ssize_t r = recv(f->conns[i], buf, sizeof buf, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        close(f->conns[i]);
+        f->conns[i] = f->conns[--f->nconn];
+        return;
+    }
+    struct pfs_msg m;
+    if (pfs_frame_len(buf, (size_t)r) <= 0 || pfs_decode(buf, (size_t)pfs_frame_len(buf, (size_t)r), &m) != PFS_OK ||
+        m.type != PFS_T_JOIN)
+        return;
+    struct pfs_msg a;
+    header(&a, f->c, PFS_T_ACCEPT);
+    a.hier = m.hier;
+    a.u.accept.index = 0;
+    a.u.accept.depth = 0;
+    a.u.accept.root_xid = f->c->xid;
+    if (send_msg(f->conns[i], &a) == 0)
+        f->joins++;
+}
+
+static int run_fakeroot(const struct config *c)
+{
+    char err[ERRLEN];
+    struct fake f;
+    memset(&f, 0, sizeof f);
+    f.c = c;
+    f.ufd_any = bind_reuse(SOCK_DGRAM, htonl(INADDR_ANY), c->to.sin_port, err);
+    f.ufd_own = f.ufd_any < 0 ? -1 : bind_reuse(SOCK_DGRAM, c->from.sin_addr.s_addr, c->to.sin_port, err);
+    f.lfd = f.ufd_own < 0 ? -1 : bind_reuse(SOCK_STREAM, c->from.sin_addr.s_addr, c->to.sin_port, err);
+    if (f.lfd < 0) {
+        fprintf(stderr, "pfsinject: %s\n", err);
+        return EXIT_SOCKET;
+    }
+    printf("fakeroot: XID%08X at %s:%u\n", c->xid, inet_ntoa(c->from.sin_addr),
+           ntohs(c->to.sin_port));
+    fflush(stdout);
+    int64_t end = now_ms() + c->timeout_ms;
+    for (int64_t now = now_ms(); now < end; now = now_ms()) {
+        struct pollfd pf[3 + FAKE_CONNS];
+        pf[0] = (struct pollfd){.fd = f.ufd_any, .events = POLLIN};
+        pf[1] = (struct pollfd){.fd = f.ufd_own, .events = POLLIN};
+        pf[2] = (struct pollfd){.fd = f.lfd, .events = POLLIN};
+        for (int i = 0; i < f.nconn; i++)
+            pf[3 + i] = (struct pollfd){.fd = f.conns[i], .events = POLLIN};
+        int nconn = f.nconn;
+        if (poll(pf, (nfds_t)(3 + nconn), 50) < 0 && errno != EINTR) {
+            fprintf(stderr, "pfsinject: poll: %s\n", strerror(errno));
+            return EXIT_SOCKET;
+        }
+        now = now_ms();
+        for (int k = 0; k < 2; k++) {
+            uint8_t buf[PFS_UDP_MAX];
+            ssize_t r;
+            while ((r = recv(pf[k].fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+                fake_heard(&f, buf, (size_t)r, now);
+        }
+        int cfd;
+        while (f.nconn < FAKE_CONNS && (cfd = accept(f.lfd, NULL, NULL)) >= 0)
+            f.conns[f.nconn++] = cfd;
+        for (int i = nconn - 1; i >= 0; i--)
+            if (pf[3 + i].revents)
+                fake_read(&f, i);
+        for (int i = 0; i < f.nh; i++)
+            if (now - f.hier[i].last_claim >= 250)
+                fake_claim(&f, &f.hier[i], now);
+    }
+    printf("fakeroot: %d hierarchies claimed, %lu claims sent, %lu joins accepted\n", f.nh,
+           f.claims_sent, f.joins);
+    for (int i = 0; i < f.nconn; i++)
+        close(f.conns[i]);
+    close(f.lfd);
+    close(f.ufd_own);
+    close(f.ufd_any);
+    return EXIT_DONE;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -1066,10 +1265,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "pfsinject: cannot ignore SIGPIPE: %s\n", strerror(errno));
         return EXIT_SOCKET;
     }
-    rc = cfg.mode == MODE_GARBAGE ? run_garbage(&cfg)
-         : cfg.mode == MODE_FLOOD ? run_flood(&cfg)
-         : cfg.mode == MODE_FORGE ? run_forge(&cfg)
-                                  : run_push(&cfg);
+    rc = cfg.mode == MODE_GARBAGE    ? run_garbage(&cfg)
+         : cfg.mode == MODE_FLOOD    ? run_flood(&cfg)
+         : cfg.mode == MODE_FORGE    ? run_forge(&cfg)
+         : cfg.mode == MODE_FAKEROOT ? run_fakeroot(&cfg)
+                                     : run_push(&cfg);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "pfsinject: cannot write to stdout\n");
         return EXIT_SOCKET;

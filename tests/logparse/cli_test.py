@@ -177,6 +177,11 @@ def filters(a):
     rc, out, _ = run(a, ["--model", "CP-7941G", "samples/seed-root.log"])
     check(rc == 0 and out.startswith("no hierarchy matches the filter"),
           "a filter that matches nothing says so, not 'no PFS hierarchy found'")
+    rc, out, err = run(a, ["--timeline", "--model", "CP-7941G", "samples/seed-root.log"])
+    check(rc == 0 and not out and "no line matches the filter" in err,
+          "a --timeline filter that matches nothing says so on stderr")
+    rc, out, err = run(a, ["--timeline", "--model", "CP-7961G", "samples/lab7/logs/B4600005.log"])
+    check(out and not err, "a --timeline filter that matches: no such line")
     rc, out, _ = run(a, ["--model", "CP-7941G", "/dev/null"])
     check(out.startswith("no PFS hierarchy found"), "no hierarchy at all, filter or not, says that")
     rc, out, _ = run(a, ["--timeline", "samples/seed-root.log"])
@@ -205,6 +210,31 @@ def width(a):
     rc, out120, _ = run(a, logs, env={"COLUMNS": "120"})
     check(max(len(ln) for ln in out120.splitlines()) <= 120 and
           len(out120.splitlines()) < len(out.splitlines()), "COLUMNS=120: wider lines, fewer of them")
+
+
+def width_long_addresses(a, tmp):
+    # The same 14 phones on a subnet whose addresses are 12 characters
+    # (127.0.160.1N, as a lab on its own range gives): the NOTES column gets
+    # narrower than its notes ("5 Ads, yielded; FULL") and breaks them.
+    import gzip
+    import re
+    d = os.path.join(tmp, "wide")
+    os.makedirs(d, exist_ok=True)
+    logs = ["samples/lab7/logs/B46000%02d.log" % i for i in range(2, 9)]
+    logs += ["samples/lab7-kill/logs/B46000%02d.log.gz" % i for i in range(2, 9)]
+    out_logs = []
+    for i, f in enumerate(logs):
+        opener = gzip.open if f.endswith(".gz") else open
+        with opener(os.path.join(a.src, f), "rb") as fh:
+            text = re.sub(rb"127\.0\.0\.([0-9])\b", rb"127.0.160.1\1", fh.read())
+        path = os.path.join(d, "%02d.log" % i)
+        with open(path, "wb") as fh:
+            fh.write(text)
+        out_logs.append(path)
+    rc, out, _ = run(a, out_logs, env={"COLUMNS": ""})
+    wide = [ln for ln in out.splitlines() if len(ln) > 80]
+    check(out and not wide and "127.0.160.17" in out,
+          f"12-character addresses: the report still fits 80 columns ({len(wide)} lines wider)")
 
 
 def dot_svg(a):
@@ -251,7 +281,11 @@ def dates(a, tmp):
     rc, out, _ = run(a, ["--timeline", "--since", "2026-12-02 00:00:02", "--until", "2026-12-03", path])
     check(len(out.splitlines()) == 2, "--since and --until keep the window")
     rc, out, _ = run(a, ["--since", "2026-12-04", path])
-    check(out.startswith("no PFS hierarchy found"), "a window with nothing in it")
+    check(out.startswith("no hierarchy in the window (--since, --until)"),
+          "a window with nothing in it says so, not 'no PFS hierarchy found'")
+    rc, out, err = run(a, ["--timeline", "--since", "2026-12-04", path])
+    check(rc == 0 and not out and "no line matches the filter" in err,
+          "a --timeline window with nothing in it says so on stderr")
     rc, out, err = run(a, ["--since", "yesterday", path])
     check(rc == 2 and err.startswith("pfslog: --since yesterday: "), "a bad --since: exit 2")
     rc, out, _ = run(a, ["--timeline", "--since", "02:19:23", "samples/seed-root.log"])
@@ -283,6 +317,7 @@ def main():
         doc_codes(a)
         filters(a)
         width(a)
+        width_long_addresses(a, tmp)
         dot_svg(a)
         dates(a, tmp)
         xid_story(a)

@@ -197,6 +197,33 @@ def real_logger(a):
           "no several-xids, nothing lost")
 
 
+def sequence_gaps(a):
+    # Senders that number their datagrams (RFC 5424 [meta sequenceId]): the
+    # numbers one skipped are its losses, attributed to it, in the JSON, the
+    # verdict and the stream of lines; a relay's two originators (phone7,
+    # phone8 behind one address) each keep their own count.
+    ls = Listener(a.pfslog, ["--json"], "udp:127.0.0.1:5618")
+    def dg(tag, n):
+        return (f"<190>1 2026-12-02T10:00:00.{n:06d}Z relay {tag} - - "
+                f"[meta sequenceId=\"{n}\"] DBG 10:00:00.{n:06d} DLoad: "
+                f"^.idl_child.c-openUDPPort").encode()
+    lines = [dg("phone7", n) for n in (1, 2, 3, 5, 6, 9, 10)]
+    lines += [dg("phone8", n) for n in (1, 2, 3, 4)]
+    send_from(ls.port, 1, lines)
+    time.sleep(0.5)
+    rc, out = ls.stop()
+    doc = json.loads(out.splitlines()[-1])
+    st = doc["stats"]
+    snd = st.get("senders", [])
+    check(st.get("datagrams_missing") == 3 and len(snd) == 1 and snd[0]["missing"] == 3 and
+          snd[0]["sequenced"] == 11, f"3 numbers skipped by one sender's phone7, none by phone8 ({snd})")
+    check(doc["verdict"].startswith("INCOMPLETE, 3 datagrams lost") and rc == 1 and
+          any(d["code"] == "datagrams-missing" and "127.0.0.1 3" in d["message"]
+              for d in doc["diagnostics"]), "the verdict says INCOMPLETE, a datagrams-missing error names the sender")
+    check(any(o.get("kind") == "datagrams_lost" and o.get("missing") == 3
+              for o in map(json.loads, out.splitlines()[:-1])), "the live JSON Lines say so")
+
+
 def counts_losses(a):
     # A pfslog that cannot read (stopped) while a flood comes in: the kernel
     # drops, and the report, the JSON and the verdict say how many.
@@ -335,6 +362,7 @@ def main():
         spec_forms(a)
         real_logger(a)
         counts_losses(a)
+        sequence_gaps(a)
         terminal_view(a)
     print(f"listen_test: {len(FAILED)} failure(s)" if FAILED else "listen_test: OK")
     return 1 if FAILED else 0
