@@ -694,7 +694,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
     n->ufd_any = n->ufd_own = n->lfd = n->sigfd = n->spare_fd = -1;
     n->log.sfd = -1;
     n->rng = cfg->seed;
-    /* A burst of 32 Ad intervals' worth, then 16 datagrams per interval. */
+    /* A burst of 128 datagrams, then 16 per ad interval (guard.h says why). */
     guard_init(&n->guard, 128, 16 * 1000 / (cfg->ad_interval > 0 ? cfg->ad_interval : 250));
     n->env = (struct hier_env){
         .ops = &node_ops, .ctx = n, .xid = cfg->xid, .addr = cfg->addr, .port = cfg->port,
