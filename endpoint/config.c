@@ -57,6 +57,12 @@ static int set_load(struct pfsd_config *c, const char *v, char *err, size_t cap)
         snprintf(err, cap, "--load '%s': a bare file name of A-Z a-z 0-9 . _ - +", v);
         return -1;
     }
+    /* A load is a .loads file: anything else would be fetched, then fail to parse. */
+    size_t n = strlen(v), sfx = strlen(".loads");
+    if (n <= sfx || strcmp(v + n - sfx, ".loads") != 0) {
+        snprintf(err, cap, "--load '%s': must name a NAME.loads file", v);
+        return -1;
+    }
     return set_str(c->load, sizeof c->load, v, "load", err, cap);
 }
 
@@ -318,8 +324,12 @@ static void derive(struct pfsd_config *c)
         c->seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)pid ^ ((uint64_t)c->addr << 32);
 }
 
-/* One "-v", "--name value" or "--name=value" at argv[*i]. */
-static int parse_one(struct pfsd_config *c, int argc, char **argv, int *i, char *err, size_t cap)
+/*
+ * One "-v", "--name value" or "--name=value" at argv[*i]. An option given
+ * twice is an error (which value was meant?), except -v, which counts.
+ */
+static int parse_one(struct pfsd_config *c, int argc, char **argv, int *i, unsigned char *seen,
+                     char *err, size_t cap)
 {
     const char *a = argv[*i];
     const char *name = a[0] == '-' && a[1] == '-' ? a + 2 : a[0] == '-' ? a + 1 : NULL;
@@ -345,7 +355,13 @@ static int parse_one(struct pfsd_config *c, int argc, char **argv, int *i, char 
         snprintf(err, cap, "-%s takes no value", o->name);
         return -1;
     }
-    return o->set ? o->set(c, v, err, cap) : set_long(c, o, v, err, cap);
+    if ((o->set ? o->set(c, v, err, cap) : set_long(c, o, v, err, cap)) != 0)
+        return -1;
+    if (seen[o - opts]++ && o->has_arg) {
+        snprintf(err, cap, "--%s given twice", o->name);
+        return -1;
+    }
+    return 0;
 }
 
 enum cfg_result config_parse(struct pfsd_config *c, int argc, char **argv, char *err,
@@ -358,8 +374,9 @@ enum cfg_result config_parse(struct pfsd_config *c, int argc, char **argv, char 
         if (strcmp(argv[i], "--version") == 0)
             return CFG_VERSION;
     }
+    unsigned char seen[NOPTS] = {0};
     for (int i = 1; i < argc; i++)
-        if (parse_one(c, argc, argv, &i, err, errcap) != 0)
+        if (parse_one(c, argc, argv, &i, seen, err, errcap) != 0)
             return CFG_ERROR;
     if (check_required(c, err, errcap) != 0)
         return CFG_ERROR;

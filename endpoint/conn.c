@@ -7,9 +7,11 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "node.h"
+#include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -48,7 +50,7 @@ static struct conn *conn_new(struct node *n, int fd, enum conn_role role, uint32
     c->ip = ip;
     c->port = port;
     c->slot = -1;
-    c->t_open = c->t_idle = node_now();
+    c->t_open = c->t_idle = c->t_heard = node_now();
     c->tx.fd = -1;
     xfr_rx_init(&c->rx);
     c->next = n->conns;
@@ -136,36 +138,27 @@ void conn_send_abort(struct conn *c, unsigned reason)
         (void)send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+static void child_gone(struct conn *c, const char *why);
+
 /* Fills wbuf from the file transfer while there is room for one more DATA. */
 static void conn_fill(struct conn *c, int64_t now)
 {
     if (c->role != CR_CHILD || c->tx.fd < 0 || c->tx_wake)
         return;
-    for (;;) {
-        if (c->woff > 0 && c->woff == c->wlen)
-            c->woff = c->wlen = 0;
-        if (CONN_WBUF - c->wlen < PFS_DATA_MAX + 64) {
-            if (c->woff == 0)
-                return;
-            memmove(c->wbuf, c->wbuf + c->woff, c->wlen - c->woff);
-            c->wlen -= c->woff;
-            c->woff = 0;
-        }
-        int64_t wake = 0;
-        long len = xfr_tx_next(&c->tx, c->wbuf + c->wlen, CONN_WBUF - c->wlen, now, &wake);
-        if (len < 0) {
-            c->tx.phase = TX_DONE; /* the file vanished: the child's stall check ends it */
-            return;
-        }
-        if (len == 0) {
-            c->tx_wake = wake;
-            return;
-        }
-        c->wlen += (size_t)len;
+    struct xfr_wbuf w = {.buf = c->wbuf, .cap = CONN_WBUF, .off = c->woff, .len = c->wlen};
+    int64_t wake = 0;
+    enum xfr_fill rc = xfr_tx_fill(&c->tx, &w, now, &wake);
+    c->woff = w.off;
+    c->wlen = w.len;
+    c->tx_wake = wake;
+    if (rc == XFR_FILL_IO) {
+        /* The file cannot be read any more: say so instead of going quiet. */
+        conn_send_abort(c, PFS_R_IO);
+        child_gone(c, why_word(WHY_IO));
     }
 }
 
-static void conn_lost(struct conn *c, const char *why);
+static void conn_lost(struct conn *c, enum why why);
 
 /* Writes what is queued; keeps write interest only while something waits. */
 static void conn_flush(struct conn *c)
@@ -179,7 +172,7 @@ static void conn_flush(struct conn *c)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            conn_lost(c, "reset");
+            conn_lost(c, WHY_RESET);
             return;
         }
         c->woff += (size_t)w;
@@ -231,7 +224,7 @@ static void send_join(struct conn *c)
     m.u.join.model = pfs_str_of(c->n->cfg->model);
     m.u.join.file = pfs_str_of(h->path);
     if (conn_queue(c, &m) != 0) {
-        conn_lost(c, "encode");
+        conn_lost(c, WHY_ENCODE);
         return;
     }
     conn_flush(c);
@@ -243,14 +236,17 @@ static void on_connected(struct conn *c)
     c->connecting = 0;
     el_del_fd(c->n->loop, c->fd, EL_WRITABLE);
     if (net_connect_result(err, c->fd) != NET_OK) {
-        conn_lost(c, "connect");
+        conn_lost(c, WHY_CONNECT);
         return;
     }
     send_join(c);
 }
 
-/* The parent broke the protocol or the transfer: tell it, then rejoin. */
-static void parent_fault(struct conn *c, unsigned reason, const char *why)
+/*
+ * The parent broke the protocol or the transfer: tell it, then rejoin.
+ * word, when not NULL, names the rule in the log (libpfs's error name).
+ */
+static void parent_fault(struct conn *c, unsigned reason, enum why why, const char *word)
 {
     struct hnode *hn = c->hn;
     conn_send_abort(c, reason);
@@ -261,7 +257,7 @@ static void parent_fault(struct conn *c, unsigned reason, const char *why)
     if (hn->h.st == HS_JOINING)
         hier_join_failed(&hn->h, now);
     else
-        hier_parent_lost(&hn->h, why, now);
+        hier_parent_lost(&hn->h, why, word, now);
 }
 
 static struct pfs_dlog_ev xfr_ev(struct conn *c, enum pfs_dlog_kind kind)
@@ -272,26 +268,27 @@ static struct pfs_dlog_ev xfr_ev(struct conn *c, enum pfs_dlog_kind kind)
     return ev;
 }
 
-static double rate_kbs(uint64_t bytes, double secs)
-{
-    return secs > 0 ? (double)bytes / 1024.0 / secs : (double)bytes / 1024.0 / 0.001;
-}
-
 static void on_xfrcmd(struct conn *c, const struct pfs_msg *m)
 {
     struct hnode *hn = c->hn;
     const struct pfs_xfrcmd *x = &m->u.xfrcmd;
     struct node *n = c->n;
-    if (hn->h.st != HS_MEMBER || c->rx.active || x->file.len != strlen(hn->h.path) ||
-        memcmp(x->file.p, hn->h.path, x->file.len) != 0) {
-        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+    if (hn->h.st != HS_MEMBER || c->rx.active) {
+        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, NULL);
+        return;
+    }
+    /* The rule that failed is named with libpfs's words: another file is a
+     * path fault, a size over what the .loads allows a size fault. */
+    uint32_t max = hn->h.have_expect ? hn->h.exp_size : PFS_FILE_MAX;
+    int rule = xfr_cmd_rule(x, hn->h.path, max);
+    if (rule != 0) {
+        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, pfs_errword(rule));
         return;
     }
     char err[256];
-    uint32_t max = hn->h.have_expect ? hn->h.exp_size : PFS_FILE_MAX;
     int rc = xfr_rx_begin(&c->rx, x, n->cfg->dir, hn->h.name, max, node_now(), err, sizeof err);
     if (rc != 0) {
-        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? "io" : "protocol");
+        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? WHY_IO : WHY_PROTOCOL, NULL);
         return;
     }
     struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_XFR_RX);
@@ -304,7 +301,7 @@ static void on_data(struct conn *c, const struct pfs_msg *m)
 {
     int rc = xfr_rx_data(&c->rx, &m->u.data, node_now());
     if (rc != 0) {
-        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? "io" : "protocol");
+        parent_fault(c, (unsigned)rc, rc == PFS_R_IO ? WHY_IO : WHY_PROTOCOL, NULL);
         return;
     }
     if (xfr_rx_progress_due(&c->rx)) {
@@ -331,20 +328,12 @@ static void send_verdict(struct conn *c, unsigned verdict, uint32_t bytes)
     }
 }
 
-static void log_hash(struct conn *c, enum pfs_dlog_kind kind, const uint8_t d[PFS_SHA256_LEN])
-{
-    struct pfs_dlog_ev ev = hier_ev(&c->hn->h, kind);
-    char hex[PFS_SHA256_HEX];
-    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
-    node_log(c->n, &ev);
-}
-
 static void on_xfrend(struct conn *c, const struct pfs_msg *m)
 {
     struct hnode *hn = c->hn;
     struct node *n = c->n;
     if (!c->rx.active) {
-        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, NULL);
         return;
     }
     uint8_t d[PFS_SHA256_LEN];
@@ -352,19 +341,19 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
     int64_t now = node_now();
     double secs = (double)(now - c->rx.t0) / 1000.0;
     int v = xfr_rx_end(&c->rx, &m->u.xfrend, d);
-    char why[32] = "hash";
     if (v != PFS_V_SHORT) {
         /* Every byte is here; the hash verdict follows on the next line. */
         struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_RX_DONE);
         ev.bytes = got;
         ev.secs = secs;
-        ev.rate = rate_kbs(got, secs);
+        ev.rate = why_rate_kbs(got, secs);
         node_log(n, &ev);
     }
-    if (v == PFS_V_OK && node_accept_file(n, hn, &c->rx.st, d, why, sizeof why) != 0)
-        v = strcmp(why, "io") == 0 ? PFS_V_IO : PFS_V_HASH;
+    enum why bad = v == PFS_V_OK ? n->hooks->accept_file(n, hn, &c->rx.st, d) : WHY_NONE;
+    if (bad != WHY_NONE)
+        v = bad == WHY_IO ? PFS_V_IO : PFS_V_HASH;
     if (v == PFS_V_OK) {
-        log_hash(c, PFS_DL_HASH_OK, d);
+        node_log_hash(c->n, c->hn, PFS_DL_HASH_OK, d);
         hn->h.origin = c->rx.origin;
         send_verdict(c, PFS_V_OK, got);
         hier_file_ok(&hn->h, PFS_SRC_PEER, now);
@@ -372,12 +361,12 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
     }
     store_discard(&c->rx.st);
     if (v == PFS_V_HASH)
-        log_hash(c, PFS_DL_HASH_BAD, d);
+        node_log_hash(c->n, c->hn, PFS_DL_HASH_BAD, d);
     send_verdict(c, (unsigned)v, got);
     if (v == PFS_V_HASH)
         hier_file_bad(&hn->h, now);
     else
-        hier_parent_lost(&hn->h, v == PFS_V_SHORT ? "short" : "io", now);
+        hier_parent_lost(&hn->h, v == PFS_V_SHORT ? WHY_SHORT : WHY_IO, NULL, now);
 }
 
 /* A message on a connection to our parent. */
@@ -390,15 +379,22 @@ static void from_parent(struct conn *c, const struct pfs_msg *m)
         return;
     }
     if (m->type != PFS_T_ABORT && m->type != PFS_T_LEAVE && m->hier != hn->h.h) {
-        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, NULL);
         return;
     }
     int joining = hn->h.st == HS_JOINING;
     switch (m->type) {
     case PFS_T_ACCEPT:
-        if (!joining)
+        if (joining) {
+            (void)hier_accepted(&hn->h, &m->u.accept, now); /* a loop drops c */
+            return;
+        }
+        /* Before XFRCMD a parent repeats ACCEPT to say it is still alive and
+         * where it is now; we pass it on to our own waiting children. */
+        if (hn->h.st != HS_MEMBER || c->rx.active || m->u.accept.index != hn->h.parent_index)
             break;
-        hier_accepted(&hn->h, &m->u.accept, now);
+        if (hier_refresh(&hn->h, &m->u.accept, now))
+            conn_keepalive(hn, now);
         return;
     case PFS_T_REFUSE:
         if (!joining)
@@ -418,11 +414,11 @@ static void from_parent(struct conn *c, const struct pfs_msg *m)
         if (joining)
             hier_join_failed(&hn->h, now);
         else
-            hier_parent_lost(&hn->h, m->type == PFS_T_LEAVE ? "leave" : "abort", now);
+            hier_parent_lost(&hn->h, m->type == PFS_T_LEAVE ? WHY_LEAVE : WHY_ABORT, NULL, now);
         return;
     default: break;
     }
-    parent_fault(c, PFS_R_PROTOCOL, "protocol");
+    parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, NULL);
 }
 
 /* ---- the parent side: a connection a child opened to us ---- */
@@ -456,6 +452,29 @@ static void refuse(struct conn *c, const struct pfs_msg *jm, unsigned reason, st
     conn_flush(c);
 }
 
+/* ACCEPT for c's slot with our depth and root as they are now. */
+static int queue_accept(struct conn *c)
+{
+    struct pfs_msg a;
+    msg_init(&a, PFS_T_ACCEPT, c->hn->h.h);
+    a.u.accept.index = (uint8_t)c->slot;
+    a.u.accept.depth = c->hn->h.depth;
+    a.u.accept.root_xid = c->hn->h.root_xid;
+    return conn_queue(c, &a);
+}
+
+void conn_keepalive(struct hnode *hn, int64_t now)
+{
+    hn->keepalive_at = now;
+    for (int i = 0; i < PFS_MAX_CHILDREN; i++) {
+        struct conn *c = hn->child[i];
+        if (!c || c->dead || c->closing || c->tx.phase != TX_IDLE)
+            continue;
+        if (queue_accept(c) == 0)
+            conn_flush(c);
+    }
+}
+
 static void on_join(struct conn *c, const struct pfs_msg *m)
 {
     struct node *n = c->n;
@@ -484,12 +503,7 @@ static void on_join(struct conn *c, const struct pfs_msg *m)
     c->xid = m->xid;
     hn->child[idx] = c;
     hn->child_verdict[idx] = 0;
-    struct pfs_msg a;
-    msg_init(&a, PFS_T_ACCEPT, hn->h.h);
-    a.u.accept.index = (uint8_t)idx;
-    a.u.accept.depth = hn->h.depth;
-    a.u.accept.root_xid = hn->h.root_xid;
-    if (conn_queue(c, &a) != 0) {
+    if (queue_accept(c) != 0) {
         conn_drop(c);
         hier_child_release(&hn->h, idx, node_now());
         return;
@@ -513,7 +527,7 @@ static void child_gone(struct conn *c, const char *why)
     conn_drop(c);
     if (!served)
         hier_child_release(&hn->h, slot, node_now());
-    node_check_done(c->n);
+    c->n->hooks->check_done(c->n);
 }
 
 static void on_verdict(struct conn *c, const struct pfs_msg *m)
@@ -522,7 +536,7 @@ static void on_verdict(struct conn *c, const struct pfs_msg *m)
     int64_t now = node_now();
     if (c->tx.phase != TX_VERDICT) {
         conn_send_abort(c, PFS_R_PROTOCOL);
-        child_gone(c, "protocol");
+        child_gone(c, why_word(WHY_PROTOCOL));
         return;
     }
     c->tx.phase = TX_DONE;
@@ -532,11 +546,11 @@ static void on_verdict(struct conn *c, const struct pfs_msg *m)
     struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_TX_DONE);
     ev.bytes = c->tx.sent;
     ev.secs = secs;
-    ev.rate = rate_kbs(c->tx.sent, secs);
+    ev.rate = why_rate_kbs(c->tx.sent, secs);
     snprintf(ev.reason, sizeof ev.reason, "%s", pfs_verdict_name(m->u.verdict.verdict));
     node_log(c->n, &ev);
     xfr_tx_close(&c->tx);
-    node_check_done(c->n);
+    c->n->hooks->check_done(c->n);
 }
 
 static void from_child(struct conn *c, const struct pfs_msg *m)
@@ -544,10 +558,10 @@ static void from_child(struct conn *c, const struct pfs_msg *m)
     switch (m->type) {
     case PFS_T_VERDICT: on_verdict(c, m); return;
     case PFS_T_ABORT: child_gone(c, pfs_reason_name(m->u.reason.reason)); return;
-    case PFS_T_LEAVE: child_gone(c, "leave"); return;
+    case PFS_T_LEAVE: child_gone(c, why_word(WHY_LEAVE)); return;
     default:
         conn_send_abort(c, PFS_R_PROTOCOL);
-        child_gone(c, "protocol");
+        child_gone(c, why_word(WHY_PROTOCOL));
         return;
     }
 }
@@ -568,7 +582,7 @@ void conn_start_tx(struct conn *c)
     if (xfr_tx_open(&c->tx, path, hn->h.size, &id, n->cfg->tx_rate * 1024, now, err,
                     sizeof err) != 0) {
         conn_send_abort(c, PFS_R_IO);
-        child_gone(c, "io");
+        child_gone(c, why_word(WHY_IO));
         return;
     }
     struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_XFR_TX);
@@ -588,7 +602,7 @@ static void dispatch(struct conn *c, const struct pfs_msg *m)
         if (m->type == PFS_T_JOIN) {
             on_join(c, m);
         } else {
-            log_child(c, PFS_DL_CHILD_NO, m->xid, m->hier, "protocol");
+            log_child(c, PFS_DL_CHILD_NO, m->xid, m->hier, why_word(WHY_PROTOCOL));
             conn_send_abort(c, PFS_R_PROTOCOL);
             conn_drop(c);
         }
@@ -598,13 +612,14 @@ static void dispatch(struct conn *c, const struct pfs_msg *m)
     }
 }
 
+/* Bytes that do not frame or decode: the log names libpfs's rule. */
 static void bad_stream(struct conn *c, int err)
 {
     if (c->role == CR_PARENT) {
-        parent_fault(c, PFS_R_PROTOCOL, "protocol");
+        parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, pfs_errword(err));
     } else if (c->role == CR_CHILD) {
         conn_send_abort(c, PFS_R_PROTOCOL);
-        child_gone(c, "protocol");
+        child_gone(c, pfs_errword(err));
     } else {
         log_child(c, PFS_DL_CHILD_NO, 0, 0, pfs_errword(err));
         conn_send_abort(c, PFS_R_PROTOCOL);
@@ -630,7 +645,7 @@ static void process_frames(struct conn *c)
             bad_stream(c, rc);
             return;
         }
-        c->t_idle = node_now();
+        c->t_idle = c->t_heard = node_now();
         dispatch(c, &m);
         off += (size_t)fl;
     }
@@ -640,7 +655,7 @@ static void process_frames(struct conn *c)
     c->rlen -= off;
 }
 
-static void conn_lost(struct conn *c, const char *why)
+static void conn_lost(struct conn *c, enum why why)
 {
     struct hnode *hn = c->hn;
     int64_t now = node_now();
@@ -651,7 +666,7 @@ static void conn_lost(struct conn *c, const char *why)
         return;
     }
     if (c->role == CR_CHILD) {
-        child_gone(c, why);
+        child_gone(c, why_word(why));
         return;
     }
     int mine = hn->parent == c;
@@ -661,7 +676,7 @@ static void conn_lost(struct conn *c, const char *why)
     if (hn->h.st == HS_JOINING)
         hier_join_failed(&hn->h, now);
     else
-        hier_parent_lost(&hn->h, why, now);
+        hier_parent_lost(&hn->h, why, NULL, now);
 }
 
 static void conn_read(struct conn *c)
@@ -669,14 +684,14 @@ static void conn_read(struct conn *c)
     while (!c->dead) {
         ssize_t r = read(c->fd, c->rbuf + c->rlen, CONN_RBUF - c->rlen);
         if (r == 0) {
-            conn_lost(c, "closed");
+            conn_lost(c, WHY_CLOSED);
             return;
         }
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
-                conn_lost(c, "reset");
+                conn_lost(c, WHY_RESET);
             return;
         }
         c->rlen += (size_t)r;
@@ -703,6 +718,87 @@ static void conn_on_event(struct el_loop *loop, int fd, void *ud, int mask)
     conn_read(c);
 }
 
+/* ---- the listener ---- */
+
+/* The word for an accept failure in the nofd line. */
+static void accept_err_word(int e, char *out, size_t cap)
+{
+    const char *w = e == EMFILE ? "EMFILE" : e == ENFILE ? "ENFILE" : e == ENOBUFS ? "ENOBUFS"
+                  : e == ENOMEM ? "ENOMEM" : NULL;
+    if (w)
+        snprintf(out, cap, "%s", w);
+    else
+        snprintf(out, cap, "errno-%d", e);
+}
+
+/*
+ * Out of descriptors: close the spare, so that the waiting connections
+ * can be accepted and closed at once (their peers see a clean close and
+ * try elsewhere instead of hanging in the queue), then take it back.
+ */
+static void shed_waiting(struct node *n, int lfd)
+{
+    if (n->spare_fd >= 0) {
+        close(n->spare_fd);
+        n->spare_fd = -1;
+    }
+    for (int i = 0; i < ACCEPT_BURST; i++) {
+        int cfd = accept(lfd, NULL, NULL);
+        if (cfd < 0)
+            break;
+        close(cfd);
+        n->shed++;
+    }
+    /* When this fails the next failure sheds nothing; the pause still holds. */
+    n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static long on_accept_rested(struct el_loop *loop, long long id, void *ud)
+{
+    (void)id;
+    struct node *n = ud;
+    n->accept_timer = 0;
+    if (el_add_fd(loop, n->lfd, EL_READABLE, conn_on_listen, n) != EL_OK)
+        fprintf(stderr, "pfsd: event loop: cannot watch the listener again\n");
+    return EL_NOMORE;
+}
+
+/*
+ * The listener stays readable while a connection waits that cannot be
+ * accepted: stop polling it for a while instead of spinning. The pause
+ * doubles while accept keeps failing; a good accept resets it.
+ */
+static void rest_listener(struct node *n)
+{
+    if (n->accept_timer)
+        return;
+    long long id = el_add_timer(n->loop, n->accept_pause, on_accept_rested, n);
+    if (id == EL_ERR)
+        return; /* out of memory: keep polling, the failure repeats */
+    el_del_fd(n->loop, n->lfd, EL_READABLE);
+    n->accept_timer = id;
+    n->accept_pause = n->accept_pause * 2 > CONN_ACCEPT_PAUSE_MAX ? CONN_ACCEPT_PAUSE_MAX
+                                                                  : n->accept_pause * 2;
+}
+
+static void accept_failed(struct node *n, int lfd, int e)
+{
+    int64_t now = node_now();
+    if (e == EMFILE || e == ENFILE)
+        shed_waiting(n, lfd);
+    /* Once, then at most once a minute with the count since. */
+    if (!n->nofd_logged_at || now - n->nofd_logged_at >= CONN_NOFD_LOG_EVERY) {
+        struct pfs_dlog_ev ev = node_ev(n, PFS_DL_NOFD);
+        ev.port = n->cfg->port;
+        ev.n = (long)(n->shed - n->shed_logged);
+        accept_err_word(e, ev.reason, sizeof ev.reason);
+        node_log(n, &ev);
+        n->shed_logged = n->shed;
+        n->nofd_logged_at = now;
+    }
+    rest_listener(n);
+}
+
 void conn_on_listen(struct el_loop *loop, int fd, void *ud, int mask)
 {
     (void)loop, (void)mask;
@@ -712,8 +808,13 @@ void conn_on_listen(struct el_loop *loop, int fd, void *ud, int mask)
         uint32_t ip;
         uint16_t port;
         int cfd = net_tcp_accept(err, fd, &ip, &port);
-        if (cfd < 0)
+        if (cfd == NET_AGAIN)
             return;
+        if (cfd < 0) {
+            accept_failed(n, fd, errno);
+            return;
+        }
+        n->accept_pause = CONN_ACCEPT_PAUSE_MIN;
         (void)conn_new(n, cfd, CR_PENDING, ip, port);
     }
 }
@@ -731,7 +832,7 @@ static void check_conn(struct conn *c, int64_t now)
     switch (c->role) {
     case CR_PENDING:
         if (now - c->t_open >= cfg->idle_timeout) {
-            log_child(c, PFS_DL_CHILD_NO, 0, 0, "idle");
+            log_child(c, PFS_DL_CHILD_NO, 0, 0, why_word(WHY_IDLE));
             conn_drop(c);
         }
         return;
@@ -744,18 +845,39 @@ static void check_conn(struct conn *c, int64_t now)
         if ((c->tx.phase == TX_CMD || c->tx.phase == TX_DATA || c->tx.phase == TX_END) &&
             !c->tx_wake && now - c->t_idle >= cfg->stall_timeout) {
             conn_send_abort(c, PFS_R_TIMEOUT);
-            child_gone(c, "stall");
+            child_gone(c, why_word(WHY_STALL));
         } else if (c->tx.phase == TX_VERDICT && c->wlen == 0 &&
                    now - (c->t_idle > c->tx.t_end ? c->t_idle : c->tx.t_end) >= cfg->idle_timeout) {
             conn_send_abort(c, PFS_R_TIMEOUT);
-            child_gone(c, "timeout");
+            child_gone(c, why_word(WHY_TIMEOUT));
         }
         return;
     case CR_PARENT:
-        if (c->rx.active && now - c->rx.last >= cfg->stall_timeout)
-            parent_fault(c, PFS_R_TIMEOUT, "stall");
+        if (c->rx.active && now - c->rx.last >= cfg->stall_timeout) {
+            parent_fault(c, PFS_R_TIMEOUT, WHY_STALL, NULL);
+        } else if (!c->rx.active && !c->connecting && c->hn && c->hn->parent == c &&
+                   c->hn->h.st == HS_MEMBER && now - c->t_heard >= cfg->stall_timeout) {
+            /* Accepted, then neither XFRCMD nor a keepalive: a parent that
+             * says nothing (a dead branch, a loop, a stranger) is left. */
+            parent_fault(c, PFS_R_TIMEOUT, WHY_SILENT, NULL);
+        }
         return;
     }
+}
+
+/*
+ * 1 when hn may vouch for its tree to children waiting for XFRCMD: it is
+ * the root (waiting or fetching), or its own file is arriving. A member
+ * that merely waits only passes on its parent's keepalives, so a branch
+ * cut off from the root (or a loop) falls silent and its children leave.
+ */
+static int vouches(const struct hnode *hn, int64_t now, long stall)
+{
+    const struct hier *h = &hn->h;
+    if (h->is_root && (h->st == HS_WAITING || h->st == HS_FETCH))
+        return 1;
+    return h->st == HS_MEMBER && hn->parent && hn->parent->rx.active &&
+           now - hn->parent->rx.last < stall;
 }
 
 void conn_housekeeping(struct node *n, int64_t now)
@@ -763,4 +885,11 @@ void conn_housekeeping(struct node *n, int64_t now)
     for (struct conn *c = n->conns; c; c = c->next)
         if (!c->dead)
             check_conn(c, now);
+    /* Keepalives three times per stall-timeout: a child leaves after one without. */
+    long every = n->cfg->stall_timeout / 3;
+    for (int i = 0; i < n->nh; i++) {
+        struct hnode *hn = n->hn[i];
+        if (now - hn->keepalive_at >= every && vouches(hn, now, n->cfg->stall_timeout))
+            conn_keepalive(hn, now);
+    }
 }

@@ -1,11 +1,11 @@
 /*
  * fetch.c - the TFTP fetch of one file: the root's, or a fallback's.
  * Bytes stream into a store (temp file + SHA-256); the file gets its
- * real name only after the checks of node_accept_file().
+ * real name only after node.c's checks (the accept_file hook, site.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "node.h"
+#include "fetch.h"
 
 #include <errno.h>
 #include <string.h>
@@ -42,15 +42,6 @@ static void log_fail(struct node *n, struct hnode *hn, const char *why)
     node_log(n, &ev);
 }
 
-static void log_hash(struct node *n, struct hnode *hn, enum pfs_dlog_kind kind,
-                     const uint8_t d[PFS_SHA256_LEN])
-{
-    struct pfs_dlog_ev ev = hier_ev(&hn->h, kind);
-    char hex[PFS_SHA256_HEX];
-    snprintf(ev.sha, sizeof ev.sha, "%s", pfs_sha256_hex(d, hex));
-    node_log(n, &ev);
-}
-
 /* Stops watching the transfer and frees it; the store stays for the caller. */
 static void fetch_release(struct hnode *hn)
 {
@@ -72,20 +63,23 @@ static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
     struct pfs_dlog_ev ev = tftp_ev(hn, PFS_DL_TFTP_DONE);
     ev.bytes = st->bytes;
     ev.secs = st->seconds;
-    ev.rate = st->seconds > 0 ? (double)st->bytes / 1024.0 / st->seconds : 0.0;
+    ev.rate = why_rate_kbs(st->bytes, st->seconds);
     node_log(n, &ev);
     uint8_t d[PFS_SHA256_LEN];
-    char why[32];
     store_digest(&hn->st, d);
-    if (node_accept_file(n, hn, &hn->st, d, why, sizeof why) != 0) {
-        log_hash(n, hn, PFS_DL_HASH_BAD, d);
-        log_fail(n, hn, why);
+    enum why bad = n->hooks->accept_file(n, hn, &hn->st, d);
+    if (bad != WHY_NONE) {
+        node_log_hash(n, hn, PFS_DL_HASH_BAD, d);
+        log_fail(n, hn, why_word(bad));
         store_discard(&hn->st);
         hier_fetch_failed(&hn->h, now);
         return;
     }
-    log_hash(n, hn, PFS_DL_HASH_OK, d);
-    hier_file_ok(&hn->h, PFS_SRC_TFTP, now);
+    node_log_hash(n, hn, PFS_DL_HASH_OK, d);
+    if (hn->h.index == 0)
+        hier_anchor_ok(&hn->h, now); /* the anchor: no hierarchy on the wire */
+    else
+        hier_file_ok(&hn->h, PFS_SRC_TFTP, now);
 }
 
 /* Called after every client step: finishes the fetch once the client has. */

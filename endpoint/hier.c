@@ -115,6 +115,22 @@ static long jitter(struct hier *h, long span)
 
 /* ---- entering and the claim ---- */
 
+static void send_claim(struct hier *h, const char *word);
+
+/* ClaimRoot(tent): a fresh map, the strength for this file, Ad 1 next. */
+static void enter_tent(struct hier *h, int64_t now)
+{
+    h->st = HS_TENT;
+    h->strength = elect_strength(h->env->rng);
+    /* --strength lists the components: the .loads (index 0) has no election. */
+    if (h->index >= 1 && h->index - 1 < h->env->nstrength)
+        h->strength = h->env->strength[h->index - 1];
+    h->map = elect_rand32(h->env->rng);
+    h->ad_seq = 0;
+    send_claim(h, "tent");
+    h->deadline = now + h->env->ad_interval;
+}
+
 void hier_init(struct hier *h, const struct hier_env *env, int index, const char *name)
 {
     memset(h, 0, sizeof *h);
@@ -145,14 +161,28 @@ void hier_start(struct hier *h, int64_t now)
     struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_HIER);
     emit(h, &ev);
     state_line(h);
-    h->st = HS_TENT;
-    h->strength = elect_strength(h->env->rng);
-    if (h->index < h->env->nstrength)
-        h->strength = h->env->strength[h->index];
-    h->map = elect_rand32(h->env->rng);
-    h->ad_seq = 0;
-    send_claim(h, "tent");
-    h->deadline = now + h->env->ad_interval;
+    enter_tent(h, now);
+}
+
+/*
+ * A yield that led nowhere: the claimant never confirmed and no member was
+ * heard (a stranger's one-shot claim, a claimant that died), or the node
+ * stopped listening to it. Claim again, at most HIER_RECLAIMS times, rather
+ * than fall back to TFTP with nobody to fetch for the others.
+ */
+static void reclaim(struct hier *h, int64_t now)
+{
+    h->reclaims++;
+    h->yield_ip = 0;
+    h->yield_tent = 0;
+    h->is_root = 0;
+    enter_tent(h, now);
+}
+
+void hier_distrust(struct hier *h, uint32_t ip, int64_t now)
+{
+    if (h->st == HS_SEEK && h->yield_ip == ip && h->reclaims < HIER_RECLAIMS)
+        reclaim(h, now);
 }
 
 static void timeout_line(struct hier *h, const char *word)
@@ -202,11 +232,11 @@ static void start_fetch(struct hier *h, int64_t now)
         hier_fetch_failed(h, now);
 }
 
-static void fallback(struct hier *h, const char *why, int64_t now)
+static void fallback(struct hier *h, enum why why, int64_t now)
 {
     h->fallback = why;
     struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_FALLBACK);
-    snprintf(ev.reason, sizeof ev.reason, "%s", why);
+    snprintf(ev.reason, sizeof ev.reason, "%s", why_word(why));
     emit(h, &ev);
     h->is_root = 0;
     start_fetch(h, now);
@@ -272,8 +302,12 @@ static void seek_choose(struct hier *h, int64_t now)
         return;
     }
     if (now - h->seek_since >= h->env->seek_timeout) {
+        if (h->last_fail == WHY_NONE && h->yield_tent && h->reclaims < HIER_RECLAIMS) {
+            reclaim(h, now);
+            return;
+        }
         /* After a failure, that failure is why we are still without a parent. */
-        fallback(h, h->last_fail ? h->last_fail : "no-parent", now);
+        fallback(h, h->last_fail != WHY_NONE ? h->last_fail : WHY_NO_PARENT, now);
         return;
     }
     h->deadline = h->seek_since + h->env->seek_timeout;
@@ -290,7 +324,7 @@ static void next_parent(struct hier *h, int64_t now)
 }
 
 /* A failed try: count it, then rejoin another parent or fall back. */
-static void fail_try(struct hier *h, const char *why, int64_t now)
+static void fail_try(struct hier *h, enum why why, int64_t now)
 {
     h->env->ops->drop_parent(h->env->ctx, h);
     tree_mark_failed(&h->cands, h->parent_xid);
@@ -312,9 +346,9 @@ static void fail_try(struct hier *h, const char *why, int64_t now)
 static void full_try(struct hier *h, int64_t now)
 {
     h->env->ops->drop_parent(h->env->ctx, h);
-    h->last_fail = "refused";
+    h->last_fail = WHY_REFUSED;
     if (++h->full_refusals >= HIER_FULL_TRIES) {
-        fallback(h, "refused", now);
+        fallback(h, WHY_REFUSED, now);
         return;
     }
     next_parent(h, now);
@@ -366,6 +400,8 @@ static void yield(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int6
     ev.pip = src_ip;
     ev.strength = m->u.claim.strength;
     emit(h, &ev);
+    h->yield_ip = src_ip;
+    h->yield_tent = m->u.claim.state == PFS_HS_TENT;
     h->strength = 0;
     enter_seek(h, now);
 }
@@ -406,12 +442,35 @@ void hier_leave_heard(struct hier *h, uint32_t xid)
     tree_forget(&h->cands, xid);
 }
 
-void hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now)
+/*
+ * 1 when a parent at depth pdepth naming root as its root would put us in
+ * our own subtree. Everything below us is deeper than our old place (the
+ * keepalive ACCEPTs carry every depth change down the tree), so a node
+ * with children only takes a parent no deeper than that place; and a
+ * tree whose root is ourselves is ours.
+ */
+static int own_subtree(const struct hier *h, unsigned pdepth, uint32_t root)
+{
+    if (root == h->env->xid)
+        return 1;
+    int max = max_join_depth(h);
+    return max >= 0 && (int)pdepth > max;
+}
+
+int hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now)
 {
     if (h->st != HS_JOINING)
-        return;
+        return 0;
+    if (own_subtree(h, a->depth, a->root_xid)) {
+        struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_REFUSED);
+        snprintf(ev.reason, sizeof ev.reason, "%s", why_word(WHY_LOOP));
+        emit(h, &ev);
+        fail_try(h, WHY_LOOP, now);
+        return -1;
+    }
     h->st = HS_MEMBER;
     h->deadline = 0;
+    h->parent_index = a->index;
     h->root_xid = a->root_xid;
     h->parent_depth = a->depth;
     h->depth = a->depth < PFS_DEPTH_NONE - 1 ? (uint8_t)(a->depth + 1) : (uint8_t)(PFS_DEPTH_NONE - 1);
@@ -421,6 +480,26 @@ void hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now)
     emit(h, &ev);
     state_line(h);
     advertise(h, now);
+    return 0;
+}
+
+int hier_refresh(struct hier *h, const struct pfs_accept *a, int64_t now)
+{
+    if (h->st != HS_MEMBER)
+        return 0;
+    /* In a loop each lap adds one level: the count runs out at 254. */
+    if (a->root_xid == h->env->xid || a->depth >= PFS_DEPTH_NONE - 1) {
+        hier_parent_lost(h, WHY_LOOP, NULL, now);
+        return 0;
+    }
+    h->root_xid = a->root_xid;
+    h->parent_depth = a->depth;
+    uint8_t d = (uint8_t)(a->depth + 1);
+    if (d != h->depth) {
+        h->depth = d;
+        advertise(h, now); /* seekers see the depth as it is now */
+    }
+    return 1;
 }
 
 void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
@@ -435,7 +514,7 @@ void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
         full_try(h, now);
         return;
     }
-    fail_try(h, "refused", now);
+    fail_try(h, WHY_REFUSED, now);
 }
 
 /* The asked parent never answered: logged like a refusal, reason "timeout". */
@@ -444,7 +523,7 @@ static void join_unanswered(struct hier *h, int64_t now)
     struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_REFUSED);
     snprintf(ev.reason, sizeof ev.reason, "timeout");
     emit(h, &ev);
-    fail_try(h, "join-timeout", now);
+    fail_try(h, WHY_JOIN_TIMEOUT, now);
 }
 
 void hier_join_failed(struct hier *h, int64_t now)
@@ -453,21 +532,27 @@ void hier_join_failed(struct hier *h, int64_t now)
         join_unanswered(h, now);
 }
 
-void hier_parent_lost(struct hier *h, const char *why, int64_t now)
+void hier_parent_lost(struct hier *h, enum why why, const char *word, int64_t now)
 {
     if (h->st != HS_MEMBER)
         return;
     struct pfs_dlog_ev ev = parent_ev(h, PFS_DL_PARENT_LOST);
-    snprintf(ev.reason, sizeof ev.reason, "%s", why);
+    snprintf(ev.reason, sizeof ev.reason, "%s", word ? word : why_word(why));
     emit(h, &ev);
     state_line(h);
-    fail_try(h, strcmp(why, "stall") == 0 ? "stall" : "parent-lost", now);
+    /* A failed parent is never asked again in this hierarchy (fail_try). */
+    switch (why) {
+    case WHY_STALL:
+    case WHY_SILENT:
+    case WHY_LOOP: fail_try(h, why, now); return;
+    default: fail_try(h, WHY_PARENT_LOST, now); return;
+    }
 }
 
 void hier_file_bad(struct hier *h, int64_t now)
 {
     if (h->st == HS_MEMBER)
-        fail_try(h, "hash", now);
+        fail_try(h, WHY_HASH, now);
 }
 
 void hier_file_ok(struct hier *h, int source, int64_t now)
@@ -491,6 +576,26 @@ void hier_file_ok(struct hier *h, int source, int64_t now)
     emit(h, &ev);
     state_line(h);
     advertise(h, now);
+    h->env->ops->finished(h->env->ctx, h);
+}
+
+void hier_start_anchor(struct hier *h, int64_t now)
+{
+    h->t_start = now;
+    h->st = HS_FETCH;
+    h->deadline = 0;
+    if (h->env->ops->fetch(h->env->ctx, h) != 0)
+        hier_fetch_failed(h, now);
+}
+
+void hier_anchor_ok(struct hier *h, int64_t now)
+{
+    h->source = PFS_SRC_TFTP;
+    h->origin = h->env->xid;
+    h->got_from = 0;
+    h->st = HS_DONE;
+    h->deadline = 0;
+    h->t_done = now;
     h->env->ops->finished(h->env->ctx, h);
 }
 

@@ -19,6 +19,7 @@
 #include "dlog.h"
 #include "pfs.h"
 #include "tree.h"
+#include "why.h"
 
 enum hier_state {
     HS_IDLE,     /* not entered yet */
@@ -35,6 +36,8 @@ enum hier_state {
 struct hier;
 
 /* REFUSE(FULL) answers a joiner follows down the tree before TFTP. */
+#define HIER_RECLAIMS 3
+
 #define HIER_FULL_TRIES 16
 
 /* The node's side: every action the state machine asks for. */
@@ -74,7 +77,7 @@ struct hier_env {
 struct hier {
     const struct hier_env *env;
     void *user;                 /* the node's per-hierarchy data */
-    int index;                  /* 0 = the .loads file */
+    int index;                  /* 0 = the .loads file (fetched from the anchor) */
     char name[PFS_PATH_MAX + 1];   /* bare file name */
     char path[PFS_PATH_MAX + 1];   /* "/dnld/NAME" */
     uint32_t h;
@@ -94,6 +97,9 @@ struct hier {
     uint32_t root_xid;
     uint8_t depth;              /* PFS_DEPTH_NONE until attached */
     int64_t last_answer;        /* rate limit of answering ADs */
+    uint32_t yield_ip;          /* who we last yielded to, 0 if nobody */
+    int yield_tent;             /* ... and that was a tentative claim */
+    int reclaims;               /* claims made again after a yield (HIER_RECLAIMS) */
 
     /* joining */
     struct tree_cands cands;
@@ -101,11 +107,12 @@ struct hier {
     int tries;                  /* JOINs sent */
     int fails;                  /* failed tries (refused, timeout, lost, stall, hash) */
     int full_refusals;          /* REFUSE(FULL) answers, bounded by HIER_FULL_TRIES */
-    const char *last_fail;      /* reason word of the last failed try */
-    const char *fallback;       /* reason word once fallen back to TFTP */
+    enum why last_fail;         /* reason of the last failed try, WHY_NONE before */
+    enum why fallback;          /* reason once fallen back to TFTP, WHY_NONE if not */
     uint32_t parent_xid, parent_addr;
     uint16_t parent_port;
     uint8_t parent_depth;
+    uint8_t parent_index;       /* the slot the parent's ACCEPT granted */
 
     /* children */
     struct tree_slots slots;
@@ -130,25 +137,55 @@ void hier_timer(struct hier *h, int64_t now);
 /* A CLAIM or AD for h->h from xid (already checked: model, H, not self). */
 void hier_heard(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int64_t now);
 
+/*
+ * The node stopped listening to ip (guard.h). A hierarchy that yielded to
+ * it and has no parent yet claims again at once.
+ */
+void hier_distrust(struct hier *h, uint32_t ip, int64_t now);
+
 /* LEAVE heard from xid. */
 void hier_leave_heard(struct hier *h, uint32_t xid);
 
-/* The join's answer, or its failure (connect error, closed, timeout). */
-void hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now);
+/*
+ * The join's answer, or its failure (connect error, closed, timeout).
+ * hier_accepted returns 0, or -1 when the ACCEPT shows the parent is in
+ * our own subtree (its depth is not above our old place, or it names us
+ * as its root): the try failed as "loop" and the connection was dropped.
+ */
+int hier_accepted(struct hier *h, const struct pfs_accept *a, int64_t now);
+
+/*
+ * Another ACCEPT on the accepted connection before XFRCMD: the parent's
+ * keepalive, with its depth and root as they are now. Returns 1 when the
+ * node stays attached (the caller forwards it to its own waiting
+ * children), 0 when it left: the depth ran out (a loop counting up) or
+ * the root is ourselves.
+ */
+int hier_refresh(struct hier *h, const struct pfs_accept *a, int64_t now);
 void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now);
 void hier_join_failed(struct hier *h, int64_t now);
 
 /*
- * The parent connection is gone after ACCEPT. why is the log word:
- * "closed", "stall", "protocol", "abort"... ("stall" falls back as stall).
+ * The parent connection is gone after ACCEPT, for why. word, when not
+ * NULL, is the log word instead of why's (libpfs's name of a decode
+ * fault). A stall, a silent parent and a loop are fallback reasons of
+ * their own; anything else falls back as "parent-lost".
  */
-void hier_parent_lost(struct hier *h, const char *why, int64_t now);
+void hier_parent_lost(struct hier *h, enum why why, const char *word, int64_t now);
 
 /* The file from the parent failed its hash: rejoin or fall back ("hash"). */
 void hier_file_bad(struct hier *h, int64_t now);
 
 /* The file is held and verified (source tftp or peer). */
 void hier_file_ok(struct hier *h, int source, int64_t now);
+
+/*
+ * The .loads (index 0) is not shared by peers: every node fetches it from
+ * the TFTP server, its trust anchor (docs/protocol.md section 8). No
+ * election, no broadcast: start the fetch, and settle it without an AD.
+ */
+void hier_start_anchor(struct hier *h, int64_t now);
+void hier_anchor_ok(struct hier *h, int64_t now);
 
 /* The TFTP fetch failed: the hierarchy is lost. */
 void hier_fetch_failed(struct hier *h, int64_t now);

@@ -7,6 +7,8 @@
 #include "node.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn.h"
+#include "fetch.h"
 #include "net.h"
 #include "sha256.h"
 
@@ -26,31 +30,14 @@
  */
 #define LISTEN_BACKLOG 1024
 
-int64_t node_now(void)
-{
-    return el_now_ms();
-}
-
-struct pfs_dlog_ev node_ev(struct node *n, enum pfs_dlog_kind kind)
-{
-    struct pfs_dlog_ev ev;
-    memset(&ev, 0, sizeof ev);
-    ev.kind = kind;
-    ev.xid = n->cfg->xid;
-    return ev;
-}
-
-void node_log(struct node *n, const struct pfs_dlog_ev *ev)
-{
-    plog_ev(&n->log, ev);
-}
-
 static int conn_fd(const struct conn *c)
 {
     return c && !c->dead ? c->fd : -1;
 }
 
-void node_state_line(struct node *n, struct hnode *hn)
+static void node_check_done(struct node *n);
+
+static void node_state_line(struct node *n, struct hnode *hn)
 {
     struct pfs_dlog_ev ev = node_ev(n, PFS_DL_STATE);
     ev.parent = conn_fd(hn->parent);
@@ -58,14 +45,6 @@ void node_state_line(struct node *n, struct hnode *hn)
     ev.fd1 = conn_fd(hn->child[1]);
     ev.full = tree_slots_free(&hn->h.slots) == 0;
     node_log(n, &ev);
-}
-
-struct hnode *node_find_hier(struct node *n, uint32_t h)
-{
-    for (int i = 0; i < n->nh; i++)
-        if (n->hn[i]->h.h == h)
-            return n->hn[i];
-    return NULL;
 }
 
 /* ---- broadcasts ---- */
@@ -179,6 +158,10 @@ static struct hnode *hnode_new(struct node *n, int index, const char *name)
  */
 static void start_file(struct node *n, struct hnode *hn, int64_t now)
 {
+    if (hn->h.index == 0) { /* the .loads: from the trust anchor, PFS or not */
+        hier_start_anchor(&hn->h, now);
+        return;
+    }
     if (!n->cfg->no_pfs) {
         hier_start(&hn->h, now);
         return;
@@ -217,7 +200,7 @@ static void abort_children(struct node *n, struct hnode *hn)
         ev.index = i;
         ev.peer = c->xid;
         ev.pip = c->ip;
-        snprintf(ev.reason, sizeof ev.reason, "no-file");
+        snprintf(ev.reason, sizeof ev.reason, "%s", why_word(WHY_NO_FILE));
         node_log(n, &ev);
         conn_send_abort(c, PFS_R_IO);
         conn_drop(c);
@@ -261,30 +244,33 @@ static const struct hier_ops node_ops = {
 
 /* ---- a received file: the checks before it gets its real name ---- */
 
-int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
-                     const uint8_t digest[PFS_SHA256_LEN], char *why, size_t whycap)
+static enum why node_accept_file(struct node *n, struct hnode *hn, struct store *st,
+                                 const uint8_t digest[PFS_SHA256_LEN])
 {
     struct hier *h = &hn->h;
     char err[256];
     if (h->have_expect &&
         (st->bytes != h->exp_size || memcmp(digest, h->exp_sha, PFS_SHA256_LEN) != 0)) {
-        snprintf(why, whycap, "loads-hash");
-        return -1;
+        /* Not what the .loads from the TFTP server lists: never installed. */
+        struct pfs_dlog_ev ev = hier_ev(h, PFS_DL_REJECT);
+        int from_tftp = st == &hn->st;
+        ev.peer = from_tftp || !hn->parent ? 0 : hn->parent->xid;
+        ev.pip = from_tftp || !hn->parent ? n->cfg->tftp_ip : hn->parent->ip;
+        snprintf(ev.reason, sizeof ev.reason, "%s",
+                 st->bytes != h->exp_size ? "size-not-in-loads" : "sha256-not-in-loads");
+        ev.bytes = st->bytes;
+        ev.total = h->exp_size;
+        node_log(n, &ev);
+        return WHY_LOADS_HASH;
     }
-    if (h->index == 0) {
-        /* A .loads that does not parse is as useless as a corrupt file. */
-        if (loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0) {
-            snprintf(why, whycap, "bad-loads");
-            return -1;
-        }
-    }
-    if (store_commit(st, err, sizeof err) != 0) {
-        snprintf(why, whycap, "io");
-        return -1;
-    }
+    /* A .loads that does not parse is as useless as a corrupt file. */
+    if (h->index == 0 && loads_read_file(st->tmp, &n->loads, err, sizeof err) != 0)
+        return WHY_BAD_LOADS;
+    if (store_commit(st, err, sizeof err) != 0)
+        return WHY_IO;
     h->size = (uint32_t)st->bytes;
     memcpy(h->sha, digest, PFS_SHA256_LEN);
-    return 0;
+    return WHY_NONE;
 }
 
 /* ---- datagrams ---- */
@@ -308,6 +294,44 @@ static void drop(struct node *n, uint32_t ip, const char *why)
     n->drop_ip = ip;
     snprintf(n->drop_why, sizeof n->drop_why, "%s", why);
     log_drops(n, node_now());
+}
+
+/*
+ * A storm is logged once, when it is over (a second without a banned
+ * datagram) or at the end: how many were dropped, over how long, the
+ * first banned sender and why it was banned.
+ */
+static void log_storm(struct node *n, int64_t now, int force)
+{
+    if (!n->storm_n || (!force && now - n->storm_last < 1000))
+        return;
+    struct pfs_dlog_ev ev = node_ev(n, PFS_DL_STORM);
+    ev.n = (long)n->storm_n;
+    ev.pip = n->storm_ip;
+    ev.secs = (double)(n->storm_last - n->storm_since) / 1000.0;
+    snprintf(ev.reason, sizeof ev.reason, "%s", n->storm_why);
+    node_log(n, &ev);
+    n->storm_n = 0;
+}
+
+/* Charges the datagram to its sender; 0 when it may be read. */
+static int guarded(struct node *n, uint32_t ip, uint32_t xid)
+{
+    int64_t now = node_now();
+    enum guard_verdict v = guard_check(&n->guard, ip, xid, now);
+    if (v == GUARD_OK)
+        return 0;
+    if (!n->storm_n) {
+        n->storm_since = now;
+        n->storm_ip = ip;
+        snprintf(n->storm_why, sizeof n->storm_why, "%s", guard_word(v));
+    }
+    n->storm_n++;
+    n->storm_last = now;
+    if (v != GUARD_BANNED) /* banned just now: undo what its claims did */
+        for (int i = 1; i < n->nh; i++)
+            hier_distrust(&n->hn[i]->h, ip, now);
+    return -1;
 }
 
 static int str_eq(const struct pfs_str *s, const char *c)
@@ -341,7 +365,7 @@ static void on_datagram(struct node *n, const uint8_t *buf, size_t len, uint32_t
         drop(n, ip, pfs_errword(rc));
         return;
     }
-    if (m.xid == n->cfg->xid)
+    if (m.xid == n->cfg->xid || guarded(n, ip, m.xid) != 0)
         return;
     switch (m.type) {
     case PFS_T_CLAIM:
@@ -349,7 +373,7 @@ static void on_datagram(struct node *n, const uint8_t *buf, size_t len, uint32_t
         on_claim(n, &m, ip);
         break;
     case PFS_T_LEAVE:
-        for (int i = 0; i < n->nh; i++)
+        for (int i = 1; i < n->nh; i++)
             if (m.hier == 0 || n->hn[i]->h.h == m.hier)
                 hier_leave_heard(&n->hn[i]->h, m.xid);
         break;
@@ -427,6 +451,7 @@ static long on_tick(struct el_loop *loop, long long id, void *ud)
     int64_t now = node_now();
     conn_housekeeping(n, now);
     log_drops(n, now);
+    log_storm(n, now, 0);
     node_check_done(n);
     return tick_ms(n->cfg);
 }
@@ -448,6 +473,7 @@ static void fill_summary(struct node *n, struct sum *s)
         snprintf(f->name, sizeof f->name, "%s", h->name);
         f->h = h->h;
         f->verified = h->st == HS_DONE;
+        f->anchor = i == 0;
         f->size = h->size;
         memcpy(f->sha, h->sha, PFS_SHA256_LEN);
         f->source = h->source;
@@ -457,7 +483,7 @@ static void fill_summary(struct node *n, struct sum *s)
                 f->children[f->nchildren++] = h->slots.xid[k];
         f->seconds = h->t_done > h->t_start ? (double)(h->t_done - h->t_start) / 1000.0 : 0.0;
         f->tries = h->tries;
-        f->fallback = h->fallback;
+        f->fallback = h->fallback != WHY_NONE ? why_word(h->fallback) : NULL;
     }
 }
 
@@ -477,7 +503,8 @@ static void write_summary(struct node *n)
 
 static void finish(struct node *n, unsigned leave_reason)
 {
-    for (int i = 0; i < n->nh && !n->cfg->no_pfs; i++)
+    log_storm(n, node_now(), 1);
+    for (int i = 1; i < n->nh && !n->cfg->no_pfs; i++)
         if (n->hn[i]->h.st != HS_IDLE)
             send_leave(n, n->hn[i], leave_reason);
     write_summary(n);
@@ -494,7 +521,7 @@ static int all_settled(const struct node *n)
     return !conn_busy(n);
 }
 
-void node_check_done(struct node *n)
+static void node_check_done(struct node *n)
 {
     if (n->finished || !all_settled(n))
         return;
@@ -507,6 +534,11 @@ void node_check_done(struct node *n)
     if (now >= n->linger_until)
         finish(n, PFS_R_DONE);
 }
+
+static const struct node_hooks hooks = {
+    .check_done = node_check_done,
+    .accept_file = node_accept_file,
+};
 
 /* SIGINT/SIGTERM: tell every peer, remove partial files, leave. */
 static void shutdown_now(struct node *n)
@@ -571,6 +603,36 @@ static int check_dir(const char *dir, char *err, size_t errcap)
     return 0;
 }
 
+/*
+ * The summary is written at exit through a temporary file in its folder
+ * and rename(): check now that this can work, not after the upgrade.
+ */
+static int check_summary(const char *path, char *err, size_t errcap)
+{
+    if (!path[0])
+        return 0;
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    struct stat sb;
+    if (stat(dir, &sb) != 0) {
+        snprintf(err, errcap, "--summary %s: folder %s: %s", path, dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(sb.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        snprintf(err, errcap, "--summary %s: folder %s is not writable", path, dir);
+        return -1;
+    }
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        snprintf(err, errcap, "--summary %s: not a regular file", path);
+        return -1;
+    }
+    return 0;
+}
+
 static int open_sockets(struct node *n, char *err, size_t errcap)
 {
     const struct pfsd_config *c = n->cfg;
@@ -628,9 +690,12 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
 {
     memset(n, 0, sizeof *n);
     n->cfg = cfg;
-    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = -1;
+    n->hooks = &hooks;
+    n->ufd_any = n->ufd_own = n->lfd = n->sigfd = n->spare_fd = -1;
     n->log.sfd = -1;
     n->rng = cfg->seed;
+    /* A burst of 128 datagrams, then 16 per ad interval (guard.h says why). */
+    guard_init(&n->guard, 128, 16 * 1000 / (cfg->ad_interval > 0 ? cfg->ad_interval : 250));
     n->env = (struct hier_env){
         .ops = &node_ops, .ctx = n, .xid = cfg->xid, .addr = cfg->addr, .port = cfg->port,
         .model = cfg->model, .ad_interval = cfg->ad_interval, .ad_count = cfg->ad_count,
@@ -639,7 +704,7 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
         .strength = cfg->strength, .nstrength = cfg->nstrength, .verbose = cfg->verbose,
         .no_pfs = cfg->no_pfs,
     };
-    if (check_dir(cfg->dir, err, errcap) != 0)
+    if (check_dir(cfg->dir, err, errcap) != 0 || check_summary(cfg->summary, err, errcap) != 0)
         return -1;
     if (plog_open(&n->log, cfg->log_path[0] ? cfg->log_path : NULL, cfg->addr, cfg->logsrv_ip,
                   cfg->logsrv_port, err, errcap) != 0)
@@ -652,6 +717,14 @@ int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t e
     log_start(n);
     if (open_signals(n, err, errcap) != 0 || open_sockets(n, err, errcap) != 0)
         return -1;
+    /* Held in reserve: when accept runs out of descriptors, closing it
+     * makes room to accept and close the waiting connections. */
+    n->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (n->spare_fd < 0) {
+        snprintf(err, errcap, "/dev/null: %s", strerror(errno));
+        return -1;
+    }
+    n->accept_pause = CONN_ACCEPT_PAUSE_MIN;
     n->hn[0] = hnode_new(n, 0, cfg->load);
     if (!n->hn[0]) {
         snprintf(err, errcap, "out of memory");
@@ -687,7 +760,7 @@ void node_free(struct node *n)
         fetch_cancel(n->hn[i]);
         free(n->hn[i]);
     }
-    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd};
+    int fds[] = {n->ufd_any, n->ufd_own, n->lfd, n->sigfd, n->spare_fd};
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
         if (fds[i] >= 0)
             close(fds[i]);

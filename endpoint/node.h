@@ -1,30 +1,17 @@
 /*
- * node.h - the running endpoint: sockets, hierarchies, peer connections.
- *
- * One struct node per process, owned by main. node.c runs the
- * hierarchies (UDP, the hier_ops actions, the end), conn.c the TCP peer
- * connections (JOIN, transfers), fetch.c the TFTP fetches.
+ * node.h - the running endpoint: one struct node per process, owned by
+ * main. node.c runs the hierarchies (UDP, the hier_ops actions, the end)
+ * and drives conn.c (TCP peer connections) and fetch.c (TFTP fetches);
+ * their shared state is in site.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef PFSD_NODE_H
 #define PFSD_NODE_H
 
-#include <stdint.h>
+#include <stddef.h>
 
-#include "config.h"
-#include "eventloop.h"
-#include "hier.h"
-#include "loads.h"
-#include "log.h"
-#include "store.h"
-#include "summary.h"
-#include "tftp_client.h"
-#include "xfr.h"
-
-#define NODE_HIER_MAX (1 + LOADS_MAX_FILES)
-#define CONN_RBUF (PFS_MSG_MAX + 1)
-#define CONN_WBUF (4 * (PFS_DATA_MAX + 64))
+#include "site.h"
 
 /* Exit codes of pfsd (named, like the CLI documents them). */
 enum pfsd_exit {
@@ -35,103 +22,8 @@ enum pfsd_exit {
     PFSD_EXIT_SIGNAL = 4
 };
 
-struct node;
-struct hnode;
-
-enum conn_role {
-    CR_PENDING,   /* accepted, no JOIN yet */
-    CR_CHILD,     /* the peer is our child: we send it the file */
-    CR_PARENT     /* the peer is our parent: we join it and receive */
-};
-
-struct conn {
-    struct node *n;
-    int fd;
-    enum conn_role role;
-    int connecting;           /* CR_PARENT: connect() in progress */
-    int closing;              /* close once wbuf is flushed */
-    int dead;                 /* closed: freed by node_sweep */
-    uint32_t ip, xid;
-    uint16_t port;
-    struct hnode *hn;
-    int slot;                 /* CR_CHILD: child index */
-    int64_t t_open, t_idle;   /* ms: opened, start of the current silence check */
-    uint8_t *rbuf;
-    size_t rlen;
-    uint8_t *wbuf;
-    size_t woff, wlen;
-    struct xfr_tx tx;         /* CR_CHILD */
-    int64_t tx_wake;          /* throttled until (ms), 0 when not */
-    int verdict;              /* CR_CHILD: enum pfs_verdict, 0 before */
-    struct xfr_rx rx;         /* CR_PARENT */
-    struct conn *next;
-};
-
-/* One hierarchy plus the node's resources for it. */
-struct hnode {
-    struct hier h;
-    struct node *n;
-    long long timer;          /* el timer for h.deadline, 0 when none */
-    int64_t armed;            /* deadline the timer was set for */
-    struct conn *parent;
-    struct conn *child[PFS_MAX_CHILDREN];
-    int child_verdict[PFS_MAX_CHILDREN];  /* slot served: verdict code */
-    struct tftp_xfer *tftp;
-    long long tftp_timer;
-    struct store st;          /* TFTP download in progress */
-};
-
-struct node {
-    const struct pfsd_config *cfg;
-    struct el_loop *loop;
-    struct plog log;
-    struct hier_env env;
-    uint64_t rng;
-    int ufd_any, ufd_own, lfd, sigfd;
-    struct hnode *hn[NODE_HIER_MAX];
-    int nh;                   /* hierarchies known (1 until the .loads is parsed) */
-    int loads_known;
-    struct loads loads;
-    struct conn *conns;
-    /* malformed datagrams: counted, logged at most once a second */
-    unsigned long drops, drops_logged;
-    int64_t drop_logged_at;
-    uint32_t drop_ip;
-    char drop_why[PFS_DL_WORD_SZ];
-    long long tick;           /* housekeeping timer */
-    int lingering;            /* every file settled: linger timer running */
-    int64_t linger_until;
-    int finished;             /* loop may stop */
-    int exit_code;
-};
-
-/* node.c */
 int node_init(struct node *n, const struct pfsd_config *cfg, char *err, size_t errcap);
 int node_run(struct node *n);       /* returns the exit code */
 void node_free(struct node *n);
-void node_log(struct node *n, const struct pfs_dlog_ev *ev);
-void node_state_line(struct node *n, struct hnode *hn);
-struct hnode *node_find_hier(struct node *n, uint32_t h);
-void node_check_done(struct node *n);
-struct pfs_dlog_ev node_ev(struct node *n, enum pfs_dlog_kind kind);
-int64_t node_now(void);
-
-/* conn.c */
-void conn_on_listen(struct el_loop *loop, int fd, void *ud, int mask);
-struct conn *conn_join(struct node *n, struct hnode *hn);   /* NULL: failed at once */
-void conn_drop(struct conn *c);                              /* close now, no callbacks */
-void conn_send_abort(struct conn *c, unsigned reason);      /* best effort, then drop */
-void conn_start_tx(struct conn *c);                          /* hn holds the file now */
-void conn_housekeeping(struct node *n, int64_t now);
-void conn_sweep(struct node *n);
-int conn_busy(const struct node *n);                         /* transfers in flight */
-
-/* fetch.c */
-int fetch_start(struct node *n, struct hnode *hn);
-void fetch_cancel(struct hnode *hn);
-
-/* verify.c-like helpers in node.c: checks a received file before commit */
-int node_accept_file(struct node *n, struct hnode *hn, struct store *st,
-                     const uint8_t digest[PFS_SHA256_LEN], char *why, size_t whycap);
 
 #endif

@@ -46,7 +46,8 @@ static void file_json(struct pfs_out *b, const struct sum_file *f)
     if (f->verified) {
         char hex[PFS_SHA256_HEX];
         pfs_out_f(b, "%llu,\"sha256\":\"%s\",\"source\":\"%s\"", (unsigned long long)f->size,
-           pfs_sha256_hex(f->sha, hex), pfs_source_name((unsigned)f->source));
+           pfs_sha256_hex(f->sha, hex),
+           f->anchor ? "anchor" : pfs_source_name((unsigned)f->source));
     } else {
         pfs_out_f(b, "null,\"sha256\":null,\"source\":null");
     }

@@ -26,6 +26,7 @@ struct sum_file {
     uint8_t sha[PFS_SHA256_LEN];
     int verified;            /* 0: size/sha/source are not written */
     int source;              /* enum pfs_source */
+    int anchor;              /* the .loads, fetched from the TFTP server itself: "anchor" */
     uint32_t parent;         /* 0: null */
     uint32_t children[PFS_MAX_CHILDREN];
     int nchildren;

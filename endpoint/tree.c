@@ -80,6 +80,9 @@ void tree_forget(struct tree_cands *s, uint32_t xid)
 {
     for (int i = 0; i < s->n; i++) {
         if (s->c[i].xid == xid) {
+            /* A parent that failed us stays failed even if it comes back. */
+            if (s->c[i].flags & CAND_FAILED)
+                return;
             s->c[i] = s->c[--s->n];
             return;
         }

@@ -84,7 +84,7 @@ static long tx_data(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, in
         r = pread(tx->fd, buf, n, (off_t)tx->sent);
     while (r < 0 && errno == EINTR);
     if (r <= 0)
-        return -1; /* the file shrank under us, or an I/O error */
+        return XFR_TX_EIO; /* the file shrank under us, or an I/O error */
     struct pfs_msg m;
     tx_header(tx, &m, PFS_T_DATA);
     m.u.data.offset = tx->sent;
@@ -133,12 +133,45 @@ long xfr_tx_next(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64
     }
 }
 
+enum xfr_fill xfr_tx_fill(struct xfr_tx *tx, struct xfr_wbuf *w, int64_t now, int64_t *wake)
+{
+    for (;;) {
+        if (w->off > 0 && w->off == w->len)
+            w->off = w->len = 0;
+        if (w->cap - w->len < XFR_MSG_ROOM && w->off > 0) {
+            memmove(w->buf, w->buf + w->off, w->len - w->off);
+            w->len -= w->off;
+            w->off = 0;
+        }
+        /* Compacting may not free enough: then the socket must take more first. */
+        if (w->cap - w->len < XFR_MSG_ROOM)
+            return XFR_FILL_WAIT;
+        long len = xfr_tx_next(tx, w->buf + w->len, w->cap - w->len, now, wake);
+        if (len == PFS_E_NOSPACE)
+            return XFR_FILL_WAIT; /* nothing was consumed: the same message next time */
+        if (len < 0)
+            return XFR_FILL_IO;
+        if (len == 0)
+            return XFR_FILL_WAIT;
+        w->len += (size_t)len;
+    }
+}
+
 /* ---- receiver ---- */
 
 void xfr_rx_init(struct xfr_rx *rx)
 {
     memset(rx, 0, sizeof *rx);
     store_init(&rx->st);
+}
+
+int xfr_cmd_rule(const struct pfs_xfrcmd *x, const char *path, uint32_t max_size)
+{
+    if (x->file.len != strlen(path) || memcmp(x->file.p, path, x->file.len) != 0)
+        return PFS_E_PATH;
+    if (x->size > PFS_FILE_MAX || x->size > max_size)
+        return PFS_E_SIZE;
+    return 0;
 }
 
 int xfr_rx_begin(struct xfr_rx *rx, const struct pfs_xfrcmd *x, const char *dir,

@@ -59,14 +59,42 @@ struct xfr_tx {
 int xfr_tx_open(struct xfr_tx *tx, const char *path, uint32_t size, const struct xfr_id *id,
                 long rate_bps, int64_t now, char *err, size_t errcap);
 
+/* xfr_tx_next's answer when reading the file failed (not a pfs_err). */
+#define XFR_TX_EIO (-100)
+
 /*
  * xfr_tx_next - the next message into out. Returns its length, 0 when
  * nothing may be sent now (throttled: *wake says when, in ms; or waiting
- * for more bytes; or all sent), or -1 when reading the file failed.
+ * for more bytes; or all sent), PFS_E_NOSPACE when out cannot hold the
+ * next message (nothing consumed: ask again with more room), or
+ * XFR_TX_EIO when reading the file failed.
  */
 long xfr_tx_next(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64_t *wake);
 
 void xfr_tx_close(struct xfr_tx *tx);
+
+/* A connection's write buffer: bytes [off, len) are queued, cap in all. */
+struct xfr_wbuf {
+    uint8_t *buf;
+    size_t cap, off, len;
+};
+
+/* Room one more message needs in a write buffer (the largest DATA). */
+#define XFR_MSG_ROOM (PFS_DATA_MAX + 64)
+/* pfsd's write buffer per connection: four whole DATA messages. */
+#define XFR_WBUF_SIZE (4 * XFR_MSG_ROOM)
+
+enum xfr_fill {
+    XFR_FILL_WAIT,   /* buffer full, throttled (*wake) or all queued: nothing more now */
+    XFR_FILL_IO      /* reading the file failed: the transfer cannot go on */
+};
+
+/*
+ * xfr_tx_fill - queues the transfer's next messages into w while there is
+ * room for a whole one, compacting w first when that makes room. Sent
+ * bytes stay queued until the caller advances w->off.
+ */
+enum xfr_fill xfr_tx_fill(struct xfr_tx *tx, struct xfr_wbuf *w, int64_t now, int64_t *wake);
 
 struct xfr_rx {
     int active;               /* XFRCMD accepted, XFREND not yet */
@@ -81,6 +109,14 @@ struct xfr_rx {
 };
 
 void xfr_rx_init(struct xfr_rx *rx);
+
+/*
+ * xfr_cmd_rule - the rule of libpfs an XFRCMD from our parent breaks, or
+ * 0: PFS_E_PATH when it names another file than path (the hierarchy's,
+ * "/dnld/NAME"), PFS_E_SIZE when it declares more than max_size (the
+ * .loads size, or PFS_FILE_MAX). pfs_errword() names it in the log.
+ */
+int xfr_cmd_rule(const struct pfs_xfrcmd *x, const char *path, uint32_t max_size);
 
 /*
  * xfr_rx_begin - accept an XFRCMD for the file name (bare) in dir.

@@ -23,6 +23,7 @@ const char *plog_role_name(enum plog_role r)
     case ROLE_TFTP: return "fallback";
     case ROLE_CANDIDATE: return "candidate";
     case ROLE_SEEKING: return "seeking";
+    case ROLE_ANCHOR: return "anchor";
     case ROLE_UNKNOWN: break;
     }
     return "unknown";
@@ -38,11 +39,23 @@ const char *plog_source_name(enum plog_source s)
     return "none";
 }
 
+int plog_node_anchor(const struct plog_model *m, const struct plog_node *n)
+{
+    if (n->is_root || n->fallback || n->joined || n->el.claimed || n->parent != PLOG_NONE ||
+        !(n->source == SRC_TFTP || n->tftp_fetch) || n->phone >= m->nphones || n->hier >= m->nhiers)
+        return 0;
+    const char *load = m->phones[n->phone].load, *file = m->hiers[n->hier].file;
+    const char *base = strrchr(file, '/');
+    base = base ? base + 1 : file;
+    return load[0] && strcmp(base, load) == 0;
+}
+
 enum plog_role plog_node_role(const struct plog_model *m, const struct plog_node *n)
 {
-    (void)m;
     if (n->is_root)
         return ROLE_ROOT;
+    if (plog_node_anchor(m, n))
+        return ROLE_ANCHOR;
     if (n->fallback || n->source == SRC_TFTP)
         return ROLE_TFTP;
     if (n->nchildren > 0)
@@ -188,7 +201,8 @@ static void check_fetch(struct plog_model *m, struct names *nm, const struct plo
 {
     const struct plog_hier *h = &m->hiers[nm->hi];
     char b[32], why[96];
-    if (n->is_root || !(n->fallback || n->source == SRC_TFTP || n->tftp_fetch))
+    if (n->is_root || !(n->fallback || n->source == SRC_TFTP || n->tftp_fetch) ||
+        plog_node_anchor(m, n))
         return;
     if (n->reason[0])
         snprintf(why, sizeof why, "its log gives the reason: %s", n->reason);

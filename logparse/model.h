@@ -15,7 +15,8 @@
 enum plog_sev { PLOG_INFO, PLOG_WARN, PLOG_ERROR };
 enum plog_source { SRC_NONE, SRC_TFTP, SRC_PEER };
 enum plog_role {
-    ROLE_UNKNOWN, ROLE_ROOT, ROLE_PARENT, ROLE_LEAF, ROLE_TFTP, ROLE_CANDIDATE, ROLE_SEEKING
+    ROLE_UNKNOWN, ROLE_ROOT, ROLE_PARENT, ROLE_LEAF, ROLE_TFTP, ROLE_CANDIDATE, ROLE_SEEKING,
+    ROLE_ANCHOR  /* fetched its own load from the TFTP server, the trust anchor: no election */
 };
 
 #define PLOG_MAX_CHILDREN 8 /* children remembered per node; more are counted */
@@ -245,6 +246,9 @@ void plog_check_phones(struct plog_model *m);
 void plog_missing_senders(char *buf, size_t cap, const struct plog_loss *ls);
 
 const char *plog_role_name(enum plog_role r);
+/* 1 when n is a phone's own fetch of its load (the .loads) from the TFTP
+ * server: the trust anchor, outside any election (docs/protocol.md §8). */
+int plog_node_anchor(const struct plog_model *m, const struct plog_node *n);
 enum plog_role plog_node_role(const struct plog_model *m, const struct plog_node *n);
 const char *plog_source_name(enum plog_source s);
 

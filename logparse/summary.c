@@ -273,7 +273,8 @@ void plog_count(const struct plog_model *m, const struct plog_filter *f, struct 
             t->roots += n->is_root != 0;
             t->peer += n->source == SRC_PEER;
             t->tftp += n->source == SRC_TFTP || (n->tftp_fetch && n->source == SRC_NONE);
-            t->fallback += !n->is_root && (n->fallback || n->source == SRC_TFTP);
+            t->fallback += !n->is_root && (n->fallback || n->source == SRC_TFTP) &&
+                           !plog_node_anchor(m, n);
         }
     }
     /* Phones: those with a log of their own or a place in a tree; a claim

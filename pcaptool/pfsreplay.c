@@ -35,13 +35,14 @@ struct cli {
     const char *files_dir;   /* --files: rebuild the served files here */
     const char *tftp;        /* --print-target: the TFTP server the target uses */
     const char *dir;         /* --print-target: the target's download folder */
+    const char *load;        /* --print-target: the load, when the capture does not say */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
         "usage: pfsreplay FILE --as XID [--target ADDR] [options]   replay against a live endpoint\n"
-        "       pfsreplay --print-target FILE --as XID [--tftp H:P] [--dir DIR]\n"
+        "       pfsreplay --print-target FILE --as XID [--tftp H:P] [--dir DIR] [--load L]\n"
         "       pfsreplay --raw FILE --target ADDR[:PORT] [--loop N] [options]\n"
         "       pfsreplay --files DIR FILE                          rebuild the served files\n\n"
         "Re-drives a recorded PFS upgrade: the recorded peers speak over real sockets,\n"
@@ -163,6 +164,8 @@ static int parse_valued(struct cli *c, const char *a, const char *v, char *err, 
         return c->files_dir = v, 0;
     if (!strcmp(a, "--tftp"))
         return c->tftp = v, 0;
+    if (!strcmp(a, "--load"))
+        return c->load = v, 0;
     if (!strcmp(a, "--dir"))
         return c->dir = v, 0;
     if (!strcmp(a, "-f"))
@@ -174,7 +177,7 @@ static int parse_valued(struct cli *c, const char *a, const char *v, char *err, 
 static int is_valued(const char *a)
 {
     static const char *const names[] = {"--as", "--target", "--map", "--speed", "--slack",
-                                        "--wait", "--loop", "--files", "--tftp", "--dir", "-f"};
+                                        "--wait", "--loop", "--files", "--tftp", "--dir", "--load", "-f"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(a, names[i]))
             return 1;
@@ -276,12 +279,20 @@ static void print_target(const struct cli *c, const struct rp_capture *cap,
         fprintf(stderr, "pfsreplay: %s: no TFTP read request in the capture: give --tftp HOST:PORT\n",
                 cap->path);
     }
+    const char *load = c->load ? c->load : p->load[0] ? p->load : NULL;
+    if (!load)
+        fprintf(stderr, "pfsreplay: %s: no .loads read request by XID%08X in the capture: give "
+                "--load NAME.loads\n", cap->path, p->xid);
     printf("pfsd --model %s --load %s --tftp %s --dir %s --addr %s --port %u --xid %08X",
-           p->model, p->load, tftp, c->dir, rp_ip_str(p->addr, ip, sizeof ip), p->port, p->xid);
-    if (p->nhier) {
+           p->model, load ? load : "NAME.loads", tftp, c->dir, rp_ip_str(p->addr, ip, sizeof ip),
+           p->port, p->xid);
+    /* pfsd's --strength lists the components; an older recording's first
+     * hierarchy is the .loads, which pfsd no longer elects. */
+    int first = p->loads_hier ? 1 : 0;
+    if (p->nhier > first) {
         printf(" --strength ");
-        for (int i = 0; i < p->nhier; i++)
-            printf("%s%08x", i ? "," : "", p->strength[i] ? p->strength[i] : 1u);
+        for (int i = first; i < p->nhier; i++)
+            printf("%s%08x", i > first ? "," : "", p->strength[i] ? p->strength[i] : 1u);
     }
     /* Timers the capture shows: any endpoint's, since a lab gives all the same. */
     int64_t ad = p->ad_gap_ns, wait = p->root_wait_ns;

@@ -83,6 +83,7 @@ struct rp_tftp {
 struct rp_rrq {
     uint32_t src;
     int64_t t_ns;
+    char file[PFS_PATH_MAX + 1];       /* as asked, cut to fit */
 };
 
 struct rp_capture {
@@ -116,7 +117,10 @@ struct rp_endpoint {
     uint32_t xid, addr;
     uint16_t port;                     /* TCP port it advertised */
     char model[PFS_MODEL_MAX + 1];
-    char load[PFS_PATH_MAX + 1];       /* bare .loads name, from its first hierarchy */
+    char load[PFS_PATH_MAX + 1];       /* bare .loads name: its TFTP request, or (older
+                                          recordings) its first hierarchy */
+    int loads_hier;                    /* its first hierarchy was the .loads (before the
+                                          TFTP server became the trust anchor) */
     uint32_t hier[RP_MAX_HIER];        /* hierarchies in the order it entered them */
     uint32_t strength[RP_MAX_HIER];    /* its CLAIM(tent) strength in each */
     int nhier;
@@ -176,6 +180,7 @@ struct rp_session {
     int64_t since_ns;        /* when the current step became current */
     uint8_t key_last[32];    /* election: the last matched key */
     int have_key_last;
+    int accepted;            /* CHILD: the target's ACCEPT matched (later ones are keepalives) */
     uint32_t data_seen;      /* bytes of the current transfer received */
     uint32_t step_used;      /* bytes of the current DATA step already matched */
     uint8_t *rbuf;           /* TCP framing */

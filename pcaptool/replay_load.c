@@ -109,6 +109,8 @@ static int note_tftp(struct rp_capture *c, const struct cap_event *ev, const str
     if (rp_grow((void **)&c->rrq, &c->caprrq, c->nrrq, sizeof *c->rrq) != 0)
         return -1;
     c->rrq[c->nrrq].src = rp_map_addr(mp, v4(&ev->src));
+    snprintf(c->rrq[c->nrrq].file, sizeof c->rrq[c->nrrq].file, "%s",
+             ev->u.tftp.file ? ev->u.tftp.file : "");
     c->rrq[c->nrrq++].t_ns = ns_of(ev->ts) - t0;
     return 0;
 }

@@ -276,6 +276,11 @@ static void on_tcp_msg(struct runner *r, struct rp_session *x, const struct pfs_
         return;
     }
     const struct pfs_msg *em = &rec_of(r, e)->m;
+    if (m->type == PFS_T_ACCEPT && em->type != PFS_T_ACCEPT && x->accepted && !x->data_seen &&
+        em->type == PFS_T_XFRCMD) {
+        /* A keepalive while the child waits for XFRCMD (docs/protocol.md §7). */
+        return;
+    }
     if (m->type == PFS_T_DATA && em->type == PFS_T_DATA) {
         on_data(r, x, e, m, now);
         return;
@@ -291,6 +296,8 @@ static void on_tcp_msg(struct runner *r, struct rp_session *x, const struct pfs_
     }
     if (m->type == PFS_T_XFRCMD)
         x->data_seen = 0;
+    if (m->type == PFS_T_ACCEPT)
+        x->accepted = 1;
     x->matched++;
     r->st->matched++;
     step_done(x, e, now);

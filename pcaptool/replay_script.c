@@ -71,10 +71,16 @@ static void learn_claim(struct rp_endpoint *p, const struct rp_rec *r, int64_t *
         k = p->nhier++;
         p->hier[k] = r->m.hier;
         if (k == 0) {
+            /* Recordings made before the trust anchor elect the .loads first. */
             char path[PFS_PATH_MAX + 1];
             copy_str(path, sizeof path, cl->file);
             const char *base = strrchr(path, '/');
-            snprintf(p->load, sizeof p->load, "%s", base ? base + 1 : path);
+            base = base ? base + 1 : path;
+            size_t n = strlen(base);
+            if (n > 6 && strcmp(base + n - 6, ".loads") == 0) {
+                snprintf(p->load, sizeof p->load, "%s", base);
+                p->loads_hier = 1;
+            }
         }
     }
     if (k < 0)
@@ -153,6 +159,14 @@ void rp_endpoints_build(const struct rp_capture *c, struct rp_endpoints *e)
         if (r->m.type == PFS_T_CLAIM && r->m.u.claim.state == PFS_HS_CONF)
             learn_root_wait(p, c, i);
     }
+    /* The load: each endpoint fetches its .loads from the TFTP server itself. */
+    for (int k = 0; k < e->n; k++)
+        for (size_t i = 0; i < c->nrrq && !e->ep[k].load[0]; i++) {
+            size_t n = strlen(c->rrq[i].file);
+            if (c->rrq[i].src == e->ep[k].addr && n > 6 &&
+                strcmp(c->rrq[i].file + n - 6, ".loads") == 0 && !strchr(c->rrq[i].file, '/'))
+                snprintf(e->ep[k].load, sizeof e->ep[k].load, "%s", c->rrq[i].file);
+        }
     for (int k = 0; k < e->n; k++) {
         if (!ngaps[k])
             continue;
@@ -261,6 +275,15 @@ static void mark_optional(struct rp_session *x, const struct rp_capture *c)
     }
 }
 
+/* 1 when x already expects an ACCEPT from the target. */
+static int has_accept_of(const struct rp_session *x, const struct rp_capture *c)
+{
+    for (size_t i = 0; i < x->nsteps; i++)
+        if (x->steps[i].kind == RP_EXPECT && c->rec[x->steps[i].rec].m.type == PFS_T_ACCEPT)
+            return 1;
+    return 0;
+}
+
 static int add_rec(struct rp_script *s, const struct rp_capture *c, size_t i, uint8_t *lastkey,
                    size_t *lastlen)
 {
@@ -282,6 +305,12 @@ static int add_rec(struct rp_script *s, const struct rp_capture *c, size_t i, ui
             return 0;
         memcpy(lastkey + k * 32, key, n);
         lastlen[k] = n;
+    }
+    if (r->tcp && mine && r->m.type == PFS_T_ACCEPT && has_accept_of(x, c)) {
+        /* The target's keepalive ACCEPTs before XFRCMD follow its timers,
+         * not the peer's: not expected (docs/protocol.md §7). */
+        s->ignored++;
+        return 0;
     }
     if (r->tcp && x->kind == RP_S_CHILD && x->nsteps == 0) {
         const struct rp_conn *k = rp_conn_find(c, r->conn);

@@ -222,6 +222,10 @@ static void on_tcp_msg(struct ses *s, const struct cap_event *ev, const struct p
             name_hier(x, &m->u.join.model, &m->u.join.file);
         break;
     case PFS_T_ACCEPT:
+        /* Later ACCEPTs on the connection are the parent's keepalives while
+         * the child waits for XFRCMD (docs/protocol.md §7): one child. */
+        if (t->accepted)
+            break;
         t->accepted = 1;
         if (cm)
             cm->parent = t->parent;

@@ -111,6 +111,16 @@ static const struct pfs_dlog_kind_info kinds[PFS_DL_KIND_COUNT] = {
     {PFS_DL_DROP, "drop", PFS_LVL_WRN,
      "XID{xid} Dropped {n} malformed datagrams, last from {pip}: {reason}",
      PFS_SC_PHONE, PFS_DLF_SELF | PFS_DLF_REPEAT},
+    {PFS_DL_NOFD, "nofd", PFS_LVL_WRN,
+     "XID{xid} Accept on peer TCP port {port} failed: {reason}, shed {n} connections, "
+     "listener paused",
+     PFS_SC_PHONE, PFS_DLF_SELF | PFS_DLF_REPEAT},
+    {PFS_DL_STORM, "storm", PFS_LVL_WRN,
+     "XID{xid} Storm of {n} datagrams dropped in {secs}s, first from {pip}: {reason}",
+     PFS_SC_PHONE, PFS_DLF_SELF},
+    {PFS_DL_REJECT, "reject", PFS_LVL_ERR,
+     "XID{xid} Reject {file} from XID{peer} {pip}: {reason} size={bytes} want={total}",
+     PFS_SC_BY_FILE, PFS_DLF_SELF},
 };
 
 /* How a {field} is written and read. */

@@ -55,6 +55,9 @@ enum pfs_dlog_kind {
     PFS_DL_FILE_DONE,    /* @@@HDONE: file held and verified */
     PFS_DL_LEAVE,        /* left a hierarchy */
     PFS_DL_DROP,         /* malformed datagrams dropped (rate-limited) */
+    PFS_DL_NOFD,         /* out of descriptors on accept: shedding (rate-limited) */
+    PFS_DL_STORM,        /* datagrams of banned senders dropped: once per storm */
+    PFS_DL_REJECT,       /* a file that is not the one the .loads lists, discarded */
     PFS_DL_KIND_COUNT
 };
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # check_lab.py - checks a finished pfslab run from what it left in its folder.
 #
-#   check_lab.py OUT [--relaxed] [--killed XID] [--expect-rrqs]
+#   check_lab.py OUT [--relaxed] [--partial] [--killed XID] [--expect-rrqs]
 #
-# Strict (default): for every file exactly one root; the root is the only
+# The .loads is the trust anchor: every endpoint fetched it itself (source
+# "anchor"), so it has no tree. Strict (default): for every component exactly
+# one root; the root is the only
 # TFTP fetch; at most 2 children per node; every parent chain reaches the
 # root without a cycle; parent and children lists agree both ways; every
 # endpoint verified every file; the files on disk match the .loads; no stray
@@ -14,6 +16,11 @@
 # and the capture (faults may force fallbacks) but keeps every structural
 # check and the per-file facts. --killed
 # names an endpoint killed on purpose: it is left out of the checks.
+# --partial (a lab that lost its TFTP server, implies --relaxed): an
+# endpoint may exit 1, but only when every file it lacks is verified by no
+# endpoint of its model at all (what one peer holds, every peer must get);
+# the files it holds are checked as above, and the trees are those of the
+# verified nodes.
 # --expect-rrqs also wants the capture to hold exactly one RRQ per file and
 # model.
 #
@@ -76,8 +83,9 @@ def read_summaries(out):
 
 
 class Checker:
-    def __init__(self, out, relaxed, killed, expect_rrqs):
-        self.out, self.relaxed, self.killed = out, relaxed, set(killed)
+    def __init__(self, out, relaxed, killed, expect_rrqs, partial=False):
+        self.out, self.relaxed, self.killed = out, relaxed or partial, set(killed)
+        self.partial = partial
         self.expect_rrqs = expect_rrqs
         self.failures = []
         self.checks = 0
@@ -101,7 +109,9 @@ class Checker:
             hs = {hier_id(m, name) for m in self.models}
             self.expect(len(hs) == len(self.models), f"{name}: models share a hierarchy id")
             for model in self.models:
-                if self.no_pfs:
+                if name.endswith(".loads"):
+                    self.check_anchor(name, model, sums)
+                elif self.no_pfs:
                     self.check_direct(name, model, sums, lab)
                 else:
                     self.check_tree(name, model, sums)
@@ -118,12 +128,13 @@ class Checker:
             x = ep["xid"]
             if x in self.killed:
                 continue
-            if not self.expect(ep["exit"] == 0, f"XID{x}: pfsd exited {ep['exit']}"):
+            allowed = (0, 1) if self.partial else (0,)
+            if not self.expect(ep["exit"] in allowed, f"XID{x}: pfsd exited {ep['exit']}"):
                 continue
             s = sums.get(x)
             if not self.expect(s is not None, f"XID{x}: no summary in summaries/"):
                 continue
-            self.expect(s.get("exit") == 0, f"XID{x}: summary says exit {s.get('exit')}")
+            self.expect(s.get("exit") == ep["exit"], f"XID{x}: summary says exit {s.get('exit')}")
             self.expect(s.get("ip") == ep["ip"], f"XID{x}: summary ip {s.get('ip')} != {ep['ip']}")
             want = ep.get("model", lab["lab"]["model"])
             self.expect(s.get("model") == want, f"XID{x}: summary model {s.get('model')} != "
@@ -133,6 +144,11 @@ class Checker:
             got = {f["name"]: f for f in s.get("files", [])}
             for name, (size, sha) in load.items():
                 f = got.get(name)
+                if self.partial and (f is None or f.get("verified") is not True):
+                    held = sorted(self.nodes_of(name, sums, want))
+                    self.expect(not held, f"XID{x}: lacks {name}, which {len(held)} peers hold "
+                                f"({' '.join(held[:4])}...): it could have finished from them")
+                    continue
                 if not self.expect(f is not None, f"XID{x}: {name} missing from its summary"):
                     continue
                 self.expect(f.get("verified") is True, f"XID{x}: {name} not verified")
@@ -142,15 +158,27 @@ class Checker:
                 self.expect(f.get("h") == hier_id(want, name), f"XID{x}: {name} H {f.get('h')}"
                             f" is not the {want} hierarchy's {hier_id(want, name)}")
 
-    def nodes_of(self, name, sums, model):
+    def nodes_of(self, name, sums, model, every=False):
+        """{xid: file entry} of the model's endpoints holding name (partial:
+        verified only, unless every)."""
         nodes = {}
         for x, s in sums.items():
             if s.get("model") != model:
                 continue
             for f in s.get("files", []):
-                if f.get("name") == name:
+                if f.get("name") == name and (every or not self.partial or
+                                              f.get("verified") is True):
                     nodes[x] = f
         return nodes
+
+    def check_anchor(self, name, model, sums):
+        """The .loads is the trust anchor: every endpoint fetched it from the
+        TFTP server itself (source "anchor"), from no parent, for no child."""
+        for x, f in self.nodes_of(name, sums, model).items():
+            self.expect(f.get("source") == "anchor" and not f.get("parent") and
+                        not f.get("children") and f.get("fallback") is None,
+                        f"{name}: XID{x} source {f.get('source')!r}, parent {f.get('parent')}, "
+                        f"children {f.get('children')}: want the anchor's own fetch")
 
     def check_direct(self, name, model, sums, lab):
         """--no-pfs: every endpoint of the model fetched the file itself."""
@@ -225,8 +253,13 @@ class Checker:
                 continue
             d = os.path.join(self.out, "phones", str(ep["index"]))
             present = set(os.listdir(d)) if os.path.isdir(d) else set()
+            held = {f.get("name") for f in (ep.get("summary") or {}).get("files", [])
+                    if f.get("verified") is True}
             for name, (size, sha) in load.items():
                 path = os.path.join(d, name)
+                if self.partial and name not in held:
+                    self.expect(name not in present, f"{path}: on disk but not verified")
+                    continue
                 if self.expect(name in present, f"{path}: missing"):
                     self.expect(os.path.getsize(path) == size and sha256_file(path) == sha,
                                 f"{path}: content differs from the .loads")
@@ -241,7 +274,7 @@ class Checker:
                            for m in self.models), "summary.json: one entry per file and model")
         for f in lab["files"]:
             model = f.get("model", self.models[0])
-            nodes = self.nodes_of(f["name"], sums, model)
+            nodes = self.nodes_of(f["name"], sums, model, every=True)
             roots = sorted(x for x, n in nodes.items() if n.get("source") == "tftp" and
                            not n.get("parent") and not n.get("fallback")) \
                 if not self.no_pfs else []
@@ -271,18 +304,20 @@ class Checker:
         if not self.expect(lab["lab"].get("pcap"), "no capture was made (--pcap)"):
             return
         # RRQs name the file, not the model: one per model, or one per
-        # endpoint without PFS.
-        want = len(lab["endpoints"]) if self.no_pfs else len(self.models)
+        # endpoint without PFS; the .loads one per endpoint (the anchor: a
+        # killed one fetched it too, at its start).
         for f in lab["files"]:
+            want = (len(lab["endpoints"]) if self.no_pfs or f["name"].endswith(".loads")
+                    else len(self.models))
             self.expect(f.get("rrqs") == want, f"{f['name']}: {f.get('rrqs')} RRQs in the "
                         f"capture, want {want}")
         self.expect({f["name"] for f in lab["files"]} == set(load), "summary.json files differ "
                     "from the .loads")
 
 
-def check(out, relaxed=False, killed=(), expect_rrqs=False):
+def check(out, relaxed=False, killed=(), expect_rrqs=False, partial=False):
     """Runs every check; returns (ok, number of checks, failures)."""
-    c = Checker(out, relaxed, killed, expect_rrqs)
+    c = Checker(out, relaxed, killed, expect_rrqs, partial)
     ok = c.run()
     return ok, c.checks, c.failures
 
@@ -291,10 +326,11 @@ def main():
     p = argparse.ArgumentParser(description="Check a finished pfslab run.")
     p.add_argument("out")
     p.add_argument("--relaxed", action="store_true")
+    p.add_argument("--partial", action="store_true")
     p.add_argument("--killed", action="append", default=[], metavar="XID")
     p.add_argument("--expect-rrqs", action="store_true")
     a = p.parse_args()
-    ok, n, failures = check(a.out, a.relaxed, a.killed, a.expect_rrqs)
+    ok, n, failures = check(a.out, a.relaxed, a.killed, a.expect_rrqs, a.partial)
     for f in failures:
         print(f"check_lab: FAIL {f}")
     print(f"check_lab: {n - len(failures)} passed, {len(failures)} failed")

@@ -154,7 +154,7 @@ def test_cli():
     rc, out, _ = run(["--help"])
     expect(rc == 0 and "usage:" in out, "--help")
     for args, what in ((["garbage", "--to", "10.0.0.1:4051"], "a non-loopback target"),
-                       (["garbage"], "no --to"), (["flood", "--to", "127.0.0.1:1"], "a bad mode"),
+                       (["garbage"], "no --to"), (["bogus", "--to", "127.0.0.1:1"], "a bad mode"),
                        (["push", "--to", "127.0.0.1:1", "--file", "/etc/passwd"], "a bad path"),
                        (["garbage", "--to", "127.0.0.1:1", "--count"], "a missing value")):
         rc, _, err = run(args)

@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 # labtest.py - the end-to-end scenarios behind the e2e_* ctest cases.
 #
-#   labtest.py lab --phones N --port P [--tftp-addr A]   a clean upgrade, pfslab --strict
+#   labtest.py lab --phones N --port P [--tftp-addr A] [--size-mb M]
+#                                                        a clean upgrade, pfslab --strict
 #                                                        and strict checks
 #   labtest.py kill-parent --port P                      a parent dies mid-transfer
 #   labtest.py no-tftp --port P                          the TFTP server is absent
 #   labtest.py push --port P                             a stranger pushes a file
 #   labtest.py garbage --port P                          malformed datagram burst
+#   labtest.py fakeroot --port P                         a silent fake root claims everything
+#   labtest.py kill-tftp --port P                        15 phones, in.tftpd killed mid-run
 #   labtest.py stop --port P                             SIGTERM mid-transfer, silent TCP
 #                                                        peer, log copy over syslog
 #
@@ -161,8 +164,8 @@ def loads_name():
 def scenario_lab(a):
     with Scenario(f"lab{a.phones}") as s:
         out = os.path.join(s.tmp, "lab")
-        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr, ["--size-mb", "2",
-                                                                     "--strict"]))
+        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr,
+                                ["--size-mb", f"{a.size_mb:g}", "--strict"]))
         rc = p.wait(timeout=SAFETY)
         try:
             expect(rc == 0, f"pfslab --phones {a.phones} --strict exits 0 (got {rc})")
@@ -347,6 +350,190 @@ def scenario_garbage(a):
             raise
 
 
+def lab_files(out):
+    """The served load's file names, the .loads first, once pfslab wrote them."""
+    loads = glob.glob(os.path.join(out, "tftpboot", "*.loads"))
+    if not loads:
+        return None
+    with open(loads[0], encoding="ascii") as f:
+        comps = [ln.split()[1] for ln in f if ln.startswith("FILE ")]
+    return [os.path.basename(loads[0])] + comps if comps else None
+
+
+def run_stranger(s, argv):
+    """Starts pfsinject in the background; its one summary line comes at the end."""
+    return s.start(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def stranger_said(q):
+    out = q.communicate(timeout=SAFETY)[0].decode(errors="replace").strip()
+    print(out)
+    expect(q.returncode == 0, f"pfsinject exited 0 (got {q.returncode})")
+    return out
+
+
+def scenario_forge(a):
+    """A stranger that claims to be the root of the load's hierarchy and of
+    evil.sbn, ACCEPTs every join and serves a forged .loads naming evil.sbn
+    (with its true size and SHA-256) and evil.sbn itself. The TFTP server is
+    the trust anchor: no endpoint takes the forged load, the site upgrades as
+    if the stranger were not there (--strict), nothing forged is installed.
+    With --component the stranger also roots the load's first real component
+    and serves junk under its name: the endpoints that join it reject the
+    file (the log names the mismatch), rejoin or fall back, and every one
+    still installs the real files."""
+    with Scenario("forge") as s:
+        phones = 7
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "2"] + ([] if a.component else ["--strict"])
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, extra))
+        try:
+            files = wait_for(lambda: lab_files(out), "the lab's firmware", proc=p)
+            forged = [files[0], "evil.sbn"] + ([files[1]] if a.component else [])
+            argv = [env_bin("PFSINJECT"), "forge", "--to", f"127.255.255.255:{a.port}",
+                    "--from", a.stranger, "--size", "65536", "--timeout", "20000"]
+            for f in forged:
+                argv += ["--file", f]
+            q = run_stranger(s, argv)
+            rc = p.wait(timeout=SAFETY)
+            said = stranger_said(q)
+            expect(rc == 0, f"pfslab {' '.join(extra)} exits 0 with the stranger there (got {rc})")
+            run_checks(out, relaxed=a.component, expect_rrqs=os.geteuid() == 0 and not a.component)
+            evil = glob.glob(os.path.join(out, "phones", "*", "evil.sbn"))
+            expect(not evil, f"no endpoint holds evil.sbn ({evil})")
+            expect(" 0 VERDICT OK" in said, "no endpoint answered the forged transfers OK")
+            if a.component:
+                rej = grep_logs(out, rf"DLoad: XID[0-9A-F]{{8}} Reject /dnld/{re.escape(files[1])} "
+                                     rf"from XID00000001 {re.escape(a.stranger)}: \S+-not-in-loads")
+                expect(rej and " 0 joins" not in said,
+                       f"the endpoints that joined the stranger logged the mismatch "
+                       f"({len(rej)} logs)")
+            else:
+                expect(" 0 joins" in said, "no endpoint joined the stranger's hierarchies")
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def scenario_flood(a):
+    """200,000 ClaimRoot(tent) from random XIDs at one address, for the site's
+    hierarchies and for hierarchies nobody runs, while the site upgrades: the
+    sender is banned, the elections happen anyway (--strict: one root per
+    file, no fallback) and every endpoint logs the storm once, with counts."""
+    with Scenario("flood") as s:
+        phones = 7
+        out = os.path.join(s.tmp, "lab")
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, ["--size-mb", "2",
+                                                                     "--strict"]))
+        try:
+            files = wait_for(lambda: lab_files(out), "the lab's firmware", proc=p)
+            wait_for(lambda: len(grep_logs(out, r"DLoad: \+\+\+ XID")) == phones,
+                     "every endpoint started", proc=p)
+            argv = [env_bin("PFSINJECT"), "flood", "--to", f"127.255.255.255:{a.port}",
+                    "--from", a.stranger, "--count", "200000", "--gap-us", "5", "--seed", "5"]
+            for f in files[1:]:
+                argv += ["--file", f]
+            q = run_stranger(s, argv)
+            stranger_said(q)
+            rc = p.wait(timeout=SAFETY)
+            expect(rc == 0, f"pfslab --strict exits 0 through the flood (got {rc})")
+            run_checks(out, expect_rrqs=os.geteuid() == 0)
+            storms = grep_logs(out, rf"DLoad: XID[0-9A-F]{{8}} Storm of \d+ datagrams dropped in "
+                                    rf"\S+s, first from {re.escape(a.stranger)}: ")
+            expect(len(storms) == phones and all(len(v) <= 3 for v in storms.values()),
+                   f"every endpoint logged the storm, once or a few times "
+                   f"({ {os.path.basename(k): len(v) for k, v in storms.items()} })")
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def scenario_fakeroot(a):
+    """A stranger claims every hierarchy as a confirmed root (XID 00000001,
+    strength FFFFFFFF), ACCEPTs every JOIN and then says nothing. Every
+    endpoint must leave it after a bounded wait, say why, never ask it
+    again, and finish from the real tree or TFTP."""
+    import json
+    with Scenario("fakeroot") as s:
+        phones = 7
+        out = os.path.join(s.tmp, "lab")
+        inject = env_bin("PFSINJECT")
+        q = s.start([inject, "fakeroot", "--to", f"127.255.255.255:{a.port}",
+                     "--from", "127.0.0.250", "--timeout", "600000"],
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        time.sleep(0.3)
+        expect(q.poll() is None, "the fake root runs")
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, ["--size-mb", "1"]))
+        try:
+            rc = p.wait(timeout=SAFETY)
+            expect(rc == 0, f"every endpoint verified every file despite the fake root "
+                            f"(pfslab exit {rc})")
+            run_checks(out, relaxed=True)
+            left = grep_logs(out, r"DLoad: XID[0-9A-F]{8} Parent XID00000001 \S+ lost "
+                                  r"H=[0-9A-F]{8}: silent")
+            logs = glob.glob(os.path.join(out, "logs", "*.log"))
+            expect(len(left) == len(logs) == phones,
+                   f"every endpoint left the silent stranger and logged why "
+                   f"({len(left)} of {len(logs)} logs)")
+            for path, lines in left.items():
+                hs = [re.search(r"H=([0-9A-F]{8})", ln).group(1) for ln in lines]
+                expect(len(hs) == len(set(hs)),
+                       f"{os.path.basename(path)} never went back to the stranger in one "
+                       f"hierarchy")
+            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                lab = json.load(f)
+            for ep in lab["endpoints"]:
+                sm = ep["summary"]
+                expect(all(fl["verified"] and fl["parent"] != "00000001" for fl in sm["files"]),
+                       f"XID{ep['xid']} holds every file, none from the stranger")
+        except Failure:
+            show_failure_context(out)
+            raise
+        finally:
+            if q.poll() is None:
+                os.kill(q.pid, signal.SIGTERM)
+            print(q.communicate(timeout=60)[0].decode(errors="replace").strip()[-2000:])
+
+
+def scenario_kill_tftp(a):
+    """15 endpoints; in.tftpd (with the transfers it forked) is killed with
+    SIGKILL mid-run, transfers to children slowed so that some files are
+    held and others not yet. What one endpoint holds every endpoint must
+    get from its peers; an endpoint that cannot finish exits 1 with the
+    reason in its log; none hangs (every one exits by itself, well before
+    the safety net); no tree has a parent loop."""
+    import json
+    with Scenario("killtftp") as s:
+        phones = 15
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "4", "--tx-rate", "400", "--kill-tftp-after", "5", "--keep-going"]
+        p = s.start(pfslab_argv(out, phones, a.port, a.tftp_addr, extra))
+        rc = p.wait(timeout=SAFETY)
+        try:
+            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                lab = json.load(f)
+            expect(lab["lab"]["tftp_killed_after"] == 5, "pfslab killed in.tftpd after 5 s")
+            expect("timeout after" not in (lab["failure"] or ""),
+                   "no endpoint hung: every one exited by itself before the safety net")
+            expect(rc in (0, 1), f"pfslab exits 0 or 1 (got {rc})")
+            done = [e for e in lab["endpoints"] if e["exit"] == 0]
+            failed = [e for e in lab["endpoints"] if e["exit"] != 0]
+            print(f"labtest: {len(done)} endpoints finished, {len(failed)} could not")
+            for ep in failed:
+                expect(ep["exit"] == 1, f"XID{ep['xid']} exits 1 (got {ep['exit']})")
+                held = {f["name"] for f in ep["summary"]["files"] if f["verified"]}
+                with open(ep["log"], encoding="utf-8", errors="replace") as f:
+                    errs = [ln for ln in f.read().splitlines() if ln.startswith("ERR ")]
+                why = [ln for ln in errs if re.search(r" TFTP failed (\S+): ", ln) and
+                       re.search(r" TFTP failed (\S+): ", ln).group(1) not in held]
+                expect(why, f"XID{ep['xid']} logs why it could not finish: "
+                            f"{why[0] if why else errs}")
+            run_checks(out, partial=True)
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
 RFC3164 = re.compile(rb"^<(\d{1,3})>(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                      rb"[ \d]\d \d\d:\d\d:\d\d (\S+) pfsd\[\d+\]: "
                      rb"((?:DBG|NOT|INF|WRN|ERR) \d\d:\d\d:\d\d\.\d{6} DLoad: .*)$", re.S)
@@ -493,7 +680,8 @@ def check_syslog(out, got):
 
 SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
              "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage,
-             "stop": scenario_stop}
+             "stop": scenario_stop, "fakeroot": scenario_fakeroot,
+             "kill-tftp": scenario_kill_tftp, "forge": scenario_forge, "flood": scenario_flood}
 
 
 def main():
@@ -502,6 +690,10 @@ def main():
     ap.add_argument("--phones", type=int, default=7)
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--tftp-addr", default="127.0.0.1")
+    ap.add_argument("--stranger", default="127.0.0.250", help="the hostile peer's address")
+    ap.add_argument("--component", action="store_true",
+                    help="forge: also root the first component and serve junk as it")
+    ap.add_argument("--size-mb", type=float, default=2.0, help="load size (lab scenario)")
     a = ap.parse_args()
     try:
         SCENARIOS[a.scenario](a)

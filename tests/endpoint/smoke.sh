@@ -94,13 +94,19 @@ for i in "${nodes[@]}"; do
   [ "$(grep -o '"verified":true' "$work/n$i.json" | wc -l)" -eq 3 ] || fail "n$i.json: not verified"
 done
 
-# One TFTP fetch per file for the whole subnet: that is the point of PFS.
-for f in SMOKE41.loads jar41.sbn cnu41.sbn; do
+# The .loads is the trust anchor: every node fetches it from the server
+# itself, and no node roots a hierarchy for it.
+n=$(cat "$work"/n*.log | grep -c "TFTP RRQ SMOKE41.loads from" || true)
+[ "$n" -eq 3 ] || fail "SMOKE41.loads fetched over TFTP $n times, expected once per node"
+! grep -q "@@@H[A-Z]*:.* /dnld/SMOKE41.loads" "$work"/n*.log || fail "a hierarchy for SMOKE41.loads"
+[ "$(cat "$work"/n*.json | grep -o '"source":"anchor"' | wc -l)" -eq 3 ] || fail "source anchor"
+# One TFTP fetch per component for the whole subnet: that is the point of PFS.
+for f in jar41.sbn cnu41.sbn; do
   n=$(cat "$work"/n*.log | grep -c "TFTP RRQ $f from" || true)
   [ "$n" -eq 1 ] || fail "$f fetched over TFTP $n times"
   n=$(cat "$work"/n*.log | grep -c "@@@HROOT:.* /dnld/$f\$" || true)
   [ "$n" -eq 1 ] || fail "$f has $n roots"
 done
 peer=$(cat "$work"/n*.json | grep -o '"source":"peer"' | wc -l)
-[ "$peer" -eq 6 ] || fail "expected 6 files from peers, got $peer"
-echo "smoke: OK (3 nodes, 3 files, one TFTP fetch each)"
+[ "$peer" -eq 4 ] || fail "expected 4 files from peers, got $peer"
+echo "smoke: OK (3 nodes, the .loads from the server, 2 components with one TFTP fetch each)"

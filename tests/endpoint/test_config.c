@@ -125,6 +125,17 @@ static void test_errors(void **state)
     bad("--blksize", "7", "--blksize");
     bad("--tx-rate", "fast", "--tx-rate");
     bad("--bogus", "1", "--bogus");
+    bad("--load", "X.sbn", "--load 'X.sbn': must name a NAME.loads file");
+    bad("--load", ".loads", "--load");
+    bad("--load", "X.loads.bak", "--load");
+    /* The base command line already names --model: a second one is refused. */
+    bad("--model", "CP-7970G", "--model given twice");
+    assert_int_equal(parse("--port", "4051", "--port", "4051", NULL), CFG_ERROR);
+    assert_non_null(strstr(err, "--port given twice"));
+    assert_int_equal(parse("-v", "-v", NULL), CFG_RUN); /* -v counts */
+    assert_int_equal(cfg.verbose, 2);
+    assert_int_equal(parse("--linger", "1", "--linger=2", NULL), CFG_ERROR);
+    assert_non_null(strstr(err, "--linger given twice"));
     assert_int_equal(parse("--linger", NULL), CFG_ERROR);
     assert_non_null(strstr(err, "--linger needs a value"));
     assert_int_equal(parse("stray", NULL), CFG_ERROR);

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "hier.h"
+#include "xfr.h"
 
 #define OWN 0x0A000005u
 #define MAXREC 256
@@ -304,7 +305,7 @@ static void test_full_refusals_bounded(void **state)
     hier_refused(h, &last, 400);
     assert_int_equal(h->st, HS_FETCH);
     assert_int_equal(f->r.fetches, 1);
-    assert_string_equal(h->fallback, "refused");
+    assert_string_equal(why_word(h->fallback), "refused");
 }
 
 static void test_join_tries_fallback(void **state)
@@ -321,7 +322,7 @@ static void test_join_tries_fallback(void **state)
     fire(h);       /* the 4th failure: TFTP */
     assert_int_equal(h->st, HS_FETCH);
     assert_int_equal(f->r.fetches, 1);
-    assert_string_equal(h->fallback, "join-timeout");
+    assert_string_equal(why_word(h->fallback), "join-timeout");
     const struct pfs_dlog_ev *fb = last_kind(&f->r, PFS_DL_FALLBACK);
     assert_non_null(fb);
     assert_string_equal(fb->reason, "join-timeout");
@@ -347,9 +348,54 @@ static void test_seek_timeout(void **state)
     fire(h); /* settle */
     assert_int_equal(h->st, HS_SEEK);
     assert_int_equal(h->deadline, 100 + 3000);
+    /* The tentative claimant never confirmed and nobody else is heard: a
+     * one-shot stranger or a claimant that died. Claim again, a bounded
+     * number of times, then fall back. */
+    for (int k = 1; k <= HIER_RECLAIMS; k++) {
+        fire(h);
+        assert_int_equal(h->st, HS_TENT);
+        assert_int_equal(h->reclaims, k);
+        hier_heard(h, &strong, 0x7F000001, h->deadline - 1);
+        assert_int_equal(h->st, HS_SEEK);
+        fire(h); /* settle */
+    }
     fire(h);
     assert_int_equal(h->st, HS_FETCH);
-    assert_string_equal(h->fallback, "no-parent");
+    assert_string_equal(why_word(h->fallback), "no-parent");
+}
+
+/* A yield to a confirmed root that then vanishes falls back: no reclaim. */
+static void test_seek_timeout_conf(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    hier_start(h, 0);
+    struct pfs_msg root = claim(h, PFS_T_CLAIM, 0x0A000001, PFS_HS_CONF, 0xFFFFFFFFu, 0, 0);
+    hier_heard(h, &root, 0x7F000001, 100);
+    assert_int_equal(h->st, HS_SEEK);
+    fire(h); /* settle: the root is full, no candidate */
+    fire(h);
+    assert_int_equal(h->st, HS_FETCH);
+    assert_string_equal(why_word(h->fallback), "no-parent");
+    assert_int_equal(h->reclaims, 0);
+}
+
+/* The node stops listening to the sender it yielded to: it claims at once. */
+static void test_distrust_reclaims(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    hier_start(h, 0);
+    struct pfs_msg strong = claim(h, PFS_T_CLAIM, 0x0A000001, PFS_HS_TENT, 0xFFFFFFF0u,
+                                  PFS_DEPTH_NONE, 2);
+    hier_heard(h, &strong, 0x7F000009, 100);
+    assert_int_equal(h->st, HS_SEEK);
+    hier_distrust(h, 0x7F000008, 150); /* someone else: nothing changes */
+    assert_int_equal(h->st, HS_SEEK);
+    hier_distrust(h, 0x7F000009, 200);
+    assert_int_equal(h->st, HS_TENT);
+    assert_int_equal(h->reclaims, 1);
+    assert_int_equal(h->deadline, 200 + f->env.ad_interval);
 }
 
 static void test_parent_lost_and_stall(void **state)
@@ -360,12 +406,12 @@ static void test_parent_lost_and_stall(void **state)
     struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
     hier_accepted(h, &a, 300);
     uint32_t first = h->parent_xid;
-    hier_parent_lost(h, "closed", 400);
+    hier_parent_lost(h, WHY_CLOSED, NULL, 400);
     assert_int_equal(count_kind(&f->r, PFS_DL_PARENT_LOST), 1);
     assert_int_equal(h->st, HS_JOINING);           /* rejoins the other member */
     assert_int_not_equal(h->parent_xid, first);
     hier_accepted(h, &a, 500);
-    hier_parent_lost(h, "stall", 600);             /* no one left: seek again */
+    hier_parent_lost(h, WHY_STALL, NULL, 600);             /* no one left: seek again */
     assert_int_equal(h->st, HS_SEEK);
     assert_int_equal(h->fails, 2);
     /* Two more failures end in TFTP with the last reason. */
@@ -378,7 +424,73 @@ static void test_parent_lost_and_stall(void **state)
     hier_accepted(h, &a, 800);
     hier_file_bad(h, 900);
     assert_int_equal(h->st, HS_FETCH);
-    assert_string_equal(h->fallback, "hash");
+    assert_string_equal(why_word(h->fallback), "hash");
+}
+
+/*
+ * A node with children never joins its own subtree: keepalives keep its
+ * depth current, a rejoin asks no one deeper than its old place, an
+ * ACCEPT that turns out deeper (a stale AD) or names it as root fails the
+ * try as "loop", and a loop's keepalives counting up to 254 end it.
+ */
+static void test_no_own_subtree(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 2); /* root 0A000001 (depth 0), member 0A000011 (depth 1) */
+    assert_int_equal(h->parent_xid, 0x0A000001);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    assert_int_equal(hier_accepted(h, &a, 300), 0);
+    assert_int_equal(h->depth, 1);
+    int reason = 0;
+    assert_int_equal(hier_child_join(h, 0x0A000099, 0x7F000099, 4051, &reason), 0);
+    /* The parent's keepalive says it sits one level deeper now: so do we. */
+    int nbc = f->r.nbc;
+    a.depth = 1;
+    assert_int_equal(hier_refresh(h, &a, 400), 1);
+    assert_int_equal(h->depth, 2);
+    assert_true(f->r.nbc > nbc); /* the new depth is advertised */
+    /* Our child advertises depth 3; a stale AD puts a descendant at depth 2. */
+    struct pfs_msg kid = claim(h, PFS_T_AD, 0x0A000099, PFS_HS_MEMBER, PFS_STRENGTH_ROOT, 3, 2);
+    hier_heard(h, &kid, kid.u.claim.addr, 450);
+    hier_parent_lost(h, WHY_CLOSED, NULL, 500);
+    assert_int_equal(h->st, HS_JOINING);
+    assert_int_equal(h->parent_xid, 0x0A000011); /* depth 1: not below our place */
+    /* Its ACCEPT shows it is deeper than our old place by now: our subtree. */
+    struct pfs_accept deep = {.index = 0, .depth = 4, .root_xid = 0x0A000001};
+    assert_int_equal(hier_accepted(h, &deep, 600), -1);
+    const struct pfs_dlog_ev *ev = last_kind(&f->r, PFS_DL_REFUSED);
+    assert_non_null(ev);
+    assert_string_equal(ev->reason, "loop");
+    assert_int_equal(h->last_fail, WHY_LOOP);
+    assert_int_equal(h->st, HS_SEEK); /* the child (depth 3) is never asked */
+    /* An ACCEPT naming us as the root is our own tree, whatever its depth. */
+    struct pfs_msg m2 = claim(h, PFS_T_AD, 0x0A000040, PFS_HS_MEMBER, PFS_STRENGTH_ROOT, 1, 2);
+    hier_heard(h, &m2, m2.u.claim.addr, 700);
+    fire(h);
+    assert_int_equal(h->st, HS_JOINING);
+    struct pfs_accept mine = {.index = 0, .depth = 0, .root_xid = h->env->xid};
+    assert_int_equal(hier_accepted(h, &mine, 800), -1);
+    assert_int_equal(h->last_fail, WHY_LOOP);
+}
+
+/* Keepalives going round a loop count the depth up until it breaks. */
+static void test_loop_counts_out(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 1);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    assert_int_equal(hier_accepted(h, &a, 300), 0);
+    for (unsigned d = 1; d < PFS_DEPTH_NONE - 1; d++) {
+        a.depth = (uint8_t)d;
+        assert_int_equal(hier_refresh(h, &a, 300 + d), 1);
+        assert_int_equal(h->depth, d + 1);
+    }
+    a.depth = PFS_DEPTH_NONE - 1;
+    assert_int_equal(hier_refresh(h, &a, 600), 0);
+    assert_int_equal(h->last_fail, WHY_LOOP); /* logged as PARENT_LOST loop */
+    assert_int_not_equal(h->st, HS_MEMBER);
 }
 
 static void test_answers_rate_limited(void **state)
@@ -464,7 +576,56 @@ static void test_join_fails_at_once(void **state)
     /* Every connect fails at once: four tries, then TFTP. */
     assert_int_equal(f->r.joins, 4);
     assert_int_equal(h->st, HS_FETCH);
-    assert_string_equal(h->fallback, "join-timeout");
+    assert_string_equal(why_word(h->fallback), "join-timeout");
+}
+
+/*
+ * A bad XFRCMD from the parent is logged with the rule of libpfs it broke:
+ * another file is "bad-path", a size over what the .loads allows
+ * "too-big" (the PARENT_LOST line, as printed), and the node rejoins.
+ */
+static void test_bad_xfrcmd_names_rule(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 3);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    hier_accepted(h, &a, 300);
+    assert_int_equal(h->st, HS_MEMBER);
+    const char *other = "/dnld/evil.sbn";
+    struct pfs_xfrcmd x = {.file = {other, (uint8_t)strlen(other)}, .size = 1000};
+    struct pfs_xfrcmd ok = {.file = {h->path, (uint8_t)strlen(h->path)}, .size = 1000};
+    assert_int_equal(xfr_cmd_rule(&ok, h->path, 1000), 0);
+    assert_int_equal(xfr_cmd_rule(&ok, h->path, PFS_FILE_MAX), 0);
+    struct {
+        struct pfs_xfrcmd cmd;
+        uint32_t max;
+        int rule;
+        const char *word;
+    } cases[] = {
+        {x, PFS_FILE_MAX, PFS_E_PATH, "bad-path"},
+        {{.file = ok.file, .size = 1001}, 1000, PFS_E_SIZE, "too-big"},
+        {{.file = ok.file, .size = PFS_FILE_MAX + 1u}, PFS_FILE_MAX, PFS_E_SIZE, "too-big"},
+    };
+    int64_t t = 400;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (h->st != HS_MEMBER) {
+            assert_int_equal(h->st, HS_JOINING); /* rejoined another member */
+            hier_accepted(h, &a, t++);
+        }
+        int rule = xfr_cmd_rule(&cases[i].cmd, h->path, cases[i].max);
+        assert_int_equal(rule, cases[i].rule);
+        int before = count_kind(&f->r, PFS_DL_PARENT_LOST);
+        hier_parent_lost(h, WHY_PROTOCOL, pfs_errword(rule), t++);
+        assert_int_equal(count_kind(&f->r, PFS_DL_PARENT_LOST), before + 1);
+        const struct pfs_dlog_ev *ev = last_kind(&f->r, PFS_DL_PARENT_LOST);
+        assert_string_equal(ev->reason, cases[i].word);
+        char line[512], want[64];
+        assert_true(pfs_dlog_line(line, sizeof line, 0, ev) > 0);
+        snprintf(want, sizeof want, "H=%08X: %s", h->h, cases[i].word);
+        assert_non_null(strstr(line, want));
+        assert_true(strncmp(line, "WRN ", 4) == 0);
+    }
 }
 
 int main(void)
@@ -476,12 +637,17 @@ int main(void)
         cmocka_unit_test_setup(test_full_refusals_bounded, setup),
         cmocka_unit_test_setup(test_join_tries_fallback, setup),
         cmocka_unit_test_setup(test_seek_timeout, setup),
+        cmocka_unit_test_setup(test_seek_timeout_conf, setup),
+        cmocka_unit_test_setup(test_distrust_reclaims, setup),
         cmocka_unit_test_setup(test_parent_lost_and_stall, setup),
+        cmocka_unit_test_setup(test_no_own_subtree, setup),
+        cmocka_unit_test_setup(test_loop_counts_out, setup),
         cmocka_unit_test_setup(test_answers_rate_limited, setup),
         cmocka_unit_test_setup(test_two_roots, setup),
         cmocka_unit_test_setup(test_children, setup),
         cmocka_unit_test_setup(test_fetch_start_fails, setup),
         cmocka_unit_test_setup(test_join_fails_at_once, setup),
+        cmocka_unit_test_setup(test_bad_xfrcmd_names_rule, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

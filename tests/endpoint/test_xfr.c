@@ -191,12 +191,139 @@ static void test_throttle(void **state)
     assert_non_null(strstr(err, "/nonexistent-pfsd"));
 }
 
+/* ---- the sender through a connection-sized write buffer ---- */
+
+/* A file of size bytes in dir with a pattern that differs per offset. */
+static void make_file(const char *path, uint32_t size, uint8_t sha[32])
+{
+    static uint8_t chunk[1 << 16];
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    struct pfs_sha256 ctx;
+    pfs_sha256_init(&ctx);
+    for (uint32_t off = 0; off < size;) {
+        uint32_t n = size - off < sizeof chunk ? size - off : (uint32_t)sizeof chunk;
+        for (uint32_t i = 0; i < n; i++)
+            chunk[i] = (uint8_t)((off + i) * 131u + (off + i) / 65521u);
+        assert_int_equal(fwrite(chunk, 1, n, fp), n);
+        pfs_sha256_update(&ctx, chunk, n);
+        off += n;
+    }
+    assert_int_equal(fclose(fp), 0);
+    pfs_sha256_final(&ctx, sha);
+}
+
+/* Small deterministic generator for the socket's partial writes. */
+static uint32_t next_rand(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*s >> 33);
+}
+
+/*
+ * Sends a file of size bytes the way conn.c does: xfr_tx_fill into a
+ * buffer of pfsd's size, a "socket" that takes a random part of what is
+ * queued each time (as a real one does under load), the bytes framed and
+ * fed to a receiver. The receiver must get every byte and the right hash.
+ */
+static void send_through_wbuf(struct fx *f, uint32_t size, uint64_t seed)
+{
+    char err[256], src[160];
+    snprintf(src, sizeof src, "%s/big.bin", f->dir);
+    struct xfr_id id = f->id;
+    make_file(src, size, id.sha);
+    struct xfr_tx tx;
+    assert_int_equal(xfr_tx_open(&tx, src, size, &id, 0, 0, err, sizeof err), 0);
+    static uint8_t wb[XFR_WBUF_SIZE], stream[2 * PFS_MSG_MAX];
+    struct xfr_wbuf w = {.buf = wb, .cap = sizeof wb};
+    size_t slen = 0;
+    struct xfr_rx rx;
+    xfr_rx_init(&rx);
+    uint8_t digest[32];
+    int verdict = -1;
+    uint64_t rs = seed;
+    for (long rounds = 0; verdict < 0; rounds++) {
+        assert_true(rounds < 100000000L); /* a stall would loop here forever */
+        int64_t wake = 0;
+        assert_int_equal(xfr_tx_fill(&tx, &w, 0, &wake), XFR_FILL_WAIT);
+        size_t queued = w.len - w.off;
+        if (queued == 0) {
+            /* Nothing queued and no verdict: the sender stopped mid-file. */
+            fail_msg("size %u: sender stalled at %u of %u bytes (phase %d)", size, tx.sent, size,
+                     (int)tx.phase);
+        }
+        /* The socket takes 1..queued bytes, often a part of a message. */
+        size_t take = 1 + next_rand(&rs) % (queued < 40000 ? queued : 40000);
+        if (take > queued)
+            take = queued;
+        if (take > sizeof stream - slen)
+            take = sizeof stream - slen;
+        memcpy(stream + slen, w.buf + w.off, take);
+        slen += take;
+        w.off += take;
+        size_t off = 0;
+        for (;;) {
+            long fl = pfs_frame_len(stream + off, slen - off);
+            assert_true(fl >= 0);
+            if (fl == 0 || (size_t)fl > slen - off)
+                break;
+            struct pfs_msg m;
+            assert_int_equal(pfs_decode(stream + off, (size_t)fl, &m), PFS_OK);
+            if (m.type == PFS_T_XFRCMD)
+                assert_int_equal(xfr_rx_begin(&rx, &m.u.xfrcmd, f->dir, "got.sbn", PFS_FILE_MAX,
+                                              0, err, sizeof err), 0);
+            else if (m.type == PFS_T_DATA)
+                assert_int_equal(xfr_rx_data(&rx, &m.u.data, 0), 0);
+            else if (m.type == PFS_T_XFREND)
+                verdict = xfr_rx_end(&rx, &m.u.xfrend, digest);
+            off += (size_t)fl;
+        }
+        memmove(stream, stream + off, slen - off);
+        slen -= off;
+    }
+    assert_int_equal(verdict, PFS_V_OK);
+    assert_int_equal(rx.got, size);
+    assert_memory_equal(digest, id.sha, 32);
+    assert_int_equal(tx.phase, TX_VERDICT);
+    xfr_rx_abort(&rx);
+    xfr_tx_close(&tx);
+    assert_int_equal(unlink(src), 0);
+}
+
+static void test_fill_boundaries(void **state)
+{
+    struct fx *f = *state;
+    const uint32_t D = PFS_DATA_MAX, W = XFR_WBUF_SIZE, M = XFR_MSG_ROOM;
+    /* Around one DATA, a few DATAs, the write buffer, its free-room mark,
+     * and the sizes where the stall was seen. */
+    const uint32_t base[] = {0, 1, D, 2 * D, 3 * D, 4 * D, 5 * D, W - M, W, 2 * W, 3 * W,
+                             1u << 20, 6u << 20};
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++)
+        for (int d = -1; d <= 1; d++) {
+            if (base[i] == 0 && d < 0)
+                continue;
+            uint32_t size = (uint32_t)((int64_t)base[i] + d);
+            for (uint64_t seed = 1; seed <= 3; seed++)
+                send_through_wbuf(f, size, seed * 7919u + size);
+        }
+}
+
+/* The protocol's largest file, 64 MiB, and one byte less. */
+static void test_fill_max(void **state)
+{
+    struct fx *f = *state;
+    send_through_wbuf(f, PFS_FILE_MAX, 42);
+    send_through_wbuf(f, PFS_FILE_MAX - 1, 43);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fill_boundaries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fill_max, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,9 +32,13 @@ SAMPLES = os.environ["SAMPLES"]
 SAMPLE = os.path.join(SAMPLES, "replay", "lab3.pcap")
 KILL = os.path.join(SAMPLES, "replay", "lab3-kill.pcap")
 # pfslab --phones 3 --port 4250 --base-addr 127.0.150.2 (README): the root of
-# the .loads file, which serves both other endpoints.
+# the first component (jar), which serves both other endpoints. Every endpoint
+# fetched the .loads itself from the TFTP server (the trust anchor): the load's
+# first hierarchy on the wire is the jar's.
 PORT, TFTP_ADDR, ROOT = 4250, "127.0.150.1", "B4609603"
-KILL_PORT, KILL_TFTP, KILL_AS = 4251, "127.0.151.1", "B4609703"
+JAR_H = "12D64798"
+KILL_PORT, KILL_TFTP, KILL_AS = 4251, "127.0.151.1", "B4609702"
+LOAD = "SCCP41.9-4-2SR2-2S.loads"
 HANG = 120  # seconds: a safety net against hangs, never a speed check
 
 
@@ -108,17 +112,20 @@ def lab_firmware(dest, size_mb):
     return os.path.join(dest, "tftpboot")
 
 
-def replay(work, cap, port, tftp_addr, xid, args=(), extra_files=None):
+def replay(work, cap, port, tftp_addr, xid, args=(), size_mb=0.1):
     """Rebuilds the served files, starts pfsreplay, then pfsd as --print-target says.
+    The .loads is no peer's to serve (every endpoint fetches it from the TFTP
+    server, the trust anchor), and a file the capture does not carry whole
+    neither: both come from pfslab's generator with the recorded seed and size.
     Returns (pfsreplay's exit code, its stdout, pfsd's summary or None)."""
     filt = ["-f", f"port {port}"]
     files = os.path.join(work, "files")
     p = run([REPLAY, *filt, "--files", files, cap, "-q"])
     check(p.returncode == 0, f"--files: exit {p.returncode}: {p.stderr.strip()}")
-    if extra_files:
-        for name in os.listdir(extra_files):
-            if not os.path.exists(os.path.join(files, name)) and name.endswith(".sbn"):
-                shutil.copy(os.path.join(extra_files, name), files)
+    fw = lab_firmware(os.path.join(work, "fw"), size_mb)
+    for name in os.listdir(fw):
+        if not os.path.exists(os.path.join(files, name)) and name.endswith((".sbn", ".loads")):
+            shutil.copy(os.path.join(fw, name), files)
     os.chmod(work, 0o755)
     for name in os.listdir(files):
         os.chmod(os.path.join(files, name), 0o644)
@@ -127,7 +134,7 @@ def replay(work, cap, port, tftp_addr, xid, args=(), extra_files=None):
     pdir = os.path.join(work, "dir")
     os.mkdir(pdir)
     p = run([REPLAY, *filt, "--print-target", cap, "--as", xid, "--tftp", tftp.where,
-             "--dir", pdir])
+             "--dir", pdir, "--load", LOAD])
     check(p.returncode == 0 and p.stdout.startswith("pfsd "), f"--print-target: {p.stderr.strip()}")
     target = [PFSD] + p.stdout.split()[1:]
     summary = os.path.join(work, "summary.json")
@@ -201,7 +208,7 @@ def own(msgs, xid=ROOT):
 
 
 def pick_drop(msgs):
-    # The root's Ad 2 of the .loads claim: the next one it sends is Ad 2, the
+    # The root's Ad 2 of its first claim (the jar's): the next one it sends is Ad 2, the
     # edited recording says Ad 3, which after the drop is one frame earlier.
     ads = [m for m in own(msgs) if m["type"] == "AD" and m["state"] == 1]
     return ads[1]["frame"], ads[2]["frame"] - 1, []
@@ -236,10 +243,9 @@ def scenario_kill(work):
         if ep["xid"] == KILL_AS:
             want = {f["name"]: f["fallback"] for f in ep["summary"]["files"]}
     check(any(want.values()), "the recording has a fallback for the target")
-    fw = lab_firmware(os.path.join(work, "fw"), recorded["lab"]["size_mb"])
     os.makedirs(os.path.join(work, "r"))
     rc, out, doc = replay(os.path.join(work, "r"), KILL, KILL_PORT, KILL_TFTP, KILL_AS,
-                          extra_files=fw)
+                          size_mb=recorded["lab"]["size_mb"])
     check(rc == 0, f"replay exit {rc}, expected 0")
     got = {f["name"]: f["fallback"] for f in doc["files"]}
     check(got == want, f"fallbacks {got}, recorded {want}")
@@ -297,8 +303,13 @@ def scenario_cli(work):
                        ([SAMPLE, "--as", ROOT, "--map", "1.2.3.4"], "--map"),
                        ([SAMPLE, "--as", ROOT, "--speed", "0"], "--speed"), (["--bogus"], "--bogus")):
         expect_input_error([REPLAY, *argv], word)
+    # -f 'port 4250' leaves the TFTP requests out: the load is not in what is read.
     p = run([REPLAY, "-f", f"port {PORT}", "--print-target", SAMPLE, "--as", ROOT, "--tftp",
              "127.0.150.1:69", "--dir", "/d"])
+    check(p.returncode == 0 and "--load NAME.loads" in p.stdout and "give --load" in p.stderr,
+          f"--print-target without the load in the capture: {p.stdout} {p.stderr}")
+    p = run([REPLAY, "-f", f"port {PORT}", "--print-target", SAMPLE, "--as", ROOT, "--tftp",
+             "127.0.150.1:69", "--dir", "/d", "--load", LOAD])
     want = ("pfsd --model CP-7961G --load SCCP41.9-4-2SR2-2S.loads --tftp 127.0.150.1:69 --dir /d "
             "--addr 127.0.150.3 --port 4250 --xid B4609603 --strength ")
     check(p.returncode == 0 and p.stdout.startswith(want), f"--print-target: {p.stdout}")
@@ -318,6 +329,9 @@ def scenario_cli(work):
     for name in sorted(os.listdir(fw)):
         if name == "dnld":
             continue
+        if name.endswith(".loads"):  # from the TFTP server only, never on the PFS wire
+            check(not os.path.exists(os.path.join(files, name)), f"{name} rebuilt from peers")
+            continue
         with open(os.path.join(fw, name), "rb") as a, open(os.path.join(files, name), "rb") as b:
             check(a.read() == b.read(), f"rebuilt {name} differs from the lab's")
     # --raw at top speed against a closed port: every datagram leaves.
@@ -332,13 +346,13 @@ def scenario_cli(work):
 SCENARIOS = {
     "sample": lambda w: scenario_sample(w, []),
     "sample-topspeed": lambda w: scenario_sample(w, ["--topspeed", "--json"]),
-    "drop": lambda w: divergence(w, "drop", pick_drop, "election H=22061D3E",
+    "drop": lambda w: divergence(w, "drop", pick_drop, "election H=" + JAR_H,
                                  "AD ClaimRoot(tent) seq=3", "Election rule"),
     "databyte": lambda w: divergence(w, "databyte", pick_databyte, "child", "DATA byte",
                                      "Transfer"),
     "refuse": lambda w: divergence(w, "refuse", pick_refuse, "child", "REFUSE FULL",
                                    "Choosing a parent"),
-    "claim": lambda w: divergence(w, "claim", pick_claim, "election H=22061D3E",
+    "claim": lambda w: divergence(w, "claim", pick_claim, "election H=" + JAR_H,
                                   "AD ClaimRoot(tent) seq=1", "Election rule"),
     "kill": scenario_kill,
     "bad-input": scenario_bad_input,
