@@ -125,15 +125,20 @@ static size_t wrap_notes(char *b, size_t w)
 
 /*
  * The table writes cells as they are (its newlines break NOTES): no
- * control byte from a log, and no byte that is not UTF-8, on which
- * libsmartcols' wrapping never ends.
+ * control byte from a log, and no byte the locale cannot decode (any
+ * byte above 0x7f outside a UTF-8 locale), on which libsmartcols'
+ * wrapping never ends.
  */
 static void cell_text(char *s)
 {
     unsigned char *c = (unsigned char *)s;
     size_t n = strlen(s);
+    int utf8 = MB_CUR_MAX > 1;
     for (size_t i = 0; i < n;) {
-        size_t l = c[i] < 0x20 || c[i] == 0x7f ? 0 : plog_utf8_len(c + i, n - i);
+        size_t l = c[i] < 0x20 || c[i] == 0x7f ? 0
+                   : c[i] < 0x80               ? 1
+                   : utf8                      ? plog_utf8_len(c + i, n - i)
+                                               : 0;
         if (l == 0) {
             c[i] = '?';
             l = 1;
@@ -258,9 +263,11 @@ static void print_tree(FILE *out, const struct plog_model *m, const struct plog_
     unsigned char *done = calloc(h->nnodes ? h->nnodes : 1, 1);
     if (!tb || !sy || !done)
         goto out;
-    scols_symbols_set_branch(sy, o->utf8 ? "\u251c\u2500" : "|-");
-    scols_symbols_set_vertical(sy, o->utf8 ? "\u2502 " : "| ");
-    scols_symbols_set_right(sy, o->utf8 ? "\u2514\u2500" : "`-");
+    /* box drawing only where the locale decodes it: libsmartcols loops on symbols it cannot */
+    int utf8 = o->utf8 && MB_CUR_MAX > 1;
+    scols_symbols_set_branch(sy, utf8 ? "\u251c\u2500" : "|-");
+    scols_symbols_set_vertical(sy, utf8 ? "\u2502 " : "| ");
+    scols_symbols_set_right(sy, utf8 ? "\u2514\u2500" : "`-");
     scols_table_set_symbols(tb, sy);
     scols_table_set_stream(tb, out);
     scols_table_enable_colors(tb, o->color);
