@@ -58,6 +58,7 @@ struct ifetch {
     struct cap_addr client, server;
     char name[256];
     uint64_t id, bytes;
+    uint16_t last_block;       /* the highest DATA block counted, 0 before the first */
     struct cap_time start, end;
 };
 
@@ -128,8 +129,12 @@ static void on_tftp(struct infer *in, const struct cap_event *ev)
     for (size_t i = in->nf; i-- > 0;)
         if (in->f[i].id == t->transfer) {
             in->f[i].end = ev->ts;
-            if (t->opcode == TFTP_DATA)
-                in->f[i].bytes += t->data_len;   /* retransmitted blocks count: a pattern, not a decode */
+            /* A block the server sent again (its ACK came late) is counted
+             * once: the file's size is what a peer transfer must fit. */
+            if (t->opcode == TFTP_DATA && t->block == (uint16_t)(in->f[i].last_block + 1)) {
+                in->f[i].bytes += t->data_len;
+                in->f[i].last_block = t->block;
+            }
             break;
         }
 }

@@ -3,6 +3,7 @@
  * and write) and libpfs (every changed message is re-encoded):
  *
  *   pcapedit IN OUT drop N               leave frame N out
+ *   pcapedit IN OUT again N              frame N twice, the copy 1 ms later (a retransmission)
  *   pcapedit IN OUT databyte N           flip one byte inside the first DATA of frame N
  *   pcapedit IN OUT refuse N             the ACCEPT in frame N becomes REFUSE(FULL)
  *   pcapedit IN OUT claim N ADDR XID     after frame N (a CLAIM), a stronger CLAIM from ADDR
@@ -162,6 +163,14 @@ static int one_frame(pcap_dumper_t *d, const struct edit *e, unsigned long no,
         return write_frame(d, h, f);
     if (!strcmp(e->op, "drop"))
         return 0;
+    if (!strcmp(e->op, "again")) {
+        write_frame(d, h, f);
+        struct pcap_pkthdr h2 = *h;
+        h2.ts.tv_usec += 1000;
+        if (h2.ts.tv_usec >= 1000000)
+            h2.ts.tv_sec++, h2.ts.tv_usec -= 1000000;
+        return write_frame(d, &h2, f);
+    }
     if (!strcmp(e->op, "databyte"))
         return databyte(f, h->caplen) ? -1 : write_frame(d, h, f);
     if (!strcmp(e->op, "refuse"))
@@ -208,7 +217,7 @@ int main(int argc, char **argv)
     struct edit e;
     char err[PCAP_ERRBUF_SIZE];
     if (parse(argc, argv, &e) != 0) {
-        fprintf(stderr, "usage: pcapedit IN OUT drop|databyte|refuse N | claim N ADDR XID | "
+        fprintf(stderr, "usage: pcapedit IN OUT drop|again|databyte|refuse N | claim N ADDR XID | "
                 "linktype DLT | empty | without-port P\n");
         return 2;
     }
