@@ -10,8 +10,9 @@
  *   four times what the child sent, is a file transfer;
  * - every TFTP read request is a WAN fetch: its client fetched that file
  *   from the central server; the first fetcher of a file is its root;
- * - a transfer belongs to the file whose size it fits (the file's bytes
- *   plus at most 2 % + 512 bytes of framing), else to the child's next
+ * - a transfer belongs to the file whose size it fits (the file's bytes,
+ *   each TFTP block counted once, plus at most 2 % + 512 bytes of
+ *   framing), else to the child's next
  *   file in the order the files were first fetched.
  * Hosts are grouped per subnet: /24 for IPv4, /64 for IPv6.
  *
