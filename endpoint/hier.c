@@ -44,6 +44,7 @@ static void state_line(struct hier *h)
 
 static void bcast(struct hier *h, unsigned type, unsigned seq)
 {
+    h->sent++;
     /* A CLAIM carries only the two claim states; an AD the node's state. */
     unsigned st = type == PFS_T_CLAIM ? (h->is_root ? PFS_HS_CONF : PFS_HS_TENT)
                                       : hier_wire_state(h);
@@ -406,6 +407,28 @@ static void yield(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int6
     enter_seek(h, now);
 }
 
+/*
+ * Whether this member answers request m. If every member answered, a site
+ * of N phones would send N datagrams per request and N^2 per file. A full
+ * member has nothing to offer (REFUSE hints lead below it). Of the free
+ * members, about HIER_ANSWERERS answer: a member answers when a hash of the
+ * request (sender and Ad number, so each Ad of a claim draws anew) and its
+ * own XID falls among the first HIER_ANSWERERS of the free members it has
+ * heard. The root always answers: a late claimant must hear the tree.
+ */
+static int answers(const struct hier *h, const struct pfs_msg *m)
+{
+    if (h->is_root)
+        return 1;
+    if (tree_slots_free(&h->slots) == 0)
+        return 0;
+    unsigned known = (unsigned)tree_count_free(&h->cands) + 1; /* ourselves */
+    if (known <= HIER_ANSWERERS)
+        return 1;
+    uint32_t draw = tree_hash(m->xid ^ ((uint32_t)m->u.claim.seq * 0x9E3779B9u), h->env->xid);
+    return draw % known < HIER_ANSWERERS;
+}
+
 void hier_heard(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int64_t now)
 {
     const struct pfs_claim *c = &m->u.claim;
@@ -425,7 +448,7 @@ void hier_heard(struct hier *h, const struct pfs_msg *m, uint32_t src_ip, int64_
     }
     /* Answer a claimant or a seeker: that is how late nodes find the tree. */
     if ((c->state == PFS_HS_TENT || c->state == PFS_HS_SEEK) && hier_attached(h) &&
-        now - h->last_answer >= h->env->ad_interval)
+        now - h->last_answer >= h->env->ad_interval && answers(h, m))
         advertise(h, now);
 
     /* A seeker past its settle time jumps on a new member, with a little

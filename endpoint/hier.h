@@ -35,6 +35,13 @@ enum hier_state {
 
 struct hier;
 
+/*
+ * Members that answer one claim or Seek AD, about: each member with a free
+ * slot answers with a chance of HIER_ANSWERERS in the free members it knows,
+ * so a request costs a few datagrams whatever the site's size.
+ */
+#define HIER_ANSWERERS 3
+
 /* REFUSE(FULL) answers a joiner follows down the tree before TFTP. */
 #define HIER_RECLAIMS 3
 
@@ -97,6 +104,7 @@ struct hier {
     uint32_t root_xid;
     uint8_t depth;              /* PFS_DEPTH_NONE until attached */
     int64_t last_answer;        /* rate limit of answering ADs */
+    unsigned sent;              /* CLAIM, AD and LEAVE datagrams broadcast for h */
     uint32_t yield_ip;          /* who we last yielded to, 0 if nobody */
     int yield_tent;             /* ... and that was a tentative claim */
     int reclaims;               /* claims made again after a yield (HIER_RECLAIMS) */

@@ -159,6 +159,13 @@ int net_udp_bind(char *err, uint32_t ip, uint16_t port, int bcast)
     return fd;
 }
 
+void net_udp_rcvbuf(int fd, int bytes)
+{
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0)
+        return;
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
 int net_udp_client(char *err, uint32_t src_ip)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

@@ -42,6 +42,13 @@ int net_nonblock(char *err, int fd);
 int net_udp_bind(char *err, uint32_t ip, uint16_t port, int bcast);
 
 /*
+ * net_udp_rcvbuf - asks for a receive buffer of bytes: beyond the
+ * system's rmem_max when allowed (CAP_NET_ADMIN), else as much as it
+ * grants. Best effort: a smaller buffer only costs more lost datagrams.
+ */
+void net_udp_rcvbuf(int fd, int bytes);
+
+/*
  * net_udp_client - a non-blocking UDP socket for talking to one server:
  * bound to src_ip (0: any) on a port the kernel picks, without
  * SO_REUSEADDR (an ephemeral port must not be shared), with IP_RECVERR so

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -22,6 +23,7 @@
 #include "sha256.h"
 
 #define EL_SETSIZE 1024
+#define UDP_RCVBUF (4 << 20)
 #define UDP_BURST 64   /* datagrams read per wakeup: the TCP side gets its turn */
 /*
  * Joins of a bulk reset arrive together: a whole site's children may knock
@@ -102,6 +104,7 @@ static void send_leave(struct node *n, struct hnode *hn, unsigned reason)
     m.xid = n->cfg->xid;
     m.hier = hn->h.h;
     m.u.reason.reason = (uint8_t)reason;
+    hn->h.sent++;
     send_bcast(n, &m);
     struct pfs_dlog_ev ev = hier_ev(&hn->h, PFS_DL_LEAVE);
     snprintf(ev.reason, sizeof ev.reason, "%s", pfs_reason_name(reason));
@@ -458,6 +461,25 @@ static long on_tick(struct el_loop *loop, long long id, void *ud)
 
 /* ---- the end ---- */
 
+/*
+ * The process's peak resident memory in KiB, or -1. From /proc, not
+ * getrusage(): ru_maxrss keeps the peak of whatever ran before exec (the
+ * lab's Python), which would be most of what it reports.
+ */
+static long peak_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[128];
+    long kib = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
 static void fill_summary(struct node *n, struct sum *s)
 {
     memset(s, 0, sizeof *s);
@@ -467,6 +489,7 @@ static void fill_summary(struct node *n, struct sum *s)
     snprintf(s->load, sizeof s->load, "%s", n->cfg->load);
     s->exit_code = n->exit_code;
     s->no_pfs = n->cfg->no_pfs;
+    s->peak_kib = peak_kib();
     for (int i = 0; i < n->nh && i < SUM_FILES_MAX; i++) {
         const struct hier *h = &n->hn[i]->h;
         struct sum_file *f = &s->files[s->nfiles++];
@@ -483,6 +506,7 @@ static void fill_summary(struct node *n, struct sum *s)
                 f->children[f->nchildren++] = h->slots.xid[k];
         f->seconds = h->t_done > h->t_start ? (double)(h->t_done - h->t_start) / 1000.0 : 0.0;
         f->tries = h->tries;
+        f->sent = h->sent;
         f->fallback = h->fallback != WHY_NONE ? why_word(h->fallback) : NULL;
     }
 }
@@ -664,6 +688,9 @@ static int open_sockets(struct node *n, char *err, size_t errcap)
         snprintf(err, errcap, "%s", nerr);
         return -1;
     }
+    /* A bulk reset of a big site is a burst of broadcasts while the
+       machine is busiest: the default buffer holds a few hundred. */
+    net_udp_rcvbuf(n->ufd_any, UDP_RCVBUF);
     ev = node_ev(n, PFS_DL_TRACE);
     snprintf(ev.trace, sizeof ev.trace, "idl_child.c-openUDPPort");
     node_log(n, &ev);

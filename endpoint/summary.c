@@ -62,8 +62,8 @@ static void file_json(struct pfs_out *b, const struct sum_file *f)
             pfs_out_c(b, ',');
         jxid(b, f->children[i]);
     }
-    pfs_out_f(b, "],\"verified\":%s,\"seconds\":%.3f,\"tries\":%d,\"fallback\":",
-       f->verified ? "true" : "false", f->seconds, f->tries);
+    pfs_out_f(b, "],\"verified\":%s,\"seconds\":%.3f,\"tries\":%d,\"sent\":%u,\"fallback\":",
+       f->verified ? "true" : "false", f->seconds, f->tries, f->sent);
     if (f->fallback)
         jstr(b, f->fallback);
     else
@@ -81,8 +81,13 @@ size_t summary_json(const struct sum *s, char *out, size_t cap)
     jstr(&b, s->model);
     pfs_out_f(&b, ",\"load\":");
     jstr(&b, s->load);
-    pfs_out_f(&b, ",\"exit\":%d,\"pfs\":%s,\"files\":[", s->exit_code,
+    pfs_out_f(&b, ",\"exit\":%d,\"pfs\":%s,\"peak_kib\":", s->exit_code,
               s->no_pfs ? "false" : "true");
+    if (s->peak_kib >= 0)
+        pfs_out_f(&b, "%ld", s->peak_kib);
+    else
+        pfs_out_f(&b, "null");
+    pfs_out_f(&b, ",\"files\":[");
     for (int i = 0; i < s->nfiles && i < SUM_FILES_MAX; i++) {
         if (i)
             pfs_out_c(&b, ',');

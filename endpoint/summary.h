@@ -2,9 +2,10 @@
  * summary.h - the JSON summary pfsd writes at exit (--summary FILE).
  *
  *   {"xid":"0A000002","ip":"127.0.0.2","model":"CP-7961G","load":"X.loads",
- *    "exit":0,"pfs":true,"files":[{"name":"X.loads","h":"36685558","size":N,
+ *    "exit":0,"pfs":true,"peak_kib":1480,"files":[{"name":"X.loads","h":"36685558","size":N,
  *    "sha256":"hex","source":"tftp","parent":null,"children":["0A000003"],
- *    "verified":true,"seconds":1.234,"tries":0,"fallback":null}]}
+ *    "verified":true,"seconds":1.234,"tries":0,"sent":0,
+ *    "fallback":null}]}
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -32,6 +33,7 @@ struct sum_file {
     int nchildren;
     double seconds;
     int tries;
+    unsigned sent;           /* CLAIM, AD and LEAVE datagrams it broadcast */
     const char *fallback;    /* NULL: null */
 };
 
@@ -41,6 +43,7 @@ struct sum {
     char load[PFS_PATH_MAX + 1];
     int exit_code;
     int no_pfs;              /* --no-pfs: "pfs":false */
+    long peak_kib;           /* peak resident memory (VmHWM), -1: null */
     struct sum_file files[SUM_FILES_MAX];
     int nfiles;
 };

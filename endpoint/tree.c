@@ -15,23 +15,54 @@ struct tree_cand *tree_find(struct tree_cands *s, uint32_t xid)
     return NULL;
 }
 
-/* A new slot, or NULL when the table is full (the oldest are kept). */
-static struct tree_cand *add(struct tree_cands *s, uint32_t xid)
+/*
+ * The entry a full table gives up for a candidate at depth: one that is
+ * full (a later AD brings it back if it frees a slot), else the deepest
+ * usable one when it is deeper than the newcomer. Failed entries stay:
+ * they are what keeps a failed parent from being asked again. Without
+ * eviction a seeker at a big site keeps the first members it heard, which
+ * are full by the time it chooses.
+ */
+static struct tree_cand *victim(struct tree_cands *s, uint8_t depth)
 {
-    if (s->n >= TREE_CAND_MAX)
+    struct tree_cand *deepest = NULL;
+    for (int i = 0; i < s->n; i++) {
+        struct tree_cand *c = &s->c[i];
+        if (c->flags & CAND_FAILED)
+            continue;
+        if (c->flags & CAND_FULL)
+            return c;
+        if (!deepest || c->depth > deepest->depth)
+            deepest = c;
+    }
+    return deepest && deepest->depth > depth ? deepest : NULL;
+}
+
+/* A new slot, or NULL when the table is full and nothing may go. */
+static struct tree_cand *add(struct tree_cands *s, uint32_t xid, uint8_t depth)
+{
+    struct tree_cand *c = s->n < TREE_CAND_MAX ? &s->c[s->n++] : victim(s, depth);
+    if (!c)
         return NULL;
-    struct tree_cand *c = &s->c[s->n++];
     memset(c, 0, sizeof *c);
     c->xid = xid;
     return c;
+}
+
+int tree_count_free(const struct tree_cands *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->n; i++)
+        n += s->c[i].free_slots > 0 && !(s->c[i].flags & (CAND_FULL | CAND_FAILED));
+    return n;
 }
 
 void tree_heard(struct tree_cands *s, uint32_t xid, uint32_t addr, uint16_t port, uint8_t depth,
                 uint8_t free_slots, uint32_t root)
 {
     struct tree_cand *c = tree_find(s, xid);
-    if (!c && !(c = add(s, xid)))
-        return;
+    if (!c && (free_slots == 0 || !(c = add(s, xid, depth))))
+        return; /* a full member we never heard of is no candidate */
     c->addr = addr;
     c->port = port;
     c->depth = depth;
@@ -49,22 +80,26 @@ void tree_refused(struct tree_cands *s, uint32_t xid, const struct pfs_hint *hin
 {
     struct tree_cand *r = tree_find(s, xid);
     uint8_t depth = 0;
+    uint32_t root = 0;
     if (r) {
         r->flags |= CAND_FULL;
         r->free_slots = 0;
         depth = r->depth;
+        root = r->root;
     }
+    /* r may be given up for a hint below: only its copies are used now. */
     for (int i = 0; i < nhints && i < PFS_MAX_HINTS; i++) {
         if (tree_find(s, hints[i].xid))
             continue; /* what its own AD said is better than a hint */
-        struct tree_cand *c = add(s, hints[i].xid);
+        uint8_t below = depth < PFS_DEPTH_NONE - 1 ? (uint8_t)(depth + 1) : depth;
+        struct tree_cand *c = add(s, hints[i].xid, below);
         if (!c)
             return;
         c->addr = hints[i].addr;
         c->port = hints[i].port;
-        c->depth = depth < PFS_DEPTH_NONE - 1 ? (uint8_t)(depth + 1) : depth;
+        c->depth = below;
         c->free_slots = 1;
-        c->root = r ? r->root : 0;
+        c->root = root;
         c->flags = CAND_HINT;
     }
 }

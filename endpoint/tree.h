@@ -45,6 +45,9 @@ void tree_heard(struct tree_cands *s, uint32_t xid, uint32_t addr, uint16_t port
 /* A REFUSE(FULL) from xid: mark it full, add its hints one level deeper. */
 void tree_refused(struct tree_cands *s, uint32_t xid, const struct pfs_hint *hints, int nhints);
 
+/* Candidates with a free slot that were neither refused nor failed. */
+int tree_count_free(const struct tree_cands *s);
+
 void tree_mark_failed(struct tree_cands *s, uint32_t xid);
 void tree_forget(struct tree_cands *s, uint32_t xid);   /* it left (LEAVE) */
 struct tree_cand *tree_find(struct tree_cands *s, uint32_t xid);

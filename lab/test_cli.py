@@ -263,7 +263,7 @@ for name in names:
         data = f.read()
     e = {"name": name, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
          "source": "peer", "parent": root, "children": [], "verified": True, "seconds": 0.5,
-         "tries": 0, "fallback": None}
+         "tries": 0, "sent": 0, "fallback": None}
     if plan == "anchor" and name == args["--load"]:
         e.update(source="anchor", parent=None)
     elif xid == root:

@@ -518,6 +518,58 @@ static void test_answers_rate_limited(void **state)
     assert_int_equal(h->st, HS_WAITING);
 }
 
+/*
+ * A member at a big site: of the free members it knows, only about
+ * HIER_ANSWERERS answer one request, so a request costs a few datagrams
+ * rather than one per member; a full member never answers.
+ */
+static void test_few_members_answer(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    hier_start(h, 0);
+    h->st = HS_MEMBER; /* attached below 0A000001, as an ACCEPT leaves it */
+    h->is_root = 0;
+    h->depth = 2;
+    h->root_xid = 0x0A000001;
+    const int members = 40, requests = 400;
+    for (int i = 0; i < members; i++) {
+        struct pfs_msg ad = claim(h, PFS_T_AD, 0x0B000000u + (uint32_t)i, PFS_HS_MEMBER,
+                                  PFS_STRENGTH_ROOT, 2, 2);
+        hier_heard(h, &ad, 0x7F000100u + (uint32_t)i, 1);
+    }
+    assert_int_equal(tree_count_free(&h->cands), members);
+    unsigned sent = h->sent;
+    int64_t t = 1000;
+    for (int i = 0; i < requests; i++, t += 300) {
+        struct pfs_msg seek = claim(h, PFS_T_AD, 0x0C000000u + (uint32_t)i, PFS_HS_SEEK, 0,
+                                    PFS_DEPTH_NONE, 2);
+        hier_heard(h, &seek, 0x7F000200u + (uint32_t)i, t);
+    }
+    unsigned answered = h->sent - sent;
+    /* Expected requests * 3 / 41, about 29: well above none, far below all. */
+    assert_in_range(answered, 5, requests / 4);
+
+    /* Each Ad of one claimant draws anew: a claim is not ignored by all for ever. */
+    sent = h->sent;
+    for (unsigned seq = 1; seq <= 200; seq++, t += 300) {
+        struct pfs_msg ad = claim(h, PFS_T_AD, 0x0D000001, PFS_HS_TENT, 5, PFS_DEPTH_NONE, 2);
+        ad.u.claim.seq = (uint8_t)seq;
+        hier_heard(h, &ad, 0x7F000300, t);
+    }
+    assert_true(h->sent > sent);
+
+    assert_int_equal(hier_child_join(h, 1, 1, 4051, &(int){0}), 0);
+    assert_int_equal(hier_child_join(h, 2, 2, 4051, &(int){0}), 1);
+    sent = h->sent;
+    for (int i = 0; i < requests; i++, t += 300) {
+        struct pfs_msg seek = claim(h, PFS_T_AD, 0x0C000000u + (uint32_t)i, PFS_HS_SEEK, 0,
+                                    PFS_DEPTH_NONE, 2);
+        hier_heard(h, &seek, 0x7F000200u + (uint32_t)i, t);
+    }
+    assert_int_equal(h->sent, sent); /* full: silent */
+}
+
 static void test_two_roots(void **state)
 {
     struct fix *f = *state;
@@ -643,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup(test_no_own_subtree, setup),
         cmocka_unit_test_setup(test_loop_counts_out, setup),
         cmocka_unit_test_setup(test_answers_rate_limited, setup),
+        cmocka_unit_test_setup(test_few_members_answer, setup),
         cmocka_unit_test_setup(test_two_roots, setup),
         cmocka_unit_test_setup(test_children, setup),
         cmocka_unit_test_setup(test_fetch_start_fails, setup),

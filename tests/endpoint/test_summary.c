@@ -18,6 +18,7 @@
 static void fill(struct sum *s)
 {
     memset(s, 0, sizeof *s);
+    s->peak_kib = 1480;
     s->xid = 0x0A000002;
     s->ip = 0x7F000002;
     snprintf(s->model, sizeof s->model, "CP-7961G");
@@ -38,6 +39,7 @@ static void fill(struct sum *s)
     f->h = 0xABCDEF01;
     f->parent = 0x0A000009;
     f->tries = 5;
+    f->sent = 7;
     f->fallback = "refused";
 }
 
@@ -51,13 +53,13 @@ static void test_json_text(void **state)
     assert_int_equal(n, strlen(buf));
     const char *want =
         "{\"xid\":\"0A000002\",\"ip\":\"127.0.0.2\",\"model\":\"CP-7961G\",\"load\":\"X.loads\","
-        "\"exit\":0,\"pfs\":true,\"files\":[{\"name\":\"X.loads\",\"h\":\"36685558\",\"size\":3,"
+        "\"exit\":0,\"pfs\":true,\"peak_kib\":1480,\"files\":[{\"name\":\"X.loads\",\"h\":\"36685558\",\"size\":3,"
         "\"sha256\":\"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\","
         "\"source\":\"tftp\",\"parent\":null,\"children\":[\"0A000003\",\"0A000004\"],"
-        "\"verified\":true,\"seconds\":1.234,\"tries\":0,\"fallback\":null},"
+        "\"verified\":true,\"seconds\":1.234,\"tries\":0,\"sent\":0,\"fallback\":null},"
         "{\"name\":\"jar\\\"1.sbn\",\"h\":\"ABCDEF01\",\"size\":null,\"sha256\":null,"
         "\"source\":null,\"parent\":\"0A000009\",\"children\":[],\"verified\":false,"
-        "\"seconds\":0.000,\"tries\":5,\"fallback\":\"refused\"}]}\n";
+        "\"seconds\":0.000,\"tries\":5,\"sent\":7,\"fallback\":\"refused\"}]}\n";
     assert_string_equal(buf, want);
     /* A short buffer: snprintf semantics, still terminated. */
     char small[16];

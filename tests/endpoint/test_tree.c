@@ -128,12 +128,46 @@ static void test_table_full(void **state)
     assert_int_equal(s.n, TREE_CAND_MAX);
 }
 
+/* A big site: the members heard first fill up; newer ones must get in. */
+static void test_table_evicts(void **state)
+{
+    (void)state;
+    struct tree_cands s;
+    memset(&s, 0, sizeof s);
+    for (uint32_t x = 1; x <= TREE_CAND_MAX; x++)
+        tree_heard(&s, x, x, 4051, 1, 1, 0);
+    tree_mark_failed(&s, 1);
+    for (uint32_t x = 1; x <= TREE_CAND_MAX; x++)
+        tree_heard(&s, x, x, 4051, 1, 0, 0);          /* every one of them full now */
+    assert_int_equal(tree_count_free(&s), 0);
+    tree_heard(&s, 0x500, 0x500, 4051, 3, 2, 0);      /* a new member with room */
+    assert_int_equal(s.n, TREE_CAND_MAX);
+    assert_int_equal(tree_choose(&s, OWN, -1)->xid, 0x500);
+    assert_non_null(tree_find(&s, 1));                /* a failed parent is never given up */
+    assert_int_equal(tree_find(&s, 1)->flags & CAND_FAILED, CAND_FAILED);
+    /* A full member never heard of is no candidate at all. */
+    tree_heard(&s, 0x600, 0x600, 4051, 2, 0, 0);
+    assert_null(tree_find(&s, 0x600));
+
+    /* All usable: a shallower newcomer replaces the deepest, a deeper one waits. */
+    memset(&s, 0, sizeof s);
+    for (uint32_t x = 1; x <= TREE_CAND_MAX; x++)
+        tree_heard(&s, x, x, 4051, (uint8_t)(x == 7 ? 9 : 4), 1, 0);
+    tree_heard(&s, 0x700, 0x700, 4051, 10, 2, 0);
+    assert_null(tree_find(&s, 0x700));
+    tree_heard(&s, 0x701, 0x701, 4051, 2, 2, 0);
+    assert_non_null(tree_find(&s, 0x701));
+    assert_null(tree_find(&s, 7));
+    assert_int_equal(tree_count_free(&s), TREE_CAND_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shallowest_wins), cmocka_unit_test(test_tie_by_hash),
         cmocka_unit_test(test_refused_hints),   cmocka_unit_test(test_no_own_subtree),
         cmocka_unit_test(test_slots),           cmocka_unit_test(test_table_full),
+        cmocka_unit_test(test_table_evicts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
