@@ -340,9 +340,11 @@ static void fail_try(struct hier *h, enum why why, int64_t now)
 
 /*
  * A FULL answer is the tree growing under a crowd of joiners, not a fault:
- * its hints lead one level down. It has its own bound, deep enough for any
- * subnet (HIER_FULL_TRIES levels hold far more phones than a subnet has),
- * so a bulk reset does not send the late joiners to TFTP.
+ * its hints lead one level down. It has its own bound, so a bulk reset does
+ * not send the late joiners to TFTP: in a 250-phone reset some joiners were
+ * turned away by 16 nodes that had filled moments before (every seeker
+ * hears the same new members), so the bound is HIER_FULL_TRIES, not the
+ * tree's depth. Each FULL costs a connect and one message.
  */
 static void full_try(struct hier *h, int64_t now)
 {

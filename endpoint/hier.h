@@ -45,7 +45,7 @@ struct hier;
 /* REFUSE(FULL) answers a joiner follows down the tree before TFTP. */
 #define HIER_RECLAIMS 3
 
-#define HIER_FULL_TRIES 16
+#define HIER_FULL_TRIES 64
 
 /* The node's side: every action the state machine asks for. */
 struct hier_ops {
