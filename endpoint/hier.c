@@ -346,7 +346,7 @@ static void fail_try(struct hier *h, enum why why, int64_t now)
  * hears the same new members), so the bound is HIER_FULL_TRIES, not the
  * tree's depth. Each FULL costs a connect and one message.
  */
-static void full_try(struct hier *h, int64_t now)
+static void full_try(struct hier *h, const struct pfs_refuse *r, int64_t now)
 {
     h->env->ops->drop_parent(h->env->ctx, h);
     h->last_fail = WHY_REFUSED;
@@ -354,7 +354,12 @@ static void full_try(struct hier *h, int64_t now)
         fallback(h, WHY_REFUSED, now);
         return;
     }
-    next_parent(h, now);
+    const struct tree_cand *down = tree_choose_among(&h->cands, h->env->xid, max_join_depth(h),
+                                                     r->hints, r->nhints);
+    if (down)
+        try_join(h, down, now);
+    else
+        next_parent(h, now);
 }
 
 static void join_unanswered(struct hier *h, int64_t now);
@@ -536,7 +541,7 @@ void hier_refused(struct hier *h, const struct pfs_refuse *r, int64_t now)
     emit(h, &ev);
     if (r->reason == PFS_R_FULL) {
         tree_refused(&h->cands, h->parent_xid, r->hints, r->nhints);
-        full_try(h, now);
+        full_try(h, r, now);
         return;
     }
     fail_try(h, WHY_REFUSED, now);

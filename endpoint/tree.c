@@ -168,6 +168,21 @@ const struct tree_cand *tree_choose(const struct tree_cands *s, uint32_t own_xid
     return best;
 }
 
+const struct tree_cand *tree_choose_among(const struct tree_cands *s, uint32_t own_xid,
+                                          int max_depth, const struct pfs_hint *hints, int n)
+{
+    const struct tree_cand *best = NULL;
+    for (int i = 0; i < s->n; i++) {
+        const struct tree_cand *c = &s->c[i];
+        int named = 0;
+        for (int k = 0; k < n; k++)
+            named |= hints[k].xid == c->xid;
+        if (named && eligible(c, own_xid, max_depth) && (!best || better(c, best, own_xid)))
+            best = c;
+    }
+    return best;
+}
+
 int tree_slot_take(struct tree_slots *t, uint32_t xid, uint32_t addr, uint16_t port)
 {
     for (int i = 0; i < PFS_MAX_CHILDREN; i++) {

@@ -60,6 +60,15 @@ struct tree_cand *tree_find(struct tree_cands *s, uint32_t xid);
  */
 const struct tree_cand *tree_choose(const struct tree_cands *s, uint32_t own_xid, int max_depth);
 
+/*
+ * tree_choose_among - the best of the candidates a REFUSE(FULL) named
+ * (its children), or NULL. Going down from a full node finds room in
+ * about as many steps as the tree is deep; asking every full node of a
+ * level first, as tree_choose would, takes as many as the tree is wide.
+ */
+const struct tree_cand *tree_choose_among(const struct tree_cands *s, uint32_t own_xid,
+                                          int max_depth, const struct pfs_hint *hints, int n);
+
 /* FNV-1a 32 of both XIDs: the tie-break between equally deep candidates. */
 uint32_t tree_hash(uint32_t own_xid, uint32_t cand_xid);
 

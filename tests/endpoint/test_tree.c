@@ -161,13 +161,35 @@ static void test_table_evicts(void **state)
     assert_int_equal(tree_count_free(&s), TREE_CAND_MAX);
 }
 
+/* After a FULL, down through the refuser's children, not across its level. */
+static void test_choose_among_hints(void **state)
+{
+    (void)state;
+    struct tree_cands s;
+    memset(&s, 0, sizeof s);
+    tree_heard(&s, 0x10, 0x10, 4051, 1, 2, 0x01);   /* a sibling of the refuser */
+    tree_heard(&s, 0x11, 0x11, 4051, 1, 2, 0x01);   /* the refuser */
+    struct pfs_hint hints[2] = {{.xid = 0x21, .addr = 0x21, .port = 4051},
+                                {.xid = 0x22, .addr = 0x22, .port = 4051}};
+    tree_refused(&s, 0x11, hints, 2);
+    assert_int_equal(tree_choose(&s, OWN, -1)->xid, 0x10);   /* shallowest overall */
+    const struct tree_cand *d = tree_choose_among(&s, OWN, -1, hints, 2);
+    assert_non_null(d);
+    assert_true(d->xid == 0x21 || d->xid == 0x22);
+    assert_int_equal(d->depth, 2);
+    tree_mark_failed(&s, 0x21);
+    tree_mark_failed(&s, 0x22);
+    assert_null(tree_choose_among(&s, OWN, -1, hints, 2));
+    assert_null(tree_choose_among(&s, OWN, 1, hints, 2));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shallowest_wins), cmocka_unit_test(test_tie_by_hash),
         cmocka_unit_test(test_refused_hints),   cmocka_unit_test(test_no_own_subtree),
         cmocka_unit_test(test_slots),           cmocka_unit_test(test_table_full),
-        cmocka_unit_test(test_table_evicts),
+        cmocka_unit_test(test_table_evicts),    cmocka_unit_test(test_choose_among_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
