@@ -70,6 +70,7 @@ struct rp_conn {
     uint32_t client, server; /* mapped */
     uint16_t cport, sport;
     int64_t t_open_ns, t_close_ns;
+    int64_t t_fin_ns[2];      /* each side's first FIN or RST, -1 unseen; [0] the client's */
     uint64_t first_frame;
 };
 

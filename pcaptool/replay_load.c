@@ -78,8 +78,11 @@ static int add_conn(struct rp_capture *c, const struct cap_event *ev, const stru
         return 0;
     if (ev->kind == CAP_EV_CONN_CLOSE) {
         for (size_t i = 0; i < c->nconn; i++)
-            if (c->conn[i].id == k->id)
+            if (c->conn[i].id == k->id) {
                 c->conn[i].t_close_ns = ns_of(k->end) - t0;
+                for (int d = 0; d < 2; d++)
+                    c->conn[i].t_fin_ns[d] = k->fin_seen[d] ? ns_of(k->fin[d]) - t0 : -1;
+            }
         return 0;
     }
     if (rp_grow((void **)&c->conn, &c->capconn, c->nconn, sizeof *c->conn) != 0)
@@ -93,6 +96,7 @@ static int add_conn(struct rp_capture *c, const struct cap_event *ev, const stru
     n->sport = k->server.port;
     n->t_open_ns = ns_of(ev->ts) - t0;
     n->t_close_ns = -1;
+    n->t_fin_ns[0] = n->t_fin_ns[1] = -1;
     n->first_frame = k->first_frame ? k->first_frame : ev->frame;
     return 0;
 }

@@ -37,7 +37,21 @@ struct peer {
     int ufd, lfd;
 };
 
-enum src_kind { SRC_ANY, SRC_PEER_U, SRC_PEER_L, SRC_PEND, SRC_SESS };
+enum src_kind { SRC_ANY, SRC_PEER_U, SRC_PEER_L, SRC_PEND, SRC_SESS, SRC_CLOSING };
+
+/*
+ * A connection the replayer closed as recorded (a parent killed mid-
+ * transfer): its FIN is out, and the sends recorded after the close wait
+ * until the target closed its end too, so that they reach a target that
+ * has seen the loss, as in the recording. A child's JOIN sent a moment
+ * after the close otherwise raced the target's reading of that FIN and
+ * was accepted where the recording shows it refused. Bounded by --slack.
+ */
+struct closing {
+    int fd;          /* -1: none */
+    size_t order;    /* the close's recorded order */
+    int64_t until;
+};
 
 /* An accepted connection from the target whose JOIN has not arrived yet. */
 struct pend {
@@ -66,6 +80,7 @@ struct runner {
     int npeers;
     struct pend pend[MAX_PEND];
     int npend;
+    struct closing closing;
     int anchored;
     int64_t anchor, started;
     size_t next_send;
@@ -419,8 +434,11 @@ static int open_sockets(struct runner *r)
     return 0;
 }
 
+static void end_close(struct runner *r);
+
 static void close_sockets(struct runner *r)
 {
+    end_close(r);
     if (r->ufd_any >= 0)
         close(r->ufd_any);
     for (int i = 0; i < r->npeers; i++) {
@@ -486,6 +504,44 @@ static void do_connect(struct runner *r, struct rp_session *x)
     }
 }
 
+static void end_close(struct runner *r)
+{
+    if (r->closing.fd >= 0)
+        close(r->closing.fd);
+    r->closing.fd = -1;
+}
+
+static void start_close(struct runner *r, int fd, size_t order)
+{
+    end_close(r);
+    if (shutdown(fd, SHUT_WR) != 0) {
+        close(fd); /* already reset by the target: nothing to wait for */
+        return;
+    }
+    r->closing = (struct closing){.fd = fd, .order = order, .until = rp_now_ns() + r->o->slack_ns};
+}
+
+/* The target's end of the closing connection: EOF (or reset) ends the wait. */
+static void read_closing(struct runner *r)
+{
+    uint8_t buf[4096];
+    ssize_t n = read(r->closing.fd, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        end_close(r);
+}
+
+/* A send recorded after a close waits for the target's end of it; the wait time, or -1. */
+static int64_t close_gate(struct runner *r, const struct rp_step *st)
+{
+    if (r->closing.fd < 0 || st->order < r->closing.order)
+        return -1;
+    if (rp_now_ns() >= r->closing.until) {
+        end_close(r);
+        return -1;
+    }
+    return r->closing.until;
+}
+
 static void do_send(struct runner *r, struct rp_session *x, struct rp_step *st)
 {
     const struct rp_rec *rc = rec_of(r, st);
@@ -494,10 +550,9 @@ static void do_send(struct runner *r, struct rp_session *x, struct rp_step *st)
         return;
     }
     if (st->kind == RP_CLOSE) {
-        if (x->fd >= 0) {
-            close(x->fd);
-            x->fd = -1;
-        }
+        if (x->fd >= 0)
+            start_close(r, x->fd, st->order);
+        x->fd = -1;
         return;
     }
     if (!rc->tcp) {
@@ -533,6 +588,9 @@ static int64_t run_sends(struct runner *r)
         }
         if (!r->anchored || gate_order(r) < st->order)
             return -1;
+        int64_t held = close_gate(r, st);
+        if (held >= 0)
+            return held;
         int64_t now = rp_now_ns();
         int64_t due = r->o->topspeed ? now : rp_due_ns(r->anchor, st->t_ns, r->o->speed);
         if (due - now > SPIN_AHEAD_NS)
@@ -779,6 +837,7 @@ static void build_pollset(struct runner *r, struct pollset *ps)
         ps_add(ps, r->pend[i].fd, SRC_PEND, (size_t)i);
     for (size_t i = 0; i < r->s->nsess; i++)
         ps_add(ps, r->s->sess[i].fd, SRC_SESS, i);
+    ps_add(ps, r->closing.fd, SRC_CLOSING, 0);
 }
 
 static void handle_ready(struct runner *r, struct pollset *ps, int64_t now)
@@ -812,6 +871,10 @@ static void handle_ready(struct runner *r, struct pollset *ps, int64_t now)
                 read_session(r, x, now);
             break;
         }
+        case SRC_CLOSING:
+            if (r->closing.fd == ps->fds[i].fd)
+                read_closing(r);
+            break;
         default:
             break;
         }
@@ -895,7 +958,8 @@ int rp_run(struct rp_script *s, const struct rp_capture *c, const struct rp_opts
         snprintf(err, cap, "out of memory");
         return RP_EXIT_SYSTEM;
     }
-    *r = (struct runner){.s = s, .c = c, .o = o, .st = st, .ufd_any = -1, .err = err, .errcap = cap};
+    *r = (struct runner){.s = s, .c = c, .o = o, .st = st, .ufd_any = -1, .err = err, .errcap = cap,
+                         .closing = {.fd = -1}};
     if (open_sockets(r) == 0) {
         if (!o->quiet) {
             char ip[16];

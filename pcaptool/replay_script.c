@@ -337,6 +337,12 @@ static int cmp_order(const void *a, const void *b)
     return x->tie - y->tie;
 }
 
+/* The recorded peer's side of x's connection: a child connects (the client). */
+static int peer_side(const struct rp_session *x)
+{
+    return x->kind == RP_S_CHILD ? 0 : 1;
+}
+
 /* Every step's place in the recording, and the list of sends in that order. */
 static int order_steps(struct rp_script *s, const struct rp_capture *c)
 {
@@ -396,10 +402,15 @@ int rp_script_build(struct rp_script *s, const struct rp_capture *c,
             mark_optional(x, c);
             continue;
         }
-        /* The peer closes after its last step, or when the recording shows it. */
+        /* The peer closes after its last step, or when the recording shows
+           it closing its side (its FIN, not the connection's last packet:
+           what the target did after that FIN must follow the close). */
         const struct rp_conn *k = rp_conn_find(c, x->conn);
         const struct rp_step *last = &x->steps[x->nsteps - 1];
-        int64_t t_close = k && k->t_close_ns > last->t_ns ? k->t_close_ns : last->t_ns;
+        int64_t t_peer = k ? k->t_fin_ns[peer_side(x)] : -1;
+        if (t_peer < 0 && k)
+            t_peer = k->t_close_ns;
+        int64_t t_close = t_peer > last->t_ns ? t_peer : last->t_ns;
         if (!step_add(x, RP_CLOSE, last->rec, t_close))
             rc = -1;
     }

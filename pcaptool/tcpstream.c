@@ -439,6 +439,10 @@ int tcp_segment(struct tcp_table *t, const struct net_pkt *p, uint64_t frame,
             return -1;
         frame_dir(t, c, dir, 0);
     }
+    if ((p->flags & (TCPF_FIN | TCPF_RST)) && !c->info.fin_seen[dir]) {
+        c->info.fin_seen[dir] = 1;
+        c->info.fin[dir] = *ts;
+    }
     if (p->flags & TCPF_FIN)
         c->closing[dir] = 1;
     if (p->flags & TCPF_RST)

@@ -371,7 +371,8 @@ def main():
         print(f"FAIL {sys.argv[1]}: {e}", file=sys.stderr)
         return 1
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
     print(f"ok {sys.argv[1]}")
     return 0
 
