@@ -55,6 +55,16 @@ static void on_item(void *ctx, const struct pfs_item *it)
     t->last = it->off;
 }
 
+/* The fault is the message's own rule, checked after its last row. */
+static int own_rule(const struct pfs_msg *m, const struct pfs_fault *f)
+{
+    const struct pfs_msgdef *d = pfs_msgdef_of(m->type);
+    unsigned at = 0;
+    if (!d || !d->rule || d->rule(m, &at) != f->err || at >= d->nfields)
+        return 0;
+    return f->field == &d->fields[at];
+}
+
 static void walk_fields(const uint8_t *buf, size_t len, unsigned flags, int decoded)
 {
     struct tiling t = {buf, len, 0, 0};
@@ -69,9 +79,10 @@ static void walk_fields(const uint8_t *buf, size_t len, unsigned flags, int deco
         return;
     }
     check(f.off <= len, "a fault lies in the buffer or at its end");
-    /* The one fault judged after later fields: a UDP message's length. */
+    /* The faults judged after later fields: a UDP message's length, and the
+     * message's own rule (DATA's offset + len), which blames one of its rows. */
     int udp_size = rc == PFS_E_SIZE && f.field && strcmp(f.field->key, "pfs.length") == 0;
-    check(f.off >= t.last || udp_size, "a fault is not before the fields it follows");
+    check(f.off >= t.last || udp_size || own_rule(&m, &f), "a fault is not before the fields it follows");
 }
 
 static void walk_tlvs(const struct pfs_msg *m)
@@ -88,7 +99,10 @@ static void walk_tlvs(const struct pfs_msg *m)
 
 static void render(const struct pfs_msg *m)
 {
-    char line[1024], small[8];
+    /* Like snprintf, pfs_format gives the whole length: an empty TLV prints as
+     * 7 characters for 2 bytes, so a line can be 4 times the message. */
+    static char line[4 * PFS_MSG_MAX + 1024];
+    char small[8];
     int n = pfs_format(line, sizeof line, "Rx", m);
     check(n > 0 && (size_t)n < sizeof line && strlen(line) == (size_t)n, "format length");
     for (int i = 0; i < n; i++)
