@@ -97,20 +97,33 @@ static void walk_tlvs(const struct pfs_msg *m)
     check(rc == 0, "a decoded message has no TLV overrun");
 }
 
+/*
+ * Like snprintf, pfs_format gives the whole length, so the line is sized by
+ * asking first: a message of many TLVs ("tlv255/0" for 2 bytes) prints
+ * longer than the message itself. The caller frees the line.
+ */
+static char *format_whole(const char *dir, const struct pfs_msg *m, int *n)
+{
+    *n = pfs_format(NULL, 0, dir, m);
+    check(*n > 0, "format length");
+    char *line = malloc((size_t)*n + 1);
+    check(line != NULL, "memory for a line");
+    check(pfs_format(line, (size_t)*n + 1, dir, m) == *n && strlen(line) == (size_t)*n,
+          "format writes the length it gives");
+    return line;
+}
+
 static void render(const struct pfs_msg *m)
 {
-    /* Like snprintf, pfs_format gives the whole length: an empty TLV prints as
-     * 7 characters for 2 bytes, so a line can be 4 times the message. */
-    static char line[4 * PFS_MSG_MAX + 1024];
     char small[8];
-    int n = pfs_format(line, sizeof line, "Rx", m);
-    check(n > 0 && (size_t)n < sizeof line && strlen(line) == (size_t)n, "format length");
+    int n;
+    char *line = format_whole("Rx", m, &n);
     for (int i = 0; i < n; i++)
         check(line[i] >= 0x20 && line[i] <= 0x7e, "format prints one printable line");
     check(pfs_format(small, sizeof small, "Rx", m) == n && strlen(small) == sizeof small - 1,
           "format truncates like snprintf");
-    n = pfs_format(line, sizeof line, "Tx", m);
-    check(n > 0 && (size_t)n < sizeof line, "format Tx length");
+    free(line);
+    free(format_whole("Tx", m, &n));
 }
 
 /* decode(x) -> y = encode; decode(y) -> z = encode; y == z, same length as x. */
