@@ -25,6 +25,7 @@
 #define READ_BURST      64    /* datagrams per tftp_on_readable, so a flood cannot starve the loop */
 #define DEF_TIMEOUT_MS  1000
 #define DEF_TRIES       5
+#define RRQ_BACKOFF_MAX 4     /* the RRQ's wait grows to at most 4 x timeout_ms */
 
 /* An IPv4 address and port, host byte order. */
 struct addr {
@@ -49,6 +50,7 @@ struct tftp_xfer {
     unsigned timeout_ms;
     unsigned tries_max;
     unsigned tries;              /* sends of the current last[] packet */
+    uint32_t jitter_seed;        /* spreads the RRQ's retransmissions (rrq_wait) */
     uint64_t max_size;
 
     uint64_t bytes;
@@ -407,6 +409,24 @@ void tftp_on_readable(struct tftp_xfer *x)
         drain_icmp(x);
 }
 
+/*
+ * The wait after the RRQ's x->tries-th send. A server that forks per
+ * request (in.tftpd) drops requests when a whole site asks at once; if
+ * every client then retried after the same timeout they would all arrive
+ * together again. So the wait doubles up to RRQ_BACKOFF_MAX x timeout_ms
+ * and each client adds its own 0..50 %. Once the server answered, ACKs
+ * are resent after timeout_ms: the transfer has its own server process.
+ */
+static unsigned rrq_wait(struct tftp_xfer *x)
+{
+    unsigned mult = x->tries < 3 ? 1u << (x->tries - 1) : RRQ_BACKOFF_MAX;
+    uint32_t h = x->jitter_seed + x->tries * 0x9e3779b9u;
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    return x->timeout_ms * mult + (unsigned)(h % (x->timeout_ms / 2 + 1));
+}
+
 void tftp_on_timer(struct tftp_xfer *x)
 {
     int64_t now;
@@ -425,7 +445,7 @@ void tftp_on_timer(struct tftp_xfer *x)
     }
     x->tries++;
     x->retransmits++;
-    x->deadline = now + x->timeout_ms;
+    x->deadline = now + (x->state == TFTP_RRQ_SENT ? rrq_wait(x) : x->timeout_ms);
     send_raw(x, dest(x), x->last, x->last_len);
 }
 
@@ -471,6 +491,9 @@ static void init_xfer(struct tftp_xfer *x, const struct tftp_req *rq)
     x->tsize = -1;
     x->t_start = el_now_ms();
     x->t_end = -1;
+    /* Differs between the endpoints of a site (own address) and between
+       the fetches of one endpoint (start time). */
+    x->jitter_seed = rq->local_ip * 2654435761u ^ (uint32_t)x->t_start;
 }
 
 struct tftp_xfer *tftp_start(const struct tftp_req *rq, struct tftp_error *err)

@@ -100,7 +100,9 @@ struct tftp_req {
     uint32_t local_ip;       /* source address to bind, 0 = any */
     const char *file;        /* remote name, copied; no NUL, fits the RRQ */
     unsigned blksize;        /* wanted (8..65464); 0 = do not ask (512) */
-    unsigned timeout_ms;     /* per packet before retransmitting; 0 = 1000 */
+    unsigned timeout_ms;     /* per packet before retransmitting; 0 = 1000;
+                                the RRQ waits 1, 2, then 4 x this, each
+                                plus 0..50 % of it (a site asking at once) */
     unsigned tries;          /* sends of one packet before giving up, first
                                 included; 0 = 5 */
     uint64_t max_size;       /* refuse files larger than this; 0 = no limit */

@@ -387,12 +387,22 @@ static void test_retransmit_on_timeout(void **state)
     end(s);
 }
 
+/* The wait the client set just now, as tftp_timeout_ms gives it (ms clock). */
+static void want_wait(struct script *s, long lo, long hi)
+{
+    long to = tftp_timeout_ms(s->x);
+    assert_in_range(to, lo - 1, hi);
+}
+
 static void test_no_answer(void **state)
 {
     struct script *s = begin(512, 0, 20);
     (void)state;
+    want_wait(s, 20, 20);                      /* the first RRQ: the timeout */
     expire(s);
+    want_wait(s, 40, 50);                      /* backs off: 2 x, plus 0..50 % */
     expire(s);
+    want_wait(s, 80, 90);                      /* then 4 x, the most it waits */
     assert_int_equal(tftp_state(s->x), TFTP_RRQ_SENT);
     expire(s);
     want_error(s, TFTP_ERR_TIMEOUT, "no answer after 3 tries");
