@@ -22,10 +22,10 @@ typedef int opt_setter(struct pfsd_config *c, const char *v, char *err, size_t c
 
 struct opt {
     const char *name;     /* without "--" */
-    int has_arg;
-    size_t off;           /* long fields: offset in struct pfsd_config */
+    int has_arg;          /* 0: a flag, an int field at off set to 1 */
+    size_t off;           /* long fields and flags: offset in struct pfsd_config */
     long min, max;
-    opt_setter *set;      /* NULL: a long field at off */
+    opt_setter *set;      /* NULL: a long field or a flag at off */
 };
 
 static int set_str(char *dst, size_t cap, const char *v, const char *what, char *err, size_t ecap)
@@ -194,14 +194,6 @@ static int set_strength(struct pfsd_config *c, const char *v, char *err, size_t 
     }
 }
 
-/* A phone whose Peer Firmware Sharing is disabled (CUCM): no election, plain TFTP. */
-static int set_no_pfs(struct pfsd_config *c, const char *v, char *err, size_t cap)
-{
-    (void)v, (void)err, (void)cap;
-    c->no_pfs = 1;
-    return 0;
-}
-
 static int set_verbose(struct pfsd_config *c, const char *v, char *err, size_t cap)
 {
     (void)v, (void)err, (void)cap;
@@ -211,6 +203,7 @@ static int set_verbose(struct pfsd_config *c, const char *v, char *err, size_t c
 
 #define LONG_OPT(n, field, lo, hi) {n, 1, offsetof(struct pfsd_config, field), lo, hi, NULL}
 #define SET_OPT(n, fn) {n, 1, 0, 0, 0, fn}
+#define FLAG_OPT(n, field) {n, 0, offsetof(struct pfsd_config, field), 0, 0, NULL}
 
 static const struct opt opts[] = {
     SET_OPT("model", set_model),
@@ -239,7 +232,8 @@ static const struct opt opts[] = {
     LONG_OPT("tftp-retries", tftp_retries, 0, 100),
     LONG_OPT("blksize", blksize, 8, 65464),
     LONG_OPT("tx-rate", tx_rate, 0, 100000000),
-    {"no-pfs", 0, 0, 0, 0, set_no_pfs},
+    FLAG_OPT("no-pfs", no_pfs),
+    FLAG_OPT("parallel-files", parallel_files),
     {"v", 0, 0, 0, 0, set_verbose},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -352,10 +346,12 @@ static int parse_one(struct pfsd_config *c, int argc, char **argv, int *i, unsig
         }
         v = argv[++*i];
     } else if (!o->has_arg && v) {
-        snprintf(err, cap, "-%s takes no value", o->name);
+        snprintf(err, cap, "%s%s takes no value", o->name[1] ? "--" : "-", o->name);
         return -1;
     }
-    if ((o->set ? o->set(c, v, err, cap) : set_long(c, o, v, err, cap)) != 0)
+    if (!o->has_arg && !o->set)
+        *(int *)(void *)((char *)c + o->off) = 1;
+    else if ((o->set ? o->set(c, v, err, cap) : set_long(c, o, v, err, cap)) != 0)
         return -1;
     if (seen[o - opts]++ && o->has_arg) {
         snprintf(err, cap, "--%s given twice", o->name);
@@ -420,6 +416,8 @@ void config_usage(FILE *out)
           "  --tx-rate KBPS       throttle sending to each child, 0 = unlimited (0)\n"
           "  --no-pfs             Peer Firmware Sharing disabled (as in CUCM): no election,\n"
           "                       no PFS socket, every file straight from the TFTP server\n"
+          "  --parallel-files     elect and fetch every file of the load at once, as soon as\n"
+          "                       the .loads is held (phones: one file after another)\n"
           "  -v                   also log every claim and Ad heard\n"
           "  --help, --version\n\n"
           "exit: 0 every file verified, 1 a file could not be obtained, 2 usage,\n"

@@ -40,6 +40,7 @@ struct pfsd_config {
     long tftp_timeout, tftp_retries, blksize, tx_rate;
     int verbose;
     int no_pfs;                    /* --no-pfs: PFS disabled, every file over TFTP */
+    int parallel_files;            /* --parallel-files: every component's hierarchy at once */
 };
 
 enum cfg_result {

@@ -212,6 +212,19 @@ static void abort_children(struct node *n, struct hnode *hn)
     }
 }
 
+/*
+ * After file `done` settled: a phone enters the next file then; with
+ * --parallel-files every component starts once the .loads (file 0) is
+ * settled, so their elections and fetches overlap.
+ */
+static void start_next(struct node *n, int done, int64_t now)
+{
+    int last = n->cfg->parallel_files && done == 0 ? n->nh - 1 : done + 1;
+    for (int i = done + 1; i <= last && i < n->nh; i++)
+        if (n->hn[i]->h.st == HS_IDLE)
+            start_file(n, n->hn[i], now);
+}
+
 static void op_finished(void *ctx, struct hier *h)
 {
     struct node *n = ctx;
@@ -229,9 +242,7 @@ static void op_finished(void *ctx, struct hier *h)
         if (h->index == 0)
             n->loads_known = 1; /* no load: nothing more to fetch */
     }
-    /* The next file's hierarchy starts as soon as this one is settled. */
-    if (h->index + 1 < n->nh && n->hn[h->index + 1]->h.st == HS_IDLE)
-        start_file(n, n->hn[h->index + 1], now);
+    start_next(n, h->index, now);
     node_check_done(n);
 }
 

@@ -2,6 +2,7 @@
 # labtest.py - the end-to-end scenarios behind the e2e_* ctest cases.
 #
 #   labtest.py lab --phones N --port P [--tftp-addr A] [--size-mb M]
+#                  [--base-addr A] [--pfsd-arg ARG].. [--no-pcap]
 #                                                        a clean upgrade, pfslab --strict
 #                                                        and strict checks
 #   labtest.py kill-parent --port P                      a parent dies mid-transfer
@@ -90,11 +91,11 @@ class Scenario:
         return p
 
 
-def pfslab_argv(out, phones, port, tftp_addr, extra=()):
+def pfslab_argv(out, phones, port, tftp_addr, extra=(), pcap=True):
     argv = [sys.executable, env_bin("PFSLAB"), "--phones", str(phones), "--out", out,
             "--port", str(port), "--tftp-addr", tftp_addr, "--pfsd", env_bin("PFSD"),
             "--timeout", str(SAFETY - 60), "--quiet"] + list(extra)
-    if os.geteuid() == 0:
+    if pcap and os.geteuid() == 0:
         argv += ["--pcap", os.path.join(out, "upgrade.pcap")]
     return argv
 
@@ -164,12 +165,16 @@ def loads_name():
 def scenario_lab(a):
     with Scenario(f"lab{a.phones}") as s:
         out = os.path.join(s.tmp, "lab")
-        p = s.start(pfslab_argv(out, a.phones, a.port, a.tftp_addr,
-                                ["--size-mb", f"{a.size_mb:g}", "--strict"]))
+        extra = ["--size-mb", f"{a.size_mb:g}", "--strict"]
+        if a.base_addr:
+            extra += ["--base-addr", a.base_addr]
+        extra += [f"--pfsd-arg={x}" for x in a.pfsd_arg]
+        argv = pfslab_argv(out, a.phones, a.port, a.tftp_addr, extra, pcap=not a.no_pcap)
+        p = s.start(argv)
         rc = p.wait(timeout=SAFETY)
         try:
             expect(rc == 0, f"pfslab --phones {a.phones} --strict exits 0 (got {rc})")
-            run_checks(out, expect_rrqs=os.geteuid() == 0)
+            run_checks(out, expect_rrqs=os.geteuid() == 0 and not a.no_pcap)
         except Failure:
             show_failure_context(out)
             raise
@@ -694,6 +699,11 @@ def main():
     ap.add_argument("--component", action="store_true",
                     help="forge: also root the first component and serve junk as it")
     ap.add_argument("--size-mb", type=float, default=2.0, help="load size (lab scenario)")
+    ap.add_argument("--base-addr", help="lab scenario: the first endpoint's address")
+    ap.add_argument("--pfsd-arg", action="append", default=[], metavar="ARG",
+                    help="lab scenario: an argument for every pfsd (repeatable)")
+    ap.add_argument("--no-pcap", action="store_true",
+                    help="lab scenario: no capture (a site of 1,000 would write gigabytes)")
     a = ap.parse_args()
     try:
         SCENARIOS[a.scenario](a)

@@ -60,6 +60,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.log_path, "");
     assert_int_equal(cfg.logsrv_ip, 0);
     assert_int_equal(cfg.no_pfs, 0);
+    assert_int_equal(cfg.parallel_files, 0);
 }
 
 static void test_values(void **state)
@@ -84,6 +85,10 @@ static void test_values(void **state)
     assert_string_equal(cfg.summary, "/tmp/s.json");
     assert_int_equal(parse("--no-pfs", NULL), CFG_RUN);
     assert_int_equal(cfg.no_pfs, 1);
+    assert_int_equal(cfg.parallel_files, 0);
+    assert_int_equal(parse("--parallel-files", NULL), CFG_RUN);
+    assert_int_equal(cfg.parallel_files, 1);
+    assert_int_equal(cfg.no_pfs, 0);
 }
 
 static void test_default_bcast(void **state)
@@ -142,6 +147,8 @@ static void test_errors(void **state)
     assert_non_null(strstr(err, "stray"));
     assert_int_equal(parse("-v=1", NULL), CFG_ERROR);
     assert_int_equal(parse("--no-pfs=1", NULL), CFG_ERROR);
+    assert_int_equal(parse("--parallel-files=yes", NULL), CFG_ERROR);
+    assert_non_null(strstr(err, "--parallel-files takes no value"));
 }
 
 static void test_missing(void **state)
