@@ -3,7 +3,14 @@
 # site sizes: pfslab --netns (root) with and without --no-pfs per N.
 #
 #   sudo bench/site_bench.py [--phones 1,8,32,128] [--wan-rate 2mbit] [--size-mb 0.5]
+#                            [--modes tftp,pfs,parallel] [--tftp-phones 1,8]
 #                            [--out DIR] [--png docs/img/site-bench.png]
+#
+# Modes (MODES below): tftp is a site of phones without PFS (pfslab
+# --no-pfs), pfs the phones' PFS (one file after another), parallel PFS
+# with pfsd --parallel-files (every file's election and fetch at once).
+# --tftp-phones limits plain TFTP to those N (N copies of a big load over a
+# slow WAN take long); the anchor needs N=1.
 #
 # Per run it records, from pfslab's summary.json: the upgrade's time (reset
 # to the last file verified on the last endpoint), the wall time until every
@@ -26,21 +33,28 @@ import tempfile
 HERE = os.path.dirname(os.path.realpath(__file__))
 
 
-def run(a, n, no_pfs, out):
+# mode: (label in the table and plot, pfslab arguments, plot marker)
+MODES = {
+    "tftp": ("plain TFTP", ["--no-pfs"], "s--"),
+    "pfs": ("PFS", [], "o-"),
+    "parallel": ("PFS, --parallel-files", ["--pfsd-arg=--parallel-files"], "^-"),
+}
+
+
+def run(a, n, mode, out):
     argv = [sys.executable, a.pfslab, "--netns", "--wan-rate", a.wan_rate, "--phones", str(n),
             "--size-mb", str(a.size_mb), "--port", str(a.port), "--out", out, "--quiet",
             "--tftp-timeout", str(a.tftp_timeout), "--timeout", str(a.timeout)]
     if a.pfsd:
         argv += ["--pfsd", a.pfsd]
-    if no_pfs:
-        argv.append("--no-pfs")
+    argv += MODES[mode][1]
     r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True)
     with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
         lab = json.load(f)["lab"]
     with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
         rep = json.load(f)
     wan = lab["netns"]["wan"]
-    res = {"phones": n, "mode": "tftp" if no_pfs else "pfs", "exit": r.returncode,
+    res = {"phones": n, "mode": mode, "exit": r.returncode,
            "ok": rep["ok"], "upgrade_seconds": lab["upgrade_seconds"],
            "wall_seconds": lab["wall_seconds"], "wan_down_bytes": wan["down_bytes"],
            "wan_up_bytes": wan["up_bytes"], "tbf_drops": wan["tbf_drops"],
@@ -48,7 +62,7 @@ def run(a, n, no_pfs, out):
            "tftp_fetches": sum(f["tftp_fetches"] for f in rep["files"]),
            "load_bytes": sum(f["size"] for f in rep["files"]),
            "warnings": rep["warnings"], "problems": rep["problems"]}
-    print(f"site_bench: N={n:<4} {res['mode']:<4} upgrade {res['upgrade_seconds']} s, wall "
+    print(f"site_bench: N={n:<4} {res['mode']:<8} upgrade {res['upgrade_seconds']} s, wall "
           f"{res['wall_seconds']} s, WAN {res['wan_down_bytes']} B down, exit {r.returncode}",
           file=sys.stderr, flush=True)
     return res
@@ -59,7 +73,7 @@ def table(results, anchor):
             "TFTP fetches | fallbacks | verified |",
             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for r in results:
-        rows.append(f"| {r['phones']} | {'PFS' if r['mode'] == 'pfs' else 'plain TFTP'} | "
+        rows.append(f"| {r['phones']} | {MODES[r['mode']][0]} | "
                     f"{r['upgrade_seconds']:.2f} | {r['upgrade_seconds'] / anchor['upgrade_seconds']:.2f} | "
                     f"{r['wall_seconds']:.2f} | {r['wan_down_bytes']} | "
                     f"{r['wan_down_bytes'] / anchor['wan_down_bytes']:.2f} | {r['tftp_fetches']} | "
@@ -76,8 +90,10 @@ def plot(results, anchor, path, a):
         print("site_bench: no matplotlib (Debian python3-matplotlib): no plot", file=sys.stderr)
         return False
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for mode, label, mark in (("pfs", "PFS", "o-"), ("tftp", "plain TFTP (--no-pfs)", "s--")):
+    for mode, (label, _, mark) in MODES.items():
         rs = [r for r in results if r["mode"] == mode]
+        if not rs:
+            continue
         ns = [r["phones"] for r in rs]
         ax1.plot(ns, [r["upgrade_seconds"] for r in rs], mark, label=label)
         ax2.plot(ns, [r["wan_down_bytes"] / 2**20 for r in rs], mark, label=label)
@@ -107,6 +123,9 @@ def main():
     p.add_argument("--phones", default="1,8,32,128")
     p.add_argument("--wan-rate", default="2mbit")
     p.add_argument("--size-mb", type=float, default=0.5)
+    p.add_argument("--modes", default="tftp,pfs",
+                   help=f"comma-separated, of {', '.join(MODES)} (default tftp,pfs)")
+    p.add_argument("--tftp-phones", help="plain TFTP only for these N (default: every N)")
     p.add_argument("--port", type=int, default=4330)
     p.add_argument("--tftp-timeout", type=int, default=3000,
                    help="ms, both modes: a whole site's blocks queue at the WAN")
@@ -116,6 +135,12 @@ def main():
     p.add_argument("--pfslab", default=os.path.join(HERE, "..", "lab", "pfslab"))
     p.add_argument("--pfsd")
     a = p.parse_args()
+    modes = a.modes.split(",")
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        sys.exit(f"site_bench: --modes: unknown mode {bad[0]!r} (of {', '.join(MODES)})")
+    phones = [int(x) for x in a.phones.split(",")]
+    tftp_phones = [int(x) for x in a.tftp_phones.split(",")] if a.tftp_phones else phones
     if os.geteuid() != 0:
         sys.exit("site_bench: needs root (pfslab --netns)")
     if a.pfsd is None:
@@ -125,10 +150,11 @@ def main():
     os.makedirs(base, exist_ok=True)
     results = []
     try:
-        for n in [int(x) for x in a.phones.split(",")]:
-            for no_pfs in (True, False):
-                out = os.path.join(base, f"{'tftp' if no_pfs else 'pfs'}-{n}")
-                results.append(run(a, n, no_pfs, out))
+        for n in phones:
+            for mode in modes:
+                if mode == "tftp" and n not in tftp_phones:
+                    continue
+                results.append(run(a, n, mode, os.path.join(base, f"{mode}-{n}")))
     finally:
         with open(os.path.join(base, "results.json"), "w", encoding="utf-8") as f:
             json.dump(results, f, indent=2)
