@@ -234,6 +234,7 @@ static const struct opt opts[] = {
     LONG_OPT("tx-rate", tx_rate, 0, 100000000),
     FLAG_OPT("no-pfs", no_pfs),
     FLAG_OPT("parallel-files", parallel_files),
+    FLAG_OPT("cut-through", cut_through),
     {"v", 0, 0, 0, 0, set_verbose},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
@@ -418,6 +419,8 @@ void config_usage(FILE *out)
           "                       no PFS socket, every file straight from the TFTP server\n"
           "  --parallel-files     elect and fetch every file of the load at once, as soon as\n"
           "                       the .loads is held (phones: one file after another)\n"
+          "  --cut-through        forward a file to children while it still arrives; the\n"
+          "                       end of it only once this copy passed its SHA-256\n"
           "  -v                   also log every claim and Ad heard\n"
           "  --help, --version\n\n"
           "exit: 0 every file verified, 1 a file could not be obtained, 2 usage,\n"

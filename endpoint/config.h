@@ -41,6 +41,7 @@ struct pfsd_config {
     int verbose;
     int no_pfs;                    /* --no-pfs: PFS disabled, every file over TFTP */
     int parallel_files;            /* --parallel-files: every component's hierarchy at once */
+    int cut_through;               /* --cut-through: forward while the file still arrives */
 };
 
 enum cfg_result {

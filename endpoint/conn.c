@@ -24,6 +24,7 @@
 
 static void conn_on_event(struct el_loop *loop, int fd, void *ud, int mask);
 static void conn_flush(struct conn *c);
+static void inflow_lost(struct conn *c, unsigned reason);
 
 /* ---- lifecycle ---- */
 
@@ -66,6 +67,8 @@ void conn_drop(struct conn *c)
     el_del_fd(c->n->loop, c->fd, EL_READABLE | EL_WRITABLE);
     close(c->fd);
     xfr_tx_close(&c->tx);
+    if (c->role == CR_PARENT)
+        inflow_lost(c, PFS_R_IO);
     xfr_rx_abort(&c->rx); /* a partial file never stays */
     struct hnode *hn = c->hn;
     if (hn && hn->parent == c)
@@ -295,6 +298,12 @@ static void on_xfrcmd(struct conn *c, const struct pfs_msg *m)
     ev.total = x->size;
     snprintf(ev.src, sizeof ev.src, "%s", pfs_source_name(x->source));
     node_log(n, &ev);
+    if (n->cfg->cut_through && hn->h.have_expect) {
+        hn->inflow = &c->rx.st;
+        hn->inflow_source = PFS_SRC_PEER;
+        hn->inflow_origin = x->origin_xid;
+        conn_feed(hn);
+    }
 }
 
 static void on_data(struct conn *c, const struct pfs_msg *m)
@@ -310,6 +319,8 @@ static void on_data(struct conn *c, const struct pfs_msg *m)
         ev.total = c->rx.size;
         node_log(c->n, &ev);
     }
+    if (c->hn->inflow == &c->rx.st)
+        conn_feed(c->hn);
 }
 
 static void send_verdict(struct conn *c, unsigned verdict, uint32_t bytes)
@@ -341,6 +352,8 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
     int64_t now = node_now();
     double secs = (double)(now - c->rx.t0) / 1000.0;
     int v = xfr_rx_end(&c->rx, &m->u.xfrend, d);
+    int fed = hn->inflow == &c->rx.st;
+    hn->inflow = NULL; /* children fed from it get XFREND once it is kept */
     if (v != PFS_V_SHORT) {
         /* Every byte is here; the hash verdict follows on the next line. */
         struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_RX_DONE);
@@ -359,6 +372,8 @@ static void on_xfrend(struct conn *c, const struct pfs_msg *m)
         hier_file_ok(&hn->h, PFS_SRC_PEER, now);
         return;
     }
+    if (fed)
+        conn_abort_children(hn, v == PFS_V_HASH ? PFS_R_HASH : PFS_R_IO, 1);
     store_discard(&c->rx.st);
     if (v == PFS_V_HASH)
         node_log_hash(c->n, c->hn, PFS_DL_HASH_BAD, d);
@@ -409,13 +424,20 @@ static void from_parent(struct conn *c, const struct pfs_msg *m)
         return;
     case PFS_T_XFREND: on_xfrend(c, m); return;
     case PFS_T_ABORT:
-    case PFS_T_LEAVE:
+    case PFS_T_LEAVE: {
+        /* ABORT(HASH): the parent's own copy failed its check (cut-through);
+         * the bytes we forwarded are as bad, and so is this try. */
+        int hash = m->type == PFS_T_ABORT && m->u.reason.reason == PFS_R_HASH;
+        if (hash)
+            inflow_lost(c, PFS_R_HASH);
         conn_drop(c);
         if (joining)
             hier_join_failed(&hn->h, now);
         else
-            hier_parent_lost(&hn->h, m->type == PFS_T_LEAVE ? WHY_LEAVE : WHY_ABORT, NULL, now);
+            hier_parent_lost(&hn->h, hash ? WHY_HASH
+                                     : m->type == PFS_T_LEAVE ? WHY_LEAVE : WHY_ABORT, NULL, now);
         return;
+    }
     default: break;
     }
     parent_fault(c, PFS_R_PROTOCOL, WHY_PROTOCOL, NULL);
@@ -566,31 +588,112 @@ static void from_child(struct conn *c, const struct pfs_msg *m)
     }
 }
 
+/*
+ * The file we send a child: our verified copy once held (sealed at once),
+ * else with --cut-through the copy still arriving (hn->inflow), sent as
+ * its bytes land. 0, or -1 with err.
+ */
+static int open_tx(struct conn *c, int64_t now, char *err, size_t errcap)
+{
+    struct hnode *hn = c->hn;
+    struct node *n = c->n;
+    const struct hier *h = &hn->h;
+    int held = h->st == HS_DONE;
+    struct xfr_id id = {.xid = n->cfg->xid, .hier = h->h,
+                        .source = held ? (uint8_t)h->source : hn->inflow_source,
+                        .origin = held ? h->origin : hn->inflow_origin};
+    memcpy(id.sha, held ? h->sha : h->exp_sha, PFS_SHA256_LEN);
+    snprintf(id.path, sizeof id.path, "%s", h->path);
+    char path[STORE_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", n->cfg->dir, h->name);
+    if (xfr_tx_open(&c->tx, held ? path : hn->inflow->tmp, held ? h->size : h->exp_size, &id,
+                    n->cfg->tx_rate * 1024, now, err, errcap) != 0)
+        return -1;
+    if (!held)
+        xfr_tx_cut(&c->tx, (uint32_t)hn->inflow->bytes);
+    return 0;
+}
+
 void conn_start_tx(struct conn *c)
 {
     struct hnode *hn = c->hn;
     struct node *n = c->n;
-    if (c->dead || c->tx.fd >= 0 || c->tx.phase != TX_IDLE)
+    if (c->dead)
         return;
-    char path[STORE_PATH_MAX], err[256];
-    snprintf(path, sizeof path, "%s/%s", n->cfg->dir, hn->h.name);
-    struct xfr_id id = {.xid = n->cfg->xid, .hier = hn->h.h, .source = (uint8_t)hn->h.source,
-                        .origin = hn->h.origin};
-    memcpy(id.sha, hn->h.sha, PFS_SHA256_LEN);
-    snprintf(id.path, sizeof id.path, "%s", hn->h.path);
+    if (c->tx.fd >= 0 && !c->tx.sealed && hn->h.st == HS_DONE) {
+        /* Cut-through: our own copy passed its checks, XFREND may follow. */
+        xfr_tx_feed(&c->tx, c->tx.size, 1);
+        conn_flush(c);
+        return;
+    }
+    if (c->tx.fd >= 0 || c->tx.phase != TX_IDLE || (hn->h.st != HS_DONE && !hn->inflow))
+        return;
+    char err[256];
     int64_t now = node_now();
-    if (xfr_tx_open(&c->tx, path, hn->h.size, &id, n->cfg->tx_rate * 1024, now, err,
-                    sizeof err) != 0) {
+    if (open_tx(c, now, err, sizeof err) != 0) {
         conn_send_abort(c, PFS_R_IO);
         child_gone(c, why_word(WHY_IO));
         return;
     }
     struct pfs_dlog_ev ev = xfr_ev(c, PFS_DL_XFR_TX);
-    ev.total = hn->h.size;
-    snprintf(ev.src, sizeof ev.src, "%s", pfs_source_name((unsigned)hn->h.source));
+    ev.total = c->tx.size;
+    snprintf(ev.src, sizeof ev.src, "%s", pfs_source_name(c->tx.id.source));
     node_log(n, &ev);
     c->t_idle = now;
     conn_flush(c);
+}
+
+void conn_feed(struct hnode *hn)
+{
+    if (!hn->inflow)
+        return;
+    int64_t now = node_now();
+    for (int i = 0; i < PFS_MAX_CHILDREN; i++) {
+        struct conn *c = hn->child[i];
+        if (!c || c->dead || c->closing)
+            continue;
+        if (c->tx.phase == TX_IDLE) {
+            conn_start_tx(c);
+            continue;
+        }
+        if (c->tx.fd < 0 || c->tx.sealed)
+            continue;
+        /* Waiting on our own source is not the child's stall: its clock starts now. */
+        if (xfr_tx_starved(&c->tx))
+            c->t_idle = now;
+        xfr_tx_feed(&c->tx, (uint32_t)hn->inflow->bytes, 0);
+        conn_flush(c);
+    }
+}
+
+void conn_abort_children(struct hnode *hn, unsigned reason, int fed_only)
+{
+    for (int i = 0; i < PFS_MAX_CHILDREN; i++) {
+        struct conn *c = hn->child[i];
+        if (!c || (fed_only && (c->tx.fd < 0 || c->tx.sealed)))
+            continue;
+        struct pfs_dlog_ev ev = hier_ev(&hn->h, PFS_DL_CHILD_LOST);
+        ev.index = i;
+        ev.peer = c->xid;
+        ev.pip = c->ip;
+        snprintf(ev.reason, sizeof ev.reason, "%s",
+                 why_word(reason == PFS_R_HASH ? WHY_HASH : WHY_NO_FILE));
+        node_log(c->n, &ev);
+        conn_send_abort(c, reason);
+        conn_drop(c);
+        hn->child[i] = NULL;
+        tree_slot_release(&hn->h.slots, i);
+    }
+}
+
+/* Our arriving copy from parent c is lost: the children fed from it are cut off. */
+static void inflow_lost(struct conn *c, unsigned reason)
+{
+    struct hnode *hn = c->hn;
+    if (!hn || hn->inflow != &c->rx.st)
+        return;
+    hn->inflow = NULL;
+    conn_abort_children(hn, reason, 1);
 }
 
 /* ---- reading and dispatch ---- */
@@ -843,7 +946,8 @@ static void check_conn(struct conn *c, int64_t now)
             return;
         }
         if ((c->tx.phase == TX_CMD || c->tx.phase == TX_DATA || c->tx.phase == TX_END) &&
-            !c->tx_wake && now - c->t_idle >= cfg->stall_timeout) {
+            !c->tx_wake && !(xfr_tx_starved(&c->tx) && c->woff == c->wlen) &&
+            now - c->t_idle >= cfg->stall_timeout) {
             conn_send_abort(c, PFS_R_TIMEOUT);
             child_gone(c, why_word(WHY_STALL));
         } else if (c->tx.phase == TX_VERDICT && c->wlen == 0 &&

@@ -15,6 +15,10 @@ struct conn *conn_join(struct node *n, struct hnode *hn);   /* NULL: failed at o
 void conn_drop(struct conn *c);                              /* close now, no callbacks */
 void conn_send_abort(struct conn *c, unsigned reason);      /* best effort, then drop */
 void conn_start_tx(struct conn *c);                          /* hn holds the file now */
+/* --cut-through: hn->inflow began or grew; waiting children start, fed ones get more. */
+void conn_feed(struct hnode *hn);
+/* ABORT(reason) to hn's children: all, or (fed_only) those fed from a copy still arriving. */
+void conn_abort_children(struct hnode *hn, unsigned reason, int fed_only);
 void conn_keepalive(struct hnode *hn, int64_t now);         /* ACCEPT again to waiting children */
 void conn_housekeeping(struct node *n, int64_t now);
 void conn_sweep(struct node *n);

@@ -16,7 +16,21 @@ static int fetch_sink(void *arg, const uint8_t *data, size_t len, uint64_t offse
 {
     struct hnode *hn = arg;
     (void)offset; /* the client delivers in order, each byte once */
-    return store_write(&hn->st, data, len);
+    if (store_write(&hn->st, data, len) != 0)
+        return -1;
+    if (hn->inflow == &hn->st)
+        hn->n->hooks->arrived(hn->n, hn);
+    return 0;
+}
+
+/* The fetch ended: children fed from it (cut-through) wait for the verdict, or
+ * (reason not 0) are cut off. */
+static void inflow_end(struct hnode *hn, unsigned reason)
+{
+    int fed = hn->inflow == &hn->st;
+    hn->inflow = NULL;
+    if (fed && reason)
+        hn->n->hooks->spoiled(hn->n, hn, reason);
 }
 
 /* TFTP lines name the file as the server is asked for it: the bare name. */
@@ -68,11 +82,15 @@ static void fetch_done(struct hnode *hn, const struct tftp_stats *st)
     uint8_t d[PFS_SHA256_LEN];
     store_digest(&hn->st, d);
     enum why bad = n->hooks->accept_file(n, hn, &hn->st, d);
+    inflow_end(hn, bad == WHY_NONE ? 0 : bad == WHY_IO ? PFS_R_IO : PFS_R_HASH);
     if (bad != WHY_NONE) {
         node_log_hash(n, hn, PFS_DL_HASH_BAD, d);
         log_fail(n, hn, why_word(bad));
         store_discard(&hn->st);
-        hier_fetch_failed(&hn->h, now);
+        if (bad == WHY_LOADS_HASH)
+            hier_fetch_bad(&hn->h, now);
+        else
+            hier_fetch_failed(&hn->h, now);
         return;
     }
     node_log_hash(n, hn, PFS_DL_HASH_OK, d);
@@ -99,6 +117,7 @@ static void fetch_check(struct hnode *hn)
         return;
     }
     log_fail(hn->n, hn, err.detail);
+    inflow_end(hn, PFS_R_IO);
     store_discard(&hn->st);
     hier_fetch_failed(&hn->h, node_now());
 }
@@ -166,11 +185,18 @@ int fetch_start(struct node *n, struct hnode *hn)
         return -1;
     }
     hn->tftp_timer = id;
+    if (c->cut_through && hn->h.have_expect) {
+        hn->inflow = &hn->st;
+        hn->inflow_source = PFS_SRC_TFTP;
+        hn->inflow_origin = c->xid;
+        n->hooks->arrived(n, hn); /* children already waiting start now */
+    }
     return 0;
 }
 
 void fetch_cancel(struct hnode *hn)
 {
+    inflow_end(hn, PFS_R_IO);
     fetch_release(hn);
     store_discard(&hn->st);
 }

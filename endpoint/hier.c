@@ -574,6 +574,7 @@ void hier_parent_lost(struct hier *h, enum why why, const char *word, int64_t no
     switch (why) {
     case WHY_STALL:
     case WHY_SILENT:
+    case WHY_HASH: /* ABORT(HASH): the parent's copy, forwarded as it came, was bad */
     case WHY_LOOP: fail_try(h, why, now); return;
     default: fail_try(h, WHY_PARENT_LOST, now); return;
     }
@@ -636,6 +637,16 @@ void hier_fetch_failed(struct hier *h, int64_t now)
     h->deadline = 0;
     h->t_done = now;
     h->env->ops->finished(h->env->ctx, h);
+}
+
+void hier_fetch_bad(struct hier *h, int64_t now)
+{
+    if (h->refetched) {
+        hier_fetch_failed(h, now);
+        return;
+    }
+    h->refetched = 1;
+    start_fetch(h, now);
 }
 
 int hier_child_join(struct hier *h, uint32_t xid, uint32_t addr, uint16_t port, int *reason)

@@ -101,6 +101,7 @@ struct hier {
     uint32_t strength, map;
     uint8_t ad_seq;
     int is_root, fetched;
+    int refetched;              /* the TFTP copy failed its check once: fetched again */
     uint32_t root_xid;
     uint8_t depth;              /* PFS_DEPTH_NONE until attached */
     int64_t last_answer;        /* rate limit of answering ADs */
@@ -176,8 +177,8 @@ void hier_join_failed(struct hier *h, int64_t now);
 /*
  * The parent connection is gone after ACCEPT, for why. word, when not
  * NULL, is the log word instead of why's (libpfs's name of a decode
- * fault). A stall, a silent parent and a loop are fallback reasons of
- * their own; anything else falls back as "parent-lost".
+ * fault). A stall, a silent parent, a loop and a bad copy (ABORT(HASH)) are
+ * fallback reasons of their own; anything else falls back as "parent-lost".
  */
 void hier_parent_lost(struct hier *h, enum why why, const char *word, int64_t now);
 
@@ -197,6 +198,13 @@ void hier_anchor_ok(struct hier *h, int64_t now);
 
 /* The TFTP fetch failed: the hierarchy is lost. */
 void hier_fetch_failed(struct hier *h, int64_t now);
+
+/*
+ * The TFTP copy arrived whole but is not what the .loads lists: fetched
+ * once more (a copy spoiled on the way; the children it fed are cut off
+ * and rejoin), and lost when the second copy is as bad.
+ */
+void hier_fetch_bad(struct hier *h, int64_t now);
 
 /*
  * A JOIN for h from xid: takes a child slot. Returns the index, or -1 with

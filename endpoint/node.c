@@ -192,26 +192,6 @@ static void add_components(struct node *n)
     n->loads_known = 1;
 }
 
-/* Sends ABORT to the children of a hierarchy that cannot be served. */
-static void abort_children(struct node *n, struct hnode *hn)
-{
-    for (int i = 0; i < PFS_MAX_CHILDREN; i++) {
-        struct conn *c = hn->child[i];
-        if (!c)
-            continue;
-        struct pfs_dlog_ev ev = hier_ev(&hn->h, PFS_DL_CHILD_LOST);
-        ev.index = i;
-        ev.peer = c->xid;
-        ev.pip = c->ip;
-        snprintf(ev.reason, sizeof ev.reason, "%s", why_word(WHY_NO_FILE));
-        node_log(n, &ev);
-        conn_send_abort(c, PFS_R_IO);
-        conn_drop(c);
-        hn->child[i] = NULL;
-        tree_slot_release(&hn->h.slots, i);
-    }
-}
-
 /*
  * After file `done` settled: a phone enters the next file then; with
  * --parallel-files every component starts once the .loads (file 0) is
@@ -238,7 +218,7 @@ static void op_finished(void *ctx, struct hier *h)
                 conn_start_tx(hn->child[i]);
     } else {
         n->exit_code = PFSD_EXIT_FILES;
-        abort_children(n, hn);
+        conn_abort_children(hn, PFS_R_IO, 0); /* it cannot be served */
         if (h->index == 0)
             n->loads_known = 1; /* no load: nothing more to fetch */
     }
@@ -570,9 +550,23 @@ static void node_check_done(struct node *n)
         finish(n, PFS_R_DONE);
 }
 
+static void node_arrived(struct node *n, struct hnode *hn)
+{
+    (void)n;
+    conn_feed(hn);
+}
+
+static void node_spoiled(struct node *n, struct hnode *hn, unsigned reason)
+{
+    (void)n;
+    conn_abort_children(hn, reason, 1);
+}
+
 static const struct node_hooks hooks = {
     .check_done = node_check_done,
     .accept_file = node_accept_file,
+    .arrived = node_arrived,
+    .spoiled = node_spoiled,
 };
 
 /* SIGINT/SIGTERM: tell every peer, remove partial files, leave. */

@@ -78,6 +78,11 @@ struct hnode {
     struct tftp_xfer *tftp;
     long long tftp_timer;
     struct store st;          /* TFTP download in progress */
+    /* Cut-through: the copy arriving now (hn->st or the parent's rx.st),
+     * which children are fed from before it is verified; NULL when none. */
+    const struct store *inflow;
+    uint8_t inflow_source;    /* enum pfs_source of that copy */
+    uint32_t inflow_origin;   /* who fetched it over TFTP */
     int64_t keepalive_at;     /* ms: the last keepalive ACCEPT sent to waiting children */
 };
 
@@ -126,6 +131,10 @@ struct node_hooks {
     /* The checks a received file passes before it gets its name; WHY_NONE when kept. */
     enum why (*accept_file)(struct node *n, struct hnode *hn, struct store *st,
                             const uint8_t digest[PFS_SHA256_LEN]);
+    /* Cut-through: hn->inflow began or grew, or (spoiled) it is lost for
+     * reason (PFS_R_HASH, PFS_R_IO) and the children fed from it are cut off. */
+    void (*arrived)(struct node *n, struct hnode *hn);
+    void (*spoiled)(struct node *n, struct hnode *hn, unsigned reason);
 };
 
 /* site.c */

@@ -26,9 +26,34 @@ int xfr_tx_open(struct xfr_tx *tx, const char *path, uint32_t size, const struct
     tx->id = *id;
     tx->size = size;
     tx->avail = size;
+    tx->sealed = 1;
     tx->rate = rate_bps;
     tx->t0 = now;
     return 0;
+}
+
+void xfr_tx_cut(struct xfr_tx *tx, uint32_t avail)
+{
+    tx->avail = 0;
+    tx->sealed = 0;
+    xfr_tx_feed(tx, avail, 0);
+}
+
+void xfr_tx_feed(struct xfr_tx *tx, uint32_t avail, int sealed)
+{
+    if (sealed || avail > tx->size)
+        avail = tx->size;
+    if (avail > tx->avail)
+        tx->avail = avail;
+    if (sealed)
+        tx->sealed = 1;
+}
+
+int xfr_tx_starved(const struct xfr_tx *tx)
+{
+    if (tx->sealed)
+        return 0;
+    return (tx->phase == TX_DATA && tx->sent == tx->avail) || tx->phase == TX_END;
 }
 
 void xfr_tx_close(struct xfr_tx *tx)
@@ -120,6 +145,8 @@ long xfr_tx_next(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64
     case TX_DATA:
         return tx_data(tx, out, cap, now, wake);
     case TX_END:
+        if (!tx->sealed)
+            return 0; /* every byte sent, the sender's own check still to come */
         tx_header(tx, &m, PFS_T_XFREND);
         m.u.xfrend.size = tx->sent;
         len = pfs_encode(&m, out, cap);

@@ -1,11 +1,14 @@
 /*
- * xfr.h - store-and-forward file transfer over one TCP connection.
+ * xfr.h - file transfer over one TCP connection.
  *
  * Sender: XFRCMD, DATA (at most PFS_DATA_MAX each, in order), XFREND,
  * read from a file with pread() as the socket accepts more, optionally
- * throttled to a byte rate. The sender only sends bytes below tx->avail:
- * today avail is the whole (verified) file; a later change can raise it
- * while the file is still arriving, to forward before the end.
+ * throttled to a byte rate. The sender only sends bytes below tx->avail,
+ * and XFREND only once the transfer is sealed. Store-and-forward opens a
+ * verified file: avail is its size and it is sealed at once. Cut-through
+ * (--cut-through) opens the file while it still arrives: xfr_tx_feed
+ * raises avail as bytes land, and seals once the sender's own copy passed
+ * its hash, so a child never gets XFREND for bytes its parent rejects.
  *
  * Receiver: checks every message against the transfer's state (XFRCMD
  * first, offsets in order, never past the declared size), stores the
@@ -49,6 +52,7 @@ struct xfr_tx {
     struct xfr_id id;
     uint32_t size;            /* whole file */
     uint32_t avail;           /* bytes that may be sent now (<= size) */
+    int sealed;               /* the sender's copy is verified: XFREND may follow */
     uint32_t sent;
     int64_t t0;               /* ms when XFRCMD was queued */
     int64_t t_end;            /* ms when XFREND was queued */
@@ -70,6 +74,18 @@ int xfr_tx_open(struct xfr_tx *tx, const char *path, uint32_t size, const struct
  * XFR_TX_EIO when reading the file failed.
  */
 long xfr_tx_next(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64_t *wake);
+
+/*
+ * Cut-through. xfr_tx_cut: the opened file still arrives, only [0, avail)
+ * is on disk and it is not sealed. xfr_tx_feed: [0, avail) is there now
+ * (avail never goes down; it is capped at the size), and sealed says the
+ * whole file passed its check. xfr_tx_open's transfer is sealed at once.
+ */
+void xfr_tx_cut(struct xfr_tx *tx, uint32_t avail);
+void xfr_tx_feed(struct xfr_tx *tx, uint32_t avail, int sealed);
+
+/* 1 when the sender has nothing to send until its own source gives more. */
+int xfr_tx_starved(const struct xfr_tx *tx);
 
 void xfr_tx_close(struct xfr_tx *tx);
 

@@ -89,6 +89,10 @@ static void test_values(void **state)
     assert_int_equal(parse("--parallel-files", NULL), CFG_RUN);
     assert_int_equal(cfg.parallel_files, 1);
     assert_int_equal(cfg.no_pfs, 0);
+    assert_int_equal(cfg.cut_through, 0);
+    assert_int_equal(parse("--cut-through", NULL), CFG_RUN);
+    assert_int_equal(cfg.cut_through, 1);
+    assert_int_equal(cfg.parallel_files, 0);
 }
 
 static void test_default_bcast(void **state)

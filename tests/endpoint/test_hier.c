@@ -619,6 +619,42 @@ static void test_fetch_start_fails(void **state)
     assert_int_equal(f->r.finished, 1);
 }
 
+/* A TFTP copy that fails the .loads check is fetched once more, then lost. */
+static void test_fetch_bad_refetches_once(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    hier_start(h, 1000);
+    while (h->st != HS_FETCH)
+        fire(h);
+    assert_int_equal(f->r.fetches, 1);
+    hier_fetch_bad(h, 20000);
+    assert_int_equal(h->st, HS_FETCH);
+    assert_int_equal(f->r.fetches, 2);
+    assert_int_equal(f->r.finished, 0);
+    assert_true(hier_attached(h)); /* still the root: its children may rejoin it */
+    hier_fetch_bad(h, 21000);
+    assert_int_equal(h->st, HS_FAILED);
+    assert_int_equal(f->r.fetches, 2);
+    assert_int_equal(f->r.finished, 1);
+}
+
+/* ABORT(HASH) from a parent forwarding as it received: a try failed as "hash". */
+static void test_parent_hash_abort(void **state)
+{
+    struct fix *f = *state;
+    struct hier *h = &f->h;
+    seek_with(f, 2);
+    struct pfs_accept a = {.index = 0, .depth = 0, .root_xid = 0x0A000001};
+    hier_accepted(h, &a, 300);
+    hier_parent_lost(h, WHY_HASH, NULL, 400);
+    const struct pfs_dlog_ev *pl = last_kind(&f->r, PFS_DL_PARENT_LOST);
+    assert_non_null(pl);
+    assert_string_equal(pl->reason, "hash");
+    assert_int_equal(h->last_fail, WHY_HASH);
+    assert_int_equal(h->st, HS_JOINING); /* rejoins the other member */
+}
+
 static void test_join_fails_at_once(void **state)
 {
     struct fix *f = *state;
@@ -699,6 +735,8 @@ int main(void)
         cmocka_unit_test_setup(test_two_roots, setup),
         cmocka_unit_test_setup(test_children, setup),
         cmocka_unit_test_setup(test_fetch_start_fails, setup),
+        cmocka_unit_test_setup(test_fetch_bad_refetches_once, setup),
+        cmocka_unit_test_setup(test_parent_hash_abort, setup),
         cmocka_unit_test_setup(test_join_fails_at_once, setup),
         cmocka_unit_test_setup(test_bad_xfrcmd_names_rule, setup),
     };

@@ -316,10 +316,116 @@ static void test_fill_max(void **state)
     send_through_wbuf(f, PFS_FILE_MAX - 1, 43);
 }
 
+/*
+ * Drains tx into rx (DATA only past the XFRCMD): returns the messages sent
+ * and checks that no DATA goes past what tx may send.
+ */
+static int drain(struct xfr_tx *tx, struct xfr_rx *rx, const char *dir, int *ended,
+                 uint8_t digest[32])
+{
+    uint8_t buf[PFS_MSG_MAX];
+    char err[256];
+    int64_t wake = 0;
+    int msgs = 0;
+    long len;
+    while ((len = xfr_tx_next(tx, buf, sizeof buf, 0, &wake)) > 0) {
+        struct pfs_msg m;
+        assert_int_equal(pfs_decode(buf, (size_t)len, &m), PFS_OK);
+        msgs++;
+        if (m.type == PFS_T_XFRCMD) {
+            assert_int_equal(xfr_rx_begin(rx, &m.u.xfrcmd, dir, "kid.sbn", FSIZE, 0, err,
+                                          sizeof err), 0);
+        } else if (m.type == PFS_T_DATA) {
+            assert_true(m.u.data.offset + m.u.data.len <= tx->avail);
+            assert_int_equal(xfr_rx_data(rx, &m.u.data, 1), 0);
+        } else {
+            assert_int_equal(m.type, PFS_T_XFREND);
+            *ended = xfr_rx_end(rx, &m.u.xfrend, digest);
+        }
+    }
+    assert_int_equal(len, 0);
+    return msgs;
+}
+
+/*
+ * Cut-through: a middle node receives the file (rx1, a real temp file) and
+ * forwards it (tx2 reads that temp file) as it lands; the child (rx2) gets
+ * every byte before the middle node has all of them, but XFREND only once
+ * the middle node's copy passed its hash. A bad copy never ends the child's.
+ */
+static void cut_through(struct fx *f, int bad)
+{
+    char err[256];
+    struct xfr_tx tx1, tx2;
+    struct xfr_rx rx1, rx2;
+    xfr_rx_init(&rx1);
+    xfr_rx_init(&rx2);
+    assert_int_equal(xfr_tx_open(&tx1, f->src, FSIZE, &f->id, 0, 0, err, sizeof err), 0);
+    uint8_t buf[PFS_MSG_MAX], d1[32], d2[32];
+    int64_t wake = 0;
+    int opened = 0, end1 = 0, end2 = 0, sent_early = 0;
+    long len;
+    while ((len = xfr_tx_next(&tx1, buf, sizeof buf, 0, &wake)) > 0) {
+        struct pfs_msg m;
+        assert_int_equal(pfs_decode(buf, (size_t)len, &m), PFS_OK);
+        if (m.type == PFS_T_XFRCMD) {
+            if (bad)
+                ((uint8_t *)m.u.xfrcmd.sha256)[0] ^= 1; /* the source declares another hash */
+            assert_int_equal(xfr_rx_begin(&rx1, &m.u.xfrcmd, f->dir, "mid.sbn", FSIZE, 0, err,
+                                          sizeof err), 0);
+            assert_int_equal(xfr_tx_open(&tx2, rx1.st.tmp, FSIZE, &f->id, 0, 0, err, sizeof err),
+                             0);
+            xfr_tx_cut(&tx2, 0);
+            opened = 1;
+            assert_true(xfr_tx_starved(&tx2) == 0); /* XFRCMD first */
+        } else if (m.type == PFS_T_DATA) {
+            assert_int_equal(xfr_rx_data(&rx1, &m.u.data, 1), 0);
+            xfr_tx_feed(&tx2, (uint32_t)rx1.st.bytes, 0);
+        } else {
+            end1 = xfr_rx_end(&rx1, &m.u.xfrend, d1);
+            continue;
+        }
+        assert_true(opened);
+        sent_early += drain(&tx2, &rx2, f->dir, &end2, d2);
+        assert_int_equal(rx2.got, rx1.got); /* the child keeps up byte for byte */
+        assert_int_equal(end2, 0);
+    }
+    /* Every byte forwarded before the middle node's XFREND, but no XFREND. */
+    assert_int_equal(sent_early, 1 + (FSIZE + PFS_DATA_MAX - 1) / PFS_DATA_MAX);
+    assert_int_equal(tx2.phase, TX_END);
+    assert_true(xfr_tx_starved(&tx2));
+    assert_int_equal(drain(&tx2, &rx2, f->dir, &end2, d2), 0);
+    if (bad) {
+        assert_int_equal(end1, PFS_V_HASH);
+        /* The middle node drops both copies: its own and the child's partial one. */
+        xfr_rx_abort(&rx1);
+        xfr_rx_abort(&rx2);
+        xfr_tx_close(&tx2);
+        assert_int_equal(files_in(f->dir), 1); /* src.bin only */
+    } else {
+        assert_int_equal(end1, PFS_V_OK);
+        assert_int_equal(store_commit(&rx1.st, err, sizeof err), 0); /* tx2's fd stays good */
+        xfr_tx_feed(&tx2, 0, 1);
+        assert_false(xfr_tx_starved(&tx2));
+        assert_int_equal(drain(&tx2, &rx2, f->dir, &end2, d2), 1);
+        assert_int_equal(end2, PFS_V_OK);
+        assert_memory_equal(d2, f->id.sha, 32);
+        assert_int_equal(store_commit(&rx2.st, err, sizeof err), 0);
+        xfr_tx_close(&tx2);
+        assert_int_equal(files_in(f->dir), 3); /* src.bin, mid.sbn, kid.sbn */
+    }
+    xfr_tx_close(&tx1);
+}
+
+static void test_cut_through(void **state) { cut_through(*state, 0); }
+static void test_cut_through_bad(void **state) { cut_through(*state, 1); }
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_through, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_through_bad, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_boundaries, setup, teardown),
