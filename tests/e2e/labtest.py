@@ -13,6 +13,10 @@
 #   labtest.py kill-tftp --port P                        15 phones, in.tftpd killed mid-run
 #   labtest.py stop --port P                             SIGTERM mid-transfer, silent TCP
 #                                                        peer, log copy over syslog
+#   labtest.py cut-through --port P --base-addr A        --cut-through, 64 MiB, a forwarding
+#                                                        parent killed
+#   labtest.py cut-bad-root --port P --base-addr A       --cut-through, the root's TFTP copy
+#                                                        spoiled: the tree drops it, refetch
 #
 # Binaries come from the environment (set by tests/e2e/CMakeLists.txt):
 # PFSLAB, PFSD, PFSINJECT. Every scenario runs in its own temporary folder,
@@ -215,6 +219,132 @@ def victim_children(out, victim):
         for ln in lines:
             kids.add(re.search(r"TxXfrCmd XID([0-9A-F]{8})", ln).group(1))
     return kids
+
+
+# ---- cut-through ----
+
+RE_TIME = r"^\w+ (\d\d):(\d\d):(\d\d\.\d+) DLoad: XID([0-9A-F]{8}) "
+
+
+def log_time(m):
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+
+
+def cut_events(out):
+    """From every endpoint log: when each node's own copy of a file passed
+    its hash, when it began to receive one from a parent, and when that
+    transfer ended, as {(xid, file): t} and [(t, child, parent, file)]."""
+    hash_ok, rx_start, rx_done = {}, [], []
+    rx_ok = re.compile(RE_TIME + r"Hash OK (\S+) ")
+    rx_cmd = re.compile(RE_TIME + r"RxXfrCmd XID([0-9A-F]{8}) \S+ (\S+) ")
+    rx_end = re.compile(RE_TIME + r"Rx done (\S+) from XID([0-9A-F]{8}) ")
+    for lines in grep_logs(out, r"Hash OK|RxXfrCmd|Rx done").values():
+        for ln in lines:
+            m = rx_ok.search(ln)
+            if m:
+                hash_ok[(m.group(4), m.group(5))] = log_time(m)
+            m = rx_cmd.search(ln)
+            if m:
+                rx_start.append((log_time(m), m.group(4), m.group(5), m.group(6)))
+            m = rx_end.search(ln)
+            if m:
+                rx_done.append((log_time(m), m.group(4), m.group(6), m.group(5)))
+    return hash_ok, rx_start, rx_done
+
+
+def expect_cut_through(out):
+    """Children started before their parent held the file, and none got the
+    end of it before the parent's own copy passed its hash."""
+    hash_ok, rx_start, rx_done = cut_events(out)
+    early = [e for e in rx_start if (e[2], e[3]) in hash_ok and e[0] < hash_ok[(e[2], e[3])]]
+    expect(early, f"{len(early)} of {len(rx_start)} transfers began before the parent's "
+           "own copy was whole (cut-through)")
+    late = [e for e in rx_done if (e[2], e[3]) in hash_ok and e[0] < hash_ok[(e[2], e[3])]]
+    expect(not late, "no child finished a file before its parent's copy passed its hash "
+           f"({len(rx_done)} transfers)" + (f": {late[:3]}" if late else ""))
+
+
+def scenario_cut_through(a):
+    """A 64 MiB load forwarded as it arrives, a forwarding parent killed."""
+    with Scenario("cut") as s:
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "64", "--tx-rate", "4000", "--kill-parent", "--cut-through",
+                 "--base-addr", a.base_addr]
+        p = s.start(pfslab_argv(out, 7, a.port, a.tftp_addr, extra, pcap=False))
+        rc = p.wait(timeout=SAFETY)
+        try:
+            import json
+            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
+                lab = json.load(f)
+            victim = lab["lab"]["killed"]
+            expect(victim is not None, "pfslab killed a forwarding parent mid-transfer")
+            expect(rc == 0, f"every endpoint but the victim finished (pfslab exit {rc})")
+            orphans = victim_children(out, victim)
+            expect(orphans, f"XID{victim} had children when it was killed: {sorted(orphans)}")
+            for c in orphans:
+                ep = next(e for e in lab["endpoints"] if e["xid"] == c)
+                expect(ep["ok"], f"orphan XID{c} still holds every file verified")
+            expect_cut_through(out)
+            run_checks(out, relaxed=True, killed=[victim])
+        except Failure:
+            show_failure_context(out)
+            raise
+
+
+def spoil(path):
+    """Replaces path by a copy with its middle byte flipped; returns the good bytes."""
+    with open(path, "rb") as f:
+        good = f.read()
+    bad = bytearray(good)
+    bad[len(bad) // 2] ^= 0xFF
+    with open(path + ".tmp", "wb") as f:
+        f.write(bad)
+    os.replace(path + ".tmp", path)  # a new inode: a transfer already open keeps the old
+    return good
+
+
+def restore(path, good):
+    with open(path + ".tmp", "wb") as f:
+        f.write(good)
+    os.replace(path + ".tmp", path)
+
+
+def scenario_cut_bad_root(a):
+    """The root's TFTP copy of the biggest file arrives spoiled while it is
+    being forwarded: the whole tree drops it, the root fetches it again
+    (the server's file is good again by then) and every copy is verified."""
+    with Scenario("cutbad") as s:
+        out = os.path.join(s.tmp, "lab")
+        extra = ["--size-mb", "16", "--cut-through", "--base-addr", a.base_addr]
+        p = s.start(pfslab_argv(out, 7, a.port, a.tftp_addr, extra, pcap=False))
+        boot = os.path.join(out, "tftpboot")
+        wait_for(lambda: glob.glob(os.path.join(out, "logs", "*.log")), "the endpoints", proc=p)
+        name = max((n for n in os.listdir(boot) if n.endswith(".sbn")),
+                   key=lambda n: os.path.getsize(os.path.join(boot, n)))
+        good = spoil(os.path.join(boot, name))
+        # Once bytes of it reach a child, the root's first fetch has the bad copy open.
+        wait_for(lambda: grep_logs(out, rf"Xfr /dnld/{re.escape(name)} \d+/"),
+                 f"a child receiving {name} from the root's fetch", proc=p)
+        restore(os.path.join(boot, name), good)
+        rc = p.wait(timeout=SAFETY)
+        try:
+            rejects = grep_logs(out, rf"Reject /dnld/{re.escape(name)} from XID00000000 .*"
+                                r"sha256-not-in-loads")
+            expect(len(rejects) == 1, f"one root rejected its TFTP copy of {name}: "
+                   f"{sorted(os.path.basename(k) for k in rejects)}")
+            root_log = next(iter(rejects))
+            cut = [ln for ln in grep_logs(out, r"Child \d XID\S+ \S+ lost H=\S+: hash")
+                   .get(root_log, [])]
+            expect(cut, f"the root cut its children off with ABORT(HASH): {len(cut)}")
+            lost = grep_logs(out, r"Parent XID\S+ \S+ lost H=\S+: hash")
+            expect(len(lost) >= 1, f"{len(lost)} children dropped the partial file (hash)")
+            rrqs = grep_logs(out, rf"TFTP RRQ {re.escape(name)} ").get(root_log, [])
+            expect(len(rrqs) == 2, f"the root fetched {name} again: {len(rrqs)} requests")
+            expect(rc == 0, f"pfslab exits 0: every endpoint holds every file verified ({rc})")
+            run_checks(out, relaxed=True)
+        except Failure:
+            show_failure_context(out)
+            raise
 
 
 def free_port(addr):
@@ -686,7 +816,8 @@ def check_syslog(out, got):
 SCENARIOS = {"lab": scenario_lab, "kill-parent": scenario_kill_parent,
              "no-tftp": scenario_no_tftp, "push": scenario_push, "garbage": scenario_garbage,
              "stop": scenario_stop, "fakeroot": scenario_fakeroot,
-             "kill-tftp": scenario_kill_tftp, "forge": scenario_forge, "flood": scenario_flood}
+             "kill-tftp": scenario_kill_tftp, "forge": scenario_forge, "flood": scenario_flood,
+             "cut-through": scenario_cut_through, "cut-bad-root": scenario_cut_bad_root}
 
 
 def main():
