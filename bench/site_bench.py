@@ -3,12 +3,15 @@
 # site sizes: pfslab --netns (root) with and without --no-pfs per N.
 #
 #   sudo bench/site_bench.py [--phones 1,8,32,128] [--wan-rate 2mbit] [--size-mb 0.5]
-#                            [--modes tftp,pfs,parallel] [--tftp-phones 1,8]
+#                            [--modes tftp,pfs,parallel,cut,cut-parallel]
+#                            [--tftp-phones 1,8]
 #                            [--out DIR] [--png docs/img/site-bench.png]
 #
 # Modes (MODES below): tftp is a site of phones without PFS (pfslab
 # --no-pfs), pfs the phones' PFS (one file after another), parallel PFS
-# with pfsd --parallel-files (every file's election and fetch at once).
+# with pfsd --parallel-files (every file's election and fetch at once), cut
+# PFS with --cut-through (a parent forwards while it still receives), and
+# cut-parallel both.
 # --tftp-phones limits plain TFTP to those N (N copies of a big load over a
 # slow WAN take long); the anchor needs N=1.
 #
@@ -38,6 +41,13 @@ MODES = {
     "tftp": ("plain TFTP", ["--no-pfs"], "s--"),
     "pfs": ("PFS", [], "o-"),
     "parallel": ("PFS, --parallel-files", ["--pfsd-arg=--parallel-files"], "^-"),
+    "cut": ("PFS, --cut-through", ["--cut-through"], "v-"),
+    "cut-parallel": ("PFS, --cut-through --parallel-files",
+                     ["--cut-through", "--pfsd-arg=--parallel-files"], "D-"),
+    # Forwarding as it arrives, a root need not wait for children before it
+    # fetches: whoever joins later catches up from its temporary file.
+    "cut-now": ("PFS, --cut-through --parallel-files --root-wait 0",
+                ["--cut-through", "--pfsd-arg=--parallel-files", "--root-wait", "0"], "P-"),
 }
 
 
@@ -62,7 +72,7 @@ def run(a, n, mode, out):
            "tftp_fetches": sum(f["tftp_fetches"] for f in rep["files"]),
            "load_bytes": sum(f["size"] for f in rep["files"]),
            "warnings": rep["warnings"], "problems": rep["problems"]}
-    print(f"site_bench: N={n:<4} {res['mode']:<8} upgrade {res['upgrade_seconds']} s, wall "
+    print(f"site_bench: N={n:<4} {res['mode']:<12} upgrade {res['upgrade_seconds']} s, wall "
           f"{res['wall_seconds']} s, WAN {res['wan_down_bytes']} B down, exit {r.returncode}",
           file=sys.stderr, flush=True)
     return res

@@ -532,7 +532,7 @@ static void on_join(struct conn *c, const struct pfs_msg *m)
     }
     log_child(c, PFS_DL_CHILD_ADD, m->xid, hn->h.h, NULL);
     hier_child_changed(&hn->h, node_now());
-    if (hn->h.st == HS_DONE)
+    if (hn->h.st == HS_DONE || hn->inflow) /* held, or arriving (cut-through) */
         conn_start_tx(c);
     else
         conn_flush(c);
