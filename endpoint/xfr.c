@@ -49,13 +49,6 @@ void xfr_tx_feed(struct xfr_tx *tx, uint32_t avail, int sealed)
         tx->sealed = 1;
 }
 
-int xfr_tx_starved(const struct xfr_tx *tx)
-{
-    if (tx->sealed)
-        return 0;
-    return (tx->phase == TX_DATA && tx->sent == tx->avail) || tx->phase == TX_END;
-}
-
 void xfr_tx_close(struct xfr_tx *tx)
 {
     if (tx->fd >= 0)
@@ -83,18 +76,47 @@ static uint64_t allowed(const struct xfr_tx *tx, int64_t now)
 }
 
 /* A chunk small enough that a throttled transfer moves about 10 times a second. */
-static uint32_t chunk_len(const struct xfr_tx *tx)
+static uint32_t chunk_max(const struct xfr_tx *tx)
 {
     uint32_t n = PFS_DATA_MAX;
     if (tx->rate > 0 && (uint64_t)tx->rate / 10u < n)
         n = tx->rate / 10 < 512 ? 512u : (uint32_t)(tx->rate / 10);
+    return n;
+}
+
+/* Less than a whole chunk of a file that still arrives: wait for more of it. */
+static int partial(const struct xfr_tx *tx)
+{
+    return !tx->sealed && tx->avail < tx->size && tx->avail - tx->sent < chunk_max(tx);
+}
+
+/*
+ * Forwarding a file that still arrives, a DATA waits for a whole chunk, so
+ * that each TFTP block is not a message and a wake-up at every hop below;
+ * but no longer than XFR_HOLD_MS after the last one, so that a slow source
+ * keeps the child's stall clock going, and not at all once every byte is
+ * there.
+ */
+static uint32_t chunk_len(const struct xfr_tx *tx, int64_t now)
+{
     uint32_t left = tx->avail - tx->sent;
+    if (left == 0 || (partial(tx) && now - tx->t_data < XFR_HOLD_MS))
+        return 0;
+    uint32_t n = chunk_max(tx);
     return left < n ? left : n;
+}
+
+int xfr_tx_starved(const struct xfr_tx *tx)
+{
+    if (tx->sealed)
+        return 0;
+    return (tx->phase == TX_DATA && (tx->sent == tx->avail || partial(tx))) ||
+           tx->phase == TX_END;
 }
 
 static long tx_data(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64_t *wake)
 {
-    uint32_t n = chunk_len(tx);
+    uint32_t n = chunk_len(tx, now);
     if (n == 0)
         return 0; /* waiting for more bytes (forwarding) */
     uint64_t ok = allowed(tx, now);
@@ -118,6 +140,7 @@ static long tx_data(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, in
     long len = pfs_encode(&m, out, cap);
     if (len > 0) {
         tx->sent += (uint32_t)r;
+        tx->t_data = now;
         if (tx->sent == tx->size)
             tx->phase = TX_END;
     }
@@ -138,7 +161,7 @@ long xfr_tx_next(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64
         m.u.xfrcmd.file = pfs_str_of(tx->id.path);
         len = pfs_encode(&m, out, cap);
         if (len > 0) {
-            tx->t0 = now;
+            tx->t0 = tx->t_data = now;
             tx->phase = tx->size ? TX_DATA : TX_END;
         }
         return len;

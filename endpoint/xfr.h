@@ -55,6 +55,7 @@ struct xfr_tx {
     int sealed;               /* the sender's copy is verified: XFREND may follow */
     uint32_t sent;
     int64_t t0;               /* ms when XFRCMD was queued */
+    int64_t t_data;           /* ms when the last DATA (or the XFRCMD) was queued */
     int64_t t_end;            /* ms when XFREND was queued */
     long rate;                /* bytes per second, 0 = unlimited */
 };
@@ -84,7 +85,13 @@ long xfr_tx_next(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64
 void xfr_tx_cut(struct xfr_tx *tx, uint32_t avail);
 void xfr_tx_feed(struct xfr_tx *tx, uint32_t avail, int sealed);
 
-/* 1 when the sender has nothing to send until its own source gives more. */
+/*
+ * Forwarding a file that still arrives, less than a whole DATA waits this
+ * long after the last one for more bytes.
+ */
+#define XFR_HOLD_MS 100
+
+/* 1 when the sender waits for its own source to give more. */
 int xfr_tx_starved(const struct xfr_tx *tx);
 
 void xfr_tx_close(struct xfr_tx *tx);

@@ -417,6 +417,55 @@ static void cut_through(struct fx *f, int bad)
     xfr_tx_close(&tx1);
 }
 
+/* The next message tx may send at now: its type and DATA length, or 0. */
+static int next_at(struct xfr_tx *tx, int64_t now, uint32_t *len)
+{
+    uint8_t buf[PFS_MSG_MAX];
+    int64_t wake = 0;
+    struct pfs_msg m;
+    long n = xfr_tx_next(tx, buf, sizeof buf, now, &wake);
+    if (n <= 0)
+        return 0;
+    assert_int_equal(pfs_decode(buf, (size_t)n, &m), PFS_OK);
+    *len = m.type == PFS_T_DATA ? m.u.data.len : 0;
+    return m.type;
+}
+
+/*
+ * Forwarding: a TFTP block's worth waits for a whole DATA, but not longer
+ * than XFR_HOLD_MS after the last; the file's tail goes at once when every
+ * byte is there, XFREND only once sealed.
+ */
+static void test_cut_hold(void **state)
+{
+    struct fx *f = *state;
+    char err[256];
+    struct xfr_tx tx;
+    uint32_t len = 0;
+    assert_int_equal(xfr_tx_open(&tx, f->src, FSIZE, &f->id, 0, 0, err, sizeof err), 0);
+    xfr_tx_cut(&tx, 0);
+    assert_int_equal(next_at(&tx, 1000, &len), PFS_T_XFRCMD);
+    xfr_tx_feed(&tx, 1428, 0);
+    assert_int_equal(next_at(&tx, 1000 + XFR_HOLD_MS - 1, &len), 0);
+    assert_true(xfr_tx_starved(&tx));
+    assert_int_equal(next_at(&tx, 1000 + XFR_HOLD_MS, &len), PFS_T_DATA);
+    assert_int_equal(len, 1428);
+    xfr_tx_feed(&tx, 1428 + PFS_DATA_MAX + 5, 0); /* a whole DATA goes at once */
+    assert_int_equal(next_at(&tx, 1000 + XFR_HOLD_MS, &len), PFS_T_DATA);
+    assert_int_equal(len, PFS_DATA_MAX);
+    assert_int_equal(next_at(&tx, 1000 + XFR_HOLD_MS, &len), 0); /* 5 bytes wait */
+    xfr_tx_feed(&tx, FSIZE, 0); /* all there, not yet sealed: no hold */
+    uint32_t sent = 1428 + PFS_DATA_MAX;
+    while (next_at(&tx, 1000 + XFR_HOLD_MS, &len) == PFS_T_DATA)
+        sent += len;
+    assert_int_equal(sent, FSIZE);
+    assert_int_equal(tx.phase, TX_END);
+    assert_true(xfr_tx_starved(&tx));
+    xfr_tx_feed(&tx, FSIZE, 1);
+    assert_int_equal(next_at(&tx, 1000 + XFR_HOLD_MS, &len), PFS_T_XFREND);
+    xfr_tx_close(&tx);
+}
+
 static void test_cut_through(void **state) { cut_through(*state, 0); }
 static void test_cut_through_bad(void **state) { cut_through(*state, 1); }
 
@@ -426,6 +475,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_through, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cut_through_bad, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cut_hold, setup, teardown),
         cmocka_unit_test_setup_teardown(test_receiver_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_throttle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_boundaries, setup, teardown),
