@@ -185,11 +185,18 @@ def scenario_lab(a):
 
 
 def scenario_kill_parent(a):
-    with Scenario("killparent") as s:
+    # Slow transfers so that the victim is caught in the middle of one.
+    kill_parent_lab(a, "killparent", ["--size-mb", "2", "--tx-rate", "400"])
+
+
+def kill_parent_lab(a, name, extra, pcap=True, check=None):
+    """pfslab --kill-parent with extra: the victim had children, every other
+    endpoint exits 0 and the orphans still hold every file verified; then
+    check(out), if given, and the summaries' checks."""
+    with Scenario(name) as s:
         out = os.path.join(s.tmp, "lab")
-        # Slow transfers so that the victim is caught in the middle of one.
-        extra = ["--size-mb", "2", "--tx-rate", "400", "--kill-parent"]
-        p = s.start(pfslab_argv(out, 7, a.port, a.tftp_addr, extra))
+        p = s.start(pfslab_argv(out, 7, a.port, a.tftp_addr, extra + ["--kill-parent"],
+                                pcap=pcap))
         rc = p.wait(timeout=SAFETY)
         try:
             import json
@@ -206,6 +213,8 @@ def scenario_kill_parent(a):
             for c in orphans:
                 ep = next(e for e in lab["endpoints"] if e["xid"] == c)
                 expect(ep["ok"], f"orphan XID{c} still holds every file verified")
+            if check:
+                check(out)
             run_checks(out, relaxed=True, killed=[victim])
         except Failure:
             show_failure_context(out)
@@ -266,29 +275,8 @@ def expect_cut_through(out):
 
 def scenario_cut_through(a):
     """A 64 MiB load forwarded as it arrives, a forwarding parent killed."""
-    with Scenario("cut") as s:
-        out = os.path.join(s.tmp, "lab")
-        extra = ["--size-mb", "64", "--tx-rate", "4000", "--kill-parent", "--cut-through",
-                 "--base-addr", a.base_addr]
-        p = s.start(pfslab_argv(out, 7, a.port, a.tftp_addr, extra, pcap=False))
-        rc = p.wait(timeout=SAFETY)
-        try:
-            import json
-            with open(os.path.join(out, "summary.json"), encoding="utf-8") as f:
-                lab = json.load(f)
-            victim = lab["lab"]["killed"]
-            expect(victim is not None, "pfslab killed a forwarding parent mid-transfer")
-            expect(rc == 0, f"every endpoint but the victim finished (pfslab exit {rc})")
-            orphans = victim_children(out, victim)
-            expect(orphans, f"XID{victim} had children when it was killed: {sorted(orphans)}")
-            for c in orphans:
-                ep = next(e for e in lab["endpoints"] if e["xid"] == c)
-                expect(ep["ok"], f"orphan XID{c} still holds every file verified")
-            expect_cut_through(out)
-            run_checks(out, relaxed=True, killed=[victim])
-        except Failure:
-            show_failure_context(out)
-            raise
+    kill_parent_lab(a, "cut", ["--size-mb", "64", "--tx-rate", "4000", "--cut-through",
+                               "--base-addr", a.base_addr], pcap=False, check=expect_cut_through)
 
 
 def spoil(path):
