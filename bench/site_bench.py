@@ -117,6 +117,9 @@ def plot(results, anchor, path, a):
         ax.set_yscale("log")
         ax.set_xticks(sorted({r["phones"] for r in results}))
         ax.get_xaxis().set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        # Plain numbers on the log axis, not powers of ten.
+        ax.get_yaxis().set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        ax.get_yaxis().set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         ax.set_xlabel("phones at the site")
         ax.set_ylabel(unit)
         ax.set_title(title)
