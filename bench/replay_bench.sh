@@ -8,7 +8,13 @@
 #   rate      `pfsreplay --raw --topspeed --loop N` and `tcpreplay
 #             --topspeed --loop N -i lo`, messages (packets) per second as
 #             each reports it, the median of five alternating runs;
-#             N = LOOPS (default 2000).
+#             N = LOOPS (default 2000). Twice: as tcpreplay is run on lo
+#             (its frames carry 127/8 addresses, which the kernel discards
+#             at IP input as martians), and with both tools' datagrams
+#             delivered (route_localnet set on lo for those runs and put
+#             back after, the capture's checksums fixed with tcprewrite).
+#             How many of 10 passes IP delivered, for each tool and each
+#             way, from /proc/net/snmp.
 #   fidelity  both at 1x (one pass of the 10 s recording) while dumpcap
 #             records lo: the gap between consecutive datagrams on the
 #             wire against the recorded gap, |error| p50 and p99 in
@@ -28,27 +34,53 @@ cd "$(dirname "$0")/.."
 src=$(pwd)
 loops=${1:-2000}
 replay=${PFSREPLAY:-$src/build/bin/pfsreplay}
-for tool in "$replay" tcpreplay tshark dumpcap; do
+for tool in "$replay" tcpreplay tcprewrite tshark dumpcap sysctl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "replay_bench: $tool not found" >&2; exit 2; }
 done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/replay-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 chmod 755 "$tmp"
 tshark -r samples/replay/lab3.pcap -Y 'udp.port == 4250' -F pcap -w "$tmp/udp.pcap" 2>/dev/null
 n=$(tshark -r "$tmp/udp.pcap" 2>/dev/null | wc -l)
 
 # Rate: messages per second, as each tool counts them; five runs of each,
 # alternating, so that the load of a shared machine falls on both alike.
-ours=""; theirs=""
-for i in 1 2 3 4 5; do
-    ours="$ours $("$replay" -f 'port 4250' --raw "$tmp/udp.pcap" --target 127.255.255.255:4250 \
-           --topspeed --loop "$loops" --json |
-           python3 -c 'import json,sys; print(json.load(sys.stdin)["rate"]["messages_per_s"])')"
-    theirs="$theirs $(tcpreplay -i lo --topspeed --loop "$loops" "$tmp/udp.pcap" 2>&1 |
-             sed -n 's/.*Rated:.*, \([0-9.]*\) pps.*/\1/p' | head -1)"
-done
+# Twice: first as tcpreplay is run on lo, where the kernel discards its
+# frames at IP input (a 127/8 source or destination arriving from a link is
+# a martian unless route_localnet is on) while pfsreplay's datagrams are
+# delivered; then with both delivered: route_localnet on for lo during
+# those runs, and the capture's UDP checksums fixed with tcprewrite (lo
+# offloads them, so the recording holds partial sums the receiver rejects).
 median() { echo $* | tr ' ' '\n' | sort -g | sed -n 3p; }
-ours=$(median $ours); theirs=$(median $theirs)
+ours_rate() { # ours_rate PCAP LOOPS
+    "$replay" -f 'port 4250' --raw "$1" --target 127.255.255.255:4250 --topspeed --loop "$2" --json |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["rate"]["messages_per_s"])'
+}
+theirs_rate() { # theirs_rate PCAP LOOPS
+    tcpreplay -i lo --topspeed --loop "$2" "$1" 2>&1 | sed -n 's/.*Rated:.*, \([0-9.]*\) pps.*/\1/p' | head -1
+}
+ip_delivered() { awk '/^Ip: [0-9]/ {print $10}' /proc/net/snmp; }
+delivered() { # delivered ours|theirs PCAP: datagrams IP delivered of 10 passes (other traffic on lo adds to it)
+    d0=$(ip_delivered)
+    "${1}_rate" "$2" 10 >/dev/null
+    echo $(( $(ip_delivered) - d0 ))
+}
+rates() { # rates PCAP: "OURS THEIRS OURS_DELIVERED THEIRS_DELIVERED"
+    o=""; t=""
+    for i in 1 2 3 4 5; do
+        o="$o $(ours_rate "$1" "$loops")"
+        t="$t $(theirs_rate "$1" "$loops")"
+    done
+    echo "$(median $o) $(median $t) $(delivered ours "$1") $(delivered theirs "$1")"
+}
+as_run=$(rates "$tmp/udp.pcap")
+tcprewrite --fixcsum -i "$tmp/udp.pcap" -o "$tmp/fixed.pcap"
+localnet=$(sysctl -n net.ipv4.conf.lo.route_localnet)
+trap 'sysctl -qw net.ipv4.conf.lo.route_localnet="$localnet"; rm -rf "$tmp"' EXIT
+sysctl -qw net.ipv4.conf.lo.route_localnet=1
+both=$(rates "$tmp/fixed.pcap")
+sysctl -qw net.ipv4.conf.lo.route_localnet="$localnet"
 
 # Fidelity: what reached the wire, captured on lo, against the recording.
 wire() { # wire NAME COMMAND...: runs COMMAND while dumpcap records port 4250/4259
@@ -69,10 +101,10 @@ gaps "$tmp/udp.pcap" >"$tmp/rec.t"
 for k in ours theirs ours_rt theirs_rt; do gaps "$tmp/$k.pcap" >"$tmp/$k.t"; done
 own() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["gap_error_us"]; print(str(d["p50"]) + "/" + str(d["p99"]))' "$1"; }
 self="$(own "$tmp/ours.out") $(own "$tmp/ours_rt.out")"
-python3 - "$tmp" "$n" "$loops" "$ours" "$theirs" "$self" <<'PY'
+python3 - "$tmp" "$n" "$loops" "$as_run" "$both" "$self" <<'PY'
 import sys
 from decimal import Decimal
-tmp, n, loops, ours, theirs, self_ = sys.argv[1:]
+tmp, n, loops, as_run, both, self_ = sys.argv[1:]
 def times(name):
     return [Decimal(x) for x in open(f"{tmp}/{name}.t").read().split()]
 def pct(v, p):
@@ -89,13 +121,15 @@ for name, label in (("ours", "pfsreplay --raw"), ("theirs", "tcpreplay -i lo"),
         continue
     err = [abs((b - a) - g) * 1000000 for (a, b), g in zip(zip(t, t[1:]), rg)]
     rows.append((label, f"{pct(err, 50):.1f}", f"{pct(err, 99):.1f}", f"{max(err):.1f}"))
-r = float(ours) / float(theirs)
 print(f"capture: samples/replay/lab3.pcap, its {n} PFS datagrams; rate: median of 5 runs of {loops} loops")
 print()
-print("| tool | messages/s (--topspeed) | ratio to tcpreplay |")
-print("| --- | --- | --- |")
-print(f"| pfsreplay --raw --topspeed | {float(ours):.0f} | {r:.2f} |")
-print(f"| tcpreplay --topspeed -i lo | {float(theirs):.0f} | 1.00 |")
+print("| lo | pfsreplay --raw --topspeed (msg/s) | tcpreplay --topspeed -i lo (msg/s) | ratio "
+      "| delivered of 10 passes: pfsreplay | tcpreplay |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
+for label, row in (("as run (route_localnet 0)", as_run), ("both delivered (route_localnet 1, checksums fixed)", both)):
+    o, t, od, td = row.split()
+    print(f"| {label} | {float(o):.0f} | {float(t):.0f} | {float(o) / float(t):.2f} "
+          f"| {od} of {10 * int(n)} | {td} of {10 * int(n)} |")
 print()
 print("| tool at 1x | gap error p50 (us) | p99 (us) | max (us) |")
 print("| --- | --- | --- | --- |")

@@ -3,7 +3,7 @@
 replayed against a fresh pfsd (served by the real in.tftpd), edited captures
 that must diverge at the right frame, and bad input.
 
-usage: replay_test.py SCENARIO   (sample, sample-topspeed, drop, databyte,
+usage: replay_test.py SCENARIO   (sample, sample-topspeed, raw, drop, databyte,
        refuse, claim, kill, bad-input, cli)
 
 Environment: PFSREPLAY, PFSD, PFSDUMP, PCAPEDIT (binaries), PFSLAB (the lab,
@@ -343,9 +343,56 @@ def scenario_cli(work):
     check(doc["sent"]["messages"] == 3 * len(udp) and doc["loops"] == 3, f"--raw sent {doc['sent']}")
 
 
+def recorded_payloads(cap, port):
+    p = run(["tshark", "-r", cap, "-Y", f"udp.port == {port}", "-T", "fields", "-e", "udp.payload"])
+    check(p.returncode == 0, f"tshark {cap}: {p.stderr.strip()}")
+    return [bytes.fromhex(line.strip()) for line in p.stdout.splitlines() if line.strip()]
+
+
+def raw_received(loops):
+    """Runs pfsreplay --raw --topspeed to a socket of ours; what arrived."""
+    addr = "127.0.150.250"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
+        # Room for every datagram: nobody reads while pfsreplay sends.
+        big = 4 << 20
+        rx.setsockopt(socket.SOL_SOCKET, 33 if os.geteuid() == 0 else socket.SO_RCVBUF, big)
+        rx.bind((addr, 0))
+        port = rx.getsockname()[1]
+        p = run([REPLAY, "-f", f"port {PORT}", "--raw", SAMPLE, "--target",
+                 f"{addr}:{port}", "--topspeed", "--loop", str(loops), "--json"])
+        check(p.returncode == 0, f"--raw: {p.stderr}")
+        rx.setblocking(False)
+        got = []
+        while True:
+            try:
+                data, src = rx.recvfrom(65536)
+            except BlockingIOError:
+                break
+            got.append((data, src))
+    return json.loads(p.stdout), got
+
+
+def scenario_raw(work):
+    """--raw --topspeed delivers every recorded datagram, in order, byte for
+    byte, from its recorded source address and port."""
+    udp = [m for m in frames(SAMPLE, PORT) if m["transport"] == "udp"]
+    rec = recorded_payloads(SAMPLE, PORT)
+    check(len(rec) == len(udp), f"tshark found {len(rec)} datagrams, pfsdump {len(udp)}")
+    loops = 3
+    doc, got = raw_received(loops)
+    check(doc["sent"]["messages"] == loops * len(udp) and doc["sent"]["failed"] == 0,
+          f"--raw sent {doc['sent']}")
+    check(len(got) == loops * len(udp), f"{len(got)} datagrams arrived of {loops * len(udp)}")
+    for i, (data, src) in enumerate(got):
+        m = udp[i % len(udp)]
+        check(f"{src[0]}:{src[1]}" == m["src"], f"datagram {i} from {src}, recorded from {m['src']}")
+        check(data == rec[i % len(rec)], f"datagram {i} differs from frame {m['frame']}'s bytes")
+
+
 SCENARIOS = {
     "sample": lambda w: scenario_sample(w, []),
     "sample-topspeed": lambda w: scenario_sample(w, ["--topspeed", "--json"]),
+    "raw": scenario_raw,
     "drop": lambda w: divergence(w, "drop", pick_drop, "election H=" + JAR_H,
                                  "AD ClaimRoot(tent) seq=3", "Election rule"),
     "databyte": lambda w: divergence(w, "databyte", pick_databyte, "child", "DATA byte",
