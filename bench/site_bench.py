@@ -109,6 +109,9 @@ def plot(results, anchor, path, a):
         ax2.plot(ns, [r["wan_down_bytes"] / 2**20 for r in rs], mark, label=label)
     ax1.axhline(anchor["upgrade_seconds"] * 1.5, color="grey", lw=0.8, ls=":",
                 label="1.5 x one phone's plain TFTP")
+    if any(r["mode"].startswith("cut") for r in results):
+        ax1.axhline(anchor["upgrade_seconds"] * 1.1, color="grey", lw=0.8, ls="--",
+                    label="1.1 x (the cut-through aim)")
     ax2.axhline(anchor["load_bytes"] / 2**20, color="grey", lw=0.8, ls=":",
                 label="one copy of the load")
     for ax, title, unit in ((ax1, "upgrade time", "seconds (reset to last file verified)"),
