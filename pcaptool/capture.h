@@ -118,7 +118,8 @@ struct cap_conn {
     struct cap_time fin[2];   /* CLOSE: each side's first FIN or RST, [0] the client's */
     int fin_seen[2];
     uint64_t first_frame;
-    uint64_t bytes[2];        /* CLOSE: payload bytes seen, [0] client->server, [1] back */
+    uint64_t bytes[2];        /* CLOSE: payload bytes seen, each once (not a retransmission
+                                 again), [0] client->server, [1] back */
     uint64_t msgs[2];         /* CLOSE: PFS messages framed each way */
     int reset;                /* CLOSE: ended by RST */
 };

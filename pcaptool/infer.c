@@ -7,7 +7,8 @@
  *   between one host's datagrams is its advertising interval;
  * - every TCP connection is a child (client) attaching to a parent
  *   (server); one that carries at least 200 bytes towards the child, and
- *   four times what the child sent, is a file transfer;
+ *   four times what the child sent, is a file transfer (bytes of the
+ *   stream, each once: a retransmission does not add);
  * - every TFTP read request is a WAN fetch: its client fetched that file
  *   from the central server; the first fetcher of a file is its root;
  * - a transfer belongs to the file whose size it fits (the file's bytes,

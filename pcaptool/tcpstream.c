@@ -332,6 +332,7 @@ static int lose(struct tcp_table *t, struct tcp_conn *c, int dir, uint64_t upto)
     struct tcp_dir *d = &c->d[dir];
     frame_dir(t, c, dir, 0);
     t->sink.note(t->sink.ctx, c, dir, CAP_EV_GAP, d->next, upto - d->next, 0);
+    d->lost += upto - d->next;
     d->skipped += d->have;
     consume(d, d->have);
     d->next_seq += (uint32_t)(upto - d->next);
@@ -399,6 +400,9 @@ static void conn_close(struct tcp_table *t, struct tcp_conn *c)
 {
     flush_dir(t, c, 0);
     flush_dir(t, c, 1);
+    /* Each byte once: a retransmission or an overlap does not count again. */
+    for (int dir = 0; dir < 2; dir++)
+        c->info.bytes[dir] = c->d[dir].next - c->d[dir].lost;
     t->sink.conn_close(t->sink.ctx, c);
     conn_unlink(t, c);
     dir_free(&c->d[0]);
@@ -421,7 +425,6 @@ int tcp_segment(struct tcp_table *t, const struct net_pkt *p, uint64_t frame,
     int dir = same_ep(&c->info.client, &p->src) ? 0 : 1;
     struct tcp_dir *d = &c->d[dir];
     c->info.end = *ts;
-    c->info.bytes[dir] += p->len;
     if ((p->flags & TCPF_ACK) && acked(t, c, !dir, p->ack) < 0)
         return -1;
     if (p->flags & TCPF_SYN) {

@@ -36,6 +36,7 @@ struct tcp_dir {
     uint64_t skipped;     /* bytes dropped while looking for a header */
     uint32_t next_seq;    /* sequence number of stream offset `next` */
     uint64_t next;        /* first offset not yet received in order */
+    uint64_t lost;        /* bytes below `next` that gaps in the capture hid */
     uint8_t *mem;         /* the allocation, cap bytes */
     size_t cap;
     uint8_t *buf;         /* inside mem: bytes [base, next) not yet framed */
