@@ -353,9 +353,10 @@ def raw_received(loops):
     """Runs pfsreplay --raw --topspeed to a socket of ours; what arrived."""
     addr = "127.0.150.250"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx:
-        # Room for every datagram: nobody reads while pfsreplay sends.
-        big = 4 << 20
-        rx.setsockopt(socket.SOL_SOCKET, 33 if os.geteuid() == 0 else socket.SO_RCVBUF, big)
+        # Room for every datagram: nobody reads while pfsreplay sends. As root
+        # SO_RCVBUFFORCE (33 on Linux; Python does not name it) passes rmem_max.
+        opt = getattr(socket, "SO_RCVBUFFORCE", 33) if os.geteuid() == 0 else socket.SO_RCVBUF
+        rx.setsockopt(socket.SOL_SOCKET, opt, 4 << 20)
         rx.bind((addr, 0))
         port = rx.getsockname()[1]
         p = run([REPLAY, "-f", f"port {PORT}", "--raw", SAMPLE, "--target",
