@@ -98,8 +98,7 @@ static void close_sources(struct raw *w)
 struct batch {
     struct mmsghdr *mm;
     struct iovec *iov;
-    int *fd;                 /* per prepared datagram: its source's socket */
-    size_t *rec;
+    size_t *rec;             /* per prepared datagram: its recorded message */
     size_t n;
 };
 
@@ -125,9 +124,8 @@ static int batch_prepare(struct batch *b, const struct rp_capture *c, const stru
         return -1;
     b->mm = calloc(c->nrec, sizeof *b->mm);
     b->iov = calloc(c->nrec, sizeof *b->iov);
-    b->fd = calloc(c->nrec, sizeof *b->fd);
     b->rec = calloc(c->nrec, sizeof *b->rec);
-    if (!b->mm || !b->iov || !b->fd || !b->rec) {
+    if (!b->mm || !b->iov || !b->rec) {
         snprintf(err, cap, "out of memory");
         return -1;
     }
@@ -138,7 +136,6 @@ static int batch_prepare(struct batch *b, const struct rp_capture *c, const stru
         b->iov[k] = (struct iovec){.iov_base = c->rec[i].bytes, .iov_len = c->rec[i].len};
         b->mm[k].msg_hdr.msg_iov = &b->iov[k];
         b->mm[k].msg_hdr.msg_iovlen = 1;
-        b->fd[k] = w->fd_of[i];
         b->rec[k] = i;
     }
     return 0;
@@ -148,15 +145,20 @@ static void batch_free(struct batch *b)
 {
     free(b->mm);
     free(b->iov);
-    free(b->fd);
     free(b->rec);
 }
 
+/* The socket of prepared datagram k: its recorded source's. */
+static int fd_of(const struct batch *b, const struct raw *w, size_t k)
+{
+    return w->fd_of[b->rec[k]];
+}
+
 /* How many datagrams from `at` on share its socket, at most RAW_BATCH. */
-static size_t run_len(const struct batch *b, size_t at)
+static size_t run_len(const struct batch *b, const struct raw *w, size_t at)
 {
     size_t n = 1;
-    while (at + n < b->n && n < RAW_BATCH && b->fd[at + n] == b->fd[at])
+    while (at + n < b->n && n < RAW_BATCH && fd_of(b, w, at + n) == fd_of(b, w, at))
         n++;
     return n;
 }
@@ -171,17 +173,19 @@ static int wait_room(int fd)
     return r > 0 ? 0 : -1;
 }
 
-static void play_topspeed(const struct rp_capture *c, struct batch *b, struct rp_stats *st)
+static void play_topspeed(const struct rp_capture *c, struct batch *b, const struct raw *w,
+                          struct rp_stats *st)
 {
     for (size_t at = 0; at < b->n;) {
-        size_t n = run_len(b, at);
-        int done = sendmmsg(b->fd[at], b->mm + at, (unsigned)n, 0);
+        size_t n = run_len(b, w, at);
+        int fd = fd_of(b, w, at);
+        int done = sendmmsg(fd, b->mm + at, (unsigned)n, 0);
         if (done <= 0) {
             /* ECONNREFUSED: a closed target port answered an earlier datagram
                with ICMP; the error is consumed and this one was not sent. */
             if (done < 0 && (errno == EINTR || errno == ECONNREFUSED))
                 continue;
-            if (done < 0 && errno == EAGAIN && wait_room(b->fd[at]) == 0)
+            if (done < 0 && errno == EAGAIN && wait_room(fd) == 0)
                 continue;
             st->failed += n; /* the rest of this run could not leave */
             at += n;
@@ -246,7 +250,7 @@ int rp_raw(const struct rp_capture *c, const struct rp_opts *o, struct rp_stats 
         st->t_start_ns = rp_now_ns();
         for (long l = 0; rc == 0 && l < o->loop; l++) {
             if (o->topspeed)
-                play_topspeed(c, &b, st);
+                play_topspeed(c, &b, w, st);
             else
                 play_paced(c, w, o, o->target, o->port, st);
             st->loops++;
