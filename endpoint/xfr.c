@@ -92,10 +92,10 @@ static int partial(const struct xfr_tx *tx)
 
 /*
  * Forwarding a file that still arrives, a DATA waits for a whole chunk, so
- * that each TFTP block is not a message and a wake-up at every hop below;
- * but no longer than XFR_HOLD_MS after the last one, so that a slow source
- * keeps the child's stall clock going, and not at all once every byte is
- * there.
+ * that each TFTP block is not a message and a wake-up at every hop below.
+ * Once XFR_HOLD_MS have passed since the last one, whatever is there goes
+ * at the next try (the next bytes that land), so that a slow source still
+ * moves the child along; and once every byte is there nothing waits.
  */
 static uint32_t chunk_len(const struct xfr_tx *tx, int64_t now)
 {
@@ -110,8 +110,8 @@ int xfr_tx_starved(const struct xfr_tx *tx)
 {
     if (tx->sealed)
         return 0;
-    return (tx->phase == TX_DATA && (tx->sent == tx->avail || partial(tx))) ||
-           tx->phase == TX_END;
+    /* In TX_DATA, nothing left to send means part of the file is still to come. */
+    return (tx->phase == TX_DATA && partial(tx)) || tx->phase == TX_END;
 }
 
 static long tx_data(struct xfr_tx *tx, uint8_t *out, size_t cap, int64_t now, int64_t *wake)

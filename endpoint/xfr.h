@@ -86,8 +86,9 @@ void xfr_tx_cut(struct xfr_tx *tx, uint32_t avail);
 void xfr_tx_feed(struct xfr_tx *tx, uint32_t avail, int sealed);
 
 /*
- * Forwarding a file that still arrives, less than a whole DATA waits this
- * long after the last one for more bytes.
+ * Forwarding a file that still arrives, less than a whole DATA waits for
+ * more bytes until this long after the last one (then it goes at the next
+ * try: the sender has no timer of its own for it).
  */
 #define XFR_HOLD_MS 100
 
